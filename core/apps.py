@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Core"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .roles import ensure_staff_groups
+
+        post_migrate.connect(ensure_staff_groups, dispatch_uid="core.ensure_staff_groups")

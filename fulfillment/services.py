@@ -1,0 +1,248 @@
+"""Writes to shipments: start fulfilment, pick, pack, ship, deliver, tracking events.
+
+Lock order, always: the order row, then its shipment rows (pk order), then stock items (pk order,
+inside inventory's services). Every path takes them in that order, so none can deadlock.
+"""
+
+import secrets
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from inventory.selectors import reservation_list_active
+from inventory.services import stock_consume
+from orders.models import Order, OrderEvent, OrderLine
+from orders.notifications import order_email_after_commit
+from orders.services import order_event_record, order_lock, order_transition
+
+from .estimates import estimate_delivery
+from .exceptions import ShipmentTransitionError
+from .models import Shipment, ShipmentLine
+from .rules import Parcel, service_level_choose
+
+Kind = OrderEvent.Kind
+
+
+def _shipment_number(order: Order, index: int) -> str:
+    return f"{order.number}-{index}"
+
+
+def _shipment_transition(shipment: Shipment, name: str, *, update_fields=(), **kwargs) -> None:
+    method = getattr(shipment, name)
+    if not can_proceed(method):
+        raise ShipmentTransitionError(shipment=shipment, transition=name)
+    method(**kwargs)
+    shipment.save(update_fields=["status", "updated_at", *update_fields])
+
+
+def _parcel_for(shipment_lines: list[ShipmentLine], country: str) -> Parcel:
+    weight = longest = 0
+    hazardous = fragile = oversize = False
+    for sl in shipment_lines:
+        product = sl.order_line.product
+        if product is None:
+            continue
+        weight += product.weight_grams * sl.quantity
+        longest = max(longest, product.length_mm, product.width_mm, product.height_mm)
+        hazardous |= product.is_hazardous
+        fragile |= product.is_fragile
+        oversize |= product.is_oversize
+    return Parcel(weight, longest, country, hazardous, fragile, oversize)
+
+
+@transaction.atomic
+def order_start_fulfillment(*, order_id: int, actor=None) -> list[Shipment]:
+    """Create one shipment per warehouse holding the order's reservations, choose each one's
+    carrier service and delivery estimate, and move the order to `processing`.
+
+    Locks the order. Raises OrderTransitionError unless the order is `allocated`.
+    """
+    order = order_lock(order_id)
+    if not can_proceed(order.start_fulfillment):
+        from orders.exceptions import OrderTransitionError
+
+        raise OrderTransitionError(order=order, transition="start_fulfillment")
+    lines = {line.stock_reference: line for line in order.lines.select_related("product")}
+    per_warehouse: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    warehouses = {}
+    for res in reservation_list_active(reference=order.stock_reference):
+        warehouses[res.stock_item.warehouse_id] = res.stock_item.warehouse
+        per_warehouse[res.stock_item.warehouse_id][res.line_reference] += res.quantity
+
+    country = order.shipping_address.country if order.shipping_address else ""
+    now = timezone.now()
+    shipments = []
+    notes = []
+    start_index = order.shipments.count() + 1
+    for index, (warehouse_id, quantities) in enumerate(sorted(per_warehouse.items()), start_index):
+        shipment = Shipment.objects.create(
+            number=_shipment_number(order, index), order=order, warehouse_id=warehouse_id
+        )
+        shipment_lines = ShipmentLine.objects.bulk_create(
+            ShipmentLine(shipment=shipment, order_line=lines[ref], quantity=qty)
+            for ref, qty in quantities.items()
+        )
+        parcel = _parcel_for(shipment_lines, country)
+        choice = service_level_choose(speed=order.shipping_speed, parcel=parcel)
+        shipment.weight_grams = parcel.weight_grams
+        shipment.service_level = choice.service_level
+        if choice.service_level:
+            shipment.estimated_delivery = estimate_delivery(
+                now,
+                cutoff=choice.service_level.cutoff_time,
+                transit_days=choice.service_level.transit_days,
+            )
+        shipment.save(update_fields=["weight_grams", "service_level", "estimated_delivery"])
+        shipments.append(shipment)
+        notes.append(f"{shipment.number} from {warehouses[warehouse_id].code}: {choice.reason}")
+
+    order_transition(
+        order=order,
+        name="start_fulfillment",
+        kind=Kind.FULFILLMENT_STARTED,
+        actor=actor,
+        visible=True,
+        message="We are preparing your order.",
+    )
+    order_event_record(order=order, kind=Kind.NOTE, actor=actor, message="\n".join(notes))
+    return shipments
+
+
+def shipment_lock(shipment_id: int) -> tuple[Order, Shipment]:
+    """Lock a shipment's order, then the shipment (the documented lock order)."""
+    order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+    order = order_lock(order_id)
+    shipment = (
+        Shipment.objects.select_for_update()
+        .select_related("service_level__carrier", "warehouse")
+        .get(pk=shipment_id)
+    )
+    return order, shipment
+
+
+@transaction.atomic
+def shipment_start_picking(*, shipment_id: int, actor=None) -> Shipment:
+    """Move a ready shipment to `picking`. Locks order then shipment."""
+    _, shipment = shipment_lock(shipment_id)
+    _shipment_transition(shipment, "start_picking")
+    return shipment
+
+
+@transaction.atomic
+def shipment_pack(*, shipment_id: int, actor=None) -> Shipment:
+    """Mark every unit of a shipment packed. Locks order then shipment."""
+    order, shipment = shipment_lock(shipment_id)
+    _shipment_transition(shipment, "pack", at=timezone.now(), update_fields=("packed_at",))
+    for line in shipment.lines.all():
+        if line.quantity_packed != line.quantity:
+            line.quantity_packed = line.quantity
+            line.save(update_fields=["quantity_packed"])
+    order_event_record(
+        order=order, kind=Kind.PACKED, actor=actor, message=f"Shipment {shipment.number} packed."
+    )
+    return shipment
+
+
+def generate_tracking_number() -> str:
+    """A tracking number for our own local courier (carriers' numbers are entered or scanned)."""
+    return "LC" + "".join(secrets.choice("0123456789") for _ in range(12))
+
+
+@transaction.atomic
+def shipment_ship(
+    *, shipment_id: int, tracking_number: str = "", actor=None, notify: bool = True
+) -> Shipment:
+    """Hand a packed shipment to the carrier: its stock leaves the ledger and the order becomes
+    `partially_shipped` or `shipped`.
+
+    Locks the order, the shipment, then its stock items. Raises ShipmentTransitionError unless
+    packed, OrderTransitionError if the order can't ship. E-mails the customer after commit.
+    """
+    order, shipment = shipment_lock(shipment_id)
+    tracking_number = (tracking_number or "").strip() or generate_tracking_number()
+    if not can_proceed(shipment.ship):
+        raise ShipmentTransitionError(shipment=shipment, transition="ship")
+    now = timezone.now()
+    lines = list(shipment.lines.select_related("order_line"))
+    consumed = stock_consume(
+        reference=order.stock_reference,
+        warehouse_id=shipment.warehouse_id,
+        line_references=[sl.order_line.stock_reference for sl in lines],
+        actor=actor,
+        movement_reference=f"shipment:{shipment.number}",
+    )
+    for sl in lines:
+        shipped = consumed.get(sl.order_line.stock_reference, 0)
+        if shipped:
+            OrderLine.objects.filter(pk=sl.order_line_id).update(
+                quantity_shipped=F("quantity_shipped") + shipped
+            )
+    _shipment_transition(
+        shipment,
+        "ship",
+        at=now,
+        tracking_number=tracking_number,
+        update_fields=("shipped_at", "tracking_number"),
+    )
+    open_shipments = order.shipments.exclude(
+        status__in=[Shipment.Status.CANCELLED, *Shipment.ON_THE_WAY, Shipment.Status.DELIVERED]
+    ).exists()
+    carrier = shipment.carrier
+    message = (
+        f"Shipment {shipment.number} handed to {carrier.name if carrier else 'the carrier'}, "
+        f"tracking number {tracking_number}."
+    )
+    if shipment.estimated_delivery:
+        message += f" Estimated delivery {shipment.estimated_delivery:%A %d %B}."
+    order_transition(
+        order=order,
+        name="ship_partially" if open_shipments else "ship",
+        kind=Kind.SHIPPED,
+        actor=actor,
+        visible=True,
+        at=now,
+        update_fields=("shipped_at",),
+        message=message,
+    )
+    if notify:
+        order_email_after_commit(order_id=order.pk, kind="shipped", extra={"shipment_id": shipment.pk})
+    return shipment
+
+
+@transaction.atomic
+def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = True) -> Shipment:
+    """Mark a shipment delivered; when every shipment is delivered, so is the order.
+
+    Locks order then shipment. Raises ShipmentTransitionError unless the shipment is on its way.
+    """
+    order, shipment = shipment_lock(shipment_id)
+    at = at or timezone.now()
+    _shipment_transition(shipment, "deliver", at=at, update_fields=("delivered_at",))
+    undelivered = order.shipments.exclude(
+        status__in=[Shipment.Status.DELIVERED, Shipment.Status.CANCELLED]
+    ).exists()
+    if not undelivered and can_proceed(order.deliver):
+        order_transition(
+            order=order,
+            name="deliver",
+            kind=Kind.DELIVERED,
+            actor=actor,
+            visible=True,
+            at=at,
+            update_fields=("delivered_at",),
+            message="Your order has been delivered.",
+        )
+        if notify:
+            order_email_after_commit(order_id=order.pk, kind="delivered")
+    else:
+        order_event_record(
+            order=order,
+            kind=Kind.DELIVERED,
+            actor=actor,
+            visible=True,
+            message=f"Shipment {shipment.number} delivered.",
+        )
+    return shipment

@@ -1,0 +1,69 @@
+"""Reads of stock."""
+
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from .models import Reservation, StockItem, StockMovement
+
+
+def stock_list_available(*, product_ids) -> dict[int, dict[int, int]]:
+    """Available units as {warehouse_id: {product_id: units}} over active warehouses (no locks:
+    use it to choose a warehouse, then reserve, which re-checks under lock)."""
+    rows = (
+        StockItem.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .values("warehouse_id", "product_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    )
+    result: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in rows:
+        result[row["warehouse_id"]][row["product_id"]] = row["on_hand"] - row["reserved"]
+    return result
+
+
+def reservation_list_active(*, reference: str) -> list[Reservation]:
+    """Active reservations held under a reference, with stock item, product and warehouse."""
+    return list(
+        Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
+        .select_related("stock_item__product", "stock_item__warehouse")
+        .order_by("pk")
+    )
+
+
+def reservation_sums_by_line(*, reference: str) -> dict[str, int]:
+    rows = (
+        Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
+        .values("line_reference")
+        .annotate(total=Sum("quantity"))
+    )
+    return {r["line_reference"]: r["total"] for r in rows}
+
+
+def stock_list_discrepancies() -> list[str]:
+    """Every stock item whose on_hand differs from its ledger or whose reserved differs from its
+    active reservations, or that breaks 0 <= reserved <= on_hand."""
+    ledger = dict(
+        StockMovement.objects.values("stock_item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("stock_item_id", "total")
+    )
+    held = dict(
+        Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+        .values("stock_item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("stock_item_id", "total")
+    )
+    problems = []
+    items = StockItem.objects.select_related("product", "warehouse").order_by("pk")
+    for item in items.iterator(chunk_size=2000):
+        expected_on_hand = ledger.get(item.pk, 0)
+        expected_reserved = held.get(item.pk, 0)
+        if item.on_hand != expected_on_hand:
+            problems.append(f"{item}: on hand {item.on_hand} but ledger sums to {expected_on_hand}")
+        if item.reserved != expected_reserved:
+            problems.append(
+                f"{item}: reserved {item.reserved} but active reservations sum to {expected_reserved}"
+            )
+        if not 0 <= item.reserved <= item.on_hand:
+            problems.append(f"{item}: reserved {item.reserved} outside 0..{item.on_hand}")
+    return problems

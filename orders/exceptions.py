@@ -1,0 +1,30 @@
+from core.exceptions import DomainError
+
+
+class OrderTransitionError(DomainError):
+    """The order is not in a state that allows this."""
+
+    def __init__(self, *, order, transition: str, detail: str = ""):
+        self.order = order
+        self.transition = transition
+        label = transition.replace("_", " ")
+        message = f"Order {order.number} is {order.get_status_display().lower()}: can't {label}."
+        if detail:
+            message += f" {detail}"
+        super().__init__(message)
+
+
+class CaptureError(DomainError):
+    """The order data can't be captured."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class DuplicateOrder(DomainError):
+    """This channel already has an order with that external id."""
+
+    def __init__(self, order):
+        self.order = order
+        super().__init__(f"Already captured as {order.number}.")

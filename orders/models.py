@@ -1,0 +1,349 @@
+"""Channels, orders, lines, holds and the order event timeline.
+
+The order's status is a protected FSM field: only the transitions below change it, and they
+change nothing but the order's own fields. Side effects live in services.py.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from core.models import TimeStampedModel
+
+
+class Channel(TimeStampedModel):
+    class Kind(models.TextChoices):
+        WEB = "web", "Online store (API)"
+        SHOPIFY = "shopify", "Shopify"
+        WOOCOMMERCE = "woocommerce", "WooCommerce"
+        PHONE = "phone", "Phone"
+        STORE = "store", "Physical store"
+        MARKETPLACE = "marketplace", "Marketplace (CSV import)"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB)
+    return_window_days = models.PositiveIntegerField(default=30)
+    webhook_secret = models.CharField(
+        max_length=255, blank=True, help_text="Shared secret the platform signs its webhooks with."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Address(models.Model):
+    name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    line1 = models.CharField(max_length=255, blank=True)
+    line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+
+    def __str__(self):
+        return ", ".join(p for p in [self.name, self.line1, self.city, self.country] if p)
+
+    def as_lines(self) -> list[str]:
+        city = " ".join(p for p in [self.postal_code, self.city] if p)
+        parts = [self.name, self.company, self.line1, self.line2, city, self.region, self.country]
+        return [p for p in parts if p]
+
+
+NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+
+def new_order_number() -> str:
+    """A short number customers can type, hard to guess: SO- and 8 unambiguous characters."""
+    return "SO-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+class Order(ConcurrentTransitionMixin, TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ON_HOLD = "on_hold", "On hold"
+        VERIFIED = "verified", "Verified"
+        BACKORDERED = "backordered", "Backordered"
+        ALLOCATED = "allocated", "Allocated"
+        PROCESSING = "processing", "Processing"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class ShippingSpeed(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        EXPRESS = "express", "Express"
+        OVERNIGHT = "overnight", "Overnight"
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        AUTHORIZED = "authorized", "Authorized"
+        PAID = "paid", "Paid"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        REFUNDED = "refunded", "Refunded"
+        FAILED = "failed", "Failed"
+        VOIDED = "voided", "Voided"
+
+    CANCELLABLE = [
+        Status.PENDING,
+        Status.ON_HOLD,
+        Status.VERIFIED,
+        Status.BACKORDERED,
+        Status.ALLOCATED,
+    ]
+
+    number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The order's id in the sales channel."
+    )
+    status = FSMField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PENDING,
+        protected=True,
+        db_index=True,
+    )
+    email = models.EmailField(db_index=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    shipping_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    billing_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shipping_speed = models.CharField(
+        max_length=10, choices=ShippingSpeed.choices, default=ShippingSpeed.STANDARD
+    )
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217")
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    payment_method = models.CharField(max_length=40, blank=True)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    payment_reference = models.CharField(max_length=100, blank=True)
+    payment_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    placed_at = models.DateTimeField(db_index=True, help_text="When the customer placed it.")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    allocated_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(blank=True, help_text="Internal notes, never shown to the customer.")
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        permissions = [("export_order", "Can export orders as CSV")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_unique_channel_external_id",
+            ),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{f}__gte": 0}), name=f"order_{f}_gte_0")
+                for f in [
+                    "subtotal",
+                    "shipping_total",
+                    "tax_total",
+                    "discount_total",
+                    "total",
+                    "payment_amount",
+                ]
+            ],
+        ]
+        indexes = [
+            models.Index(fields=["status", "placed_at"]),
+            models.Index(fields=["channel", "placed_at"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("admin:orders_order_change", args=[self.pk])
+
+    @property
+    def stock_reference(self) -> str:
+        return f"order:{self.pk}"
+
+    # --- transitions: own fields only; services do the rest ---------------------------------
+    @transition(field=status, source=Status.PENDING, target=Status.VERIFIED)
+    def verify(self, *, at):
+        self.verified_at = at
+
+    @transition(field=status, source=Status.PENDING, target=Status.ON_HOLD)
+    def hold(self):
+        pass
+
+    @transition(field=status, source=Status.ON_HOLD, target=Status.PENDING)
+    def release(self):
+        pass
+
+    @transition(field=status, source=Status.VERIFIED, target=Status.BACKORDERED)
+    def backorder(self):
+        pass
+
+    @transition(field=status, source=[Status.VERIFIED, Status.BACKORDERED], target=Status.ALLOCATED)
+    def allocate(self, *, at):
+        self.allocated_at = at
+
+    @transition(field=status, source=Status.ALLOCATED, target=Status.PROCESSING)
+    def start_fulfillment(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.PROCESSING, Status.PARTIALLY_SHIPPED],
+        target=Status.PARTIALLY_SHIPPED,
+    )
+    def ship_partially(self, *, at):
+        self.shipped_at = self.shipped_at or at
+
+    @transition(field=status, source=[Status.PROCESSING, Status.PARTIALLY_SHIPPED], target=Status.SHIPPED)
+    def ship(self, *, at):
+        self.shipped_at = self.shipped_at or at
+
+    @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED)
+    def deliver(self, *, at):
+        self.delivered_at = at
+
+    @transition(field=status, source=CANCELLABLE, target=Status.CANCELLED)
+    def cancel(self, *, at, reason: str = ""):
+        self.cancelled_at = at
+        self.cancel_reason = reason[:255]
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the channel's SKU matched no product (the order is held).",
+    )
+    sku = models.CharField("SKU", max_length=64, help_text="As ordered, copied at capture.")
+    name = models.CharField(max_length=255)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_unit_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=models.F("quantity")),
+                name="line_shipped_lte_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=models.F("quantity_shipped")),
+                name="line_returned_lte_shipped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def stock_reference(self) -> str:
+        return f"line:{self.pk}"
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderHold(models.Model):
+    class Reason(models.TextChoices):
+        ADDRESS = "address", "Address unverifiable"
+        PAYMENT = "payment", "Payment not authorized"
+        FRAUD = "fraud", "Fraud review"
+        DUPLICATE = "duplicate", "Suspected duplicate"
+        LIMIT = "limit", "Quantity or value over limit"
+        UNKNOWN_SKU = "unknown_sku", "Unknown or inactive SKU"
+        INCOMPLETE = "incomplete", "Required details missing"
+        MANUAL = "manual", "Manual hold"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    reason = models.CharField(max_length=20, choices=Reason.choices, db_index=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["reason", "released_at"])]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.detail}" if self.detail else self.get_reason_display()
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class OrderEvent(models.Model):
+    class Kind(models.TextChoices):
+        CAPTURED = "captured", "Order received"
+        VERIFIED = "verified", "Order verified"
+        HELD = "held", "On hold"
+        RELEASED = "released", "Hold released"
+        ALLOCATED = "allocated", "Stock reserved"
+        BACKORDERED = "backordered", "Backordered"
+        FULFILLMENT_STARTED = "fulfillment_started", "Being prepared"
+        PACKED = "packed", "Packed"
+        SHIPPED = "shipped", "Shipped"
+        IN_TRANSIT = "in_transit", "In transit"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        DELIVERY_EXCEPTION = "delivery_exception", "Delivery problem"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURN = "return", "Return"
+        REFUND = "refund", "Refund"
+        NOTE = "note", "Note"
+        EMAIL = "email", "E-mail sent"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    visible_to_customer = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind}"

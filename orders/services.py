@@ -1,0 +1,373 @@
+"""Writes to orders: capture, verification, holds, allocation, cancellation, events.
+
+Every state change goes through `order_transition`, which saves the order and writes its event
+in the same transaction (invariant 7). Callers hold the order's row lock.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from core.money import ZERO, quantize
+from inventory.models import Product
+from inventory.services import stock_release
+
+from .allocation import order_allocate
+from .exceptions import CaptureError, DuplicateOrder, OrderTransitionError
+from .models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
+from .notifications import order_email_after_commit
+from .verification import order_run_verification
+
+Kind = OrderEvent.Kind
+
+
+# --- inputs -----------------------------------------------------------------------------------
+@dataclass
+class AddressInput:
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    company: str = ""
+    phone: str = ""
+
+
+@dataclass
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    name: str = ""
+
+
+@dataclass
+class OrderInput:
+    email: str
+    lines: list[LineInput]
+    external_id: str = ""
+    customer_name: str = ""
+    phone: str = ""
+    shipping_address: AddressInput | None = None
+    billing_address: AddressInput | None = None
+    shipping_speed: str = Order.ShippingSpeed.STANDARD
+    currency: str = "USD"
+    shipping_total: Decimal = ZERO
+    tax_total: Decimal = ZERO
+    discount_total: Decimal = ZERO
+    payment_method: str = ""
+    payment_status: str = Order.PaymentStatus.PENDING
+    payment_reference: str = ""
+    payment_amount: Decimal | None = None
+    placed_at: dt.datetime | None = None
+    notes: str = ""
+    extra_holds: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- events and transitions -------------------------------------------------------------------
+def order_event_record(
+    *,
+    order: Order,
+    kind: str,
+    actor=None,
+    message: str = "",
+    visible: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+) -> OrderEvent:
+    """Append one event to the order's timeline."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        message=message,
+        visible_to_customer=visible,
+        from_status=from_status,
+        to_status=to_status,
+    )
+
+
+def order_transition(
+    *,
+    order: Order,
+    name: str,
+    kind: str,
+    actor=None,
+    message: str = "",
+    visible: bool = False,
+    update_fields: tuple[str, ...] = (),
+    **kwargs,
+) -> OrderEvent:
+    """Run one FSM transition, save the order and write its event.
+
+    The caller holds the order row lock (select_for_update). Raises OrderTransitionError if the
+    order's state does not allow the transition.
+    """
+    method = getattr(order, name)
+    if not can_proceed(method):
+        raise OrderTransitionError(order=order, transition=name)
+    before = order.status
+    method(**kwargs)
+    order.save(update_fields=["status", "updated_at", *update_fields])
+    return order_event_record(
+        order=order,
+        kind=kind,
+        actor=actor,
+        message=message,
+        visible=visible,
+        from_status=before,
+        to_status=order.status,
+    )
+
+
+def order_lock(order_id: int) -> Order:
+    return Order.objects.select_for_update().select_related("shipping_address", "channel").get(pk=order_id)
+
+
+# --- capture ----------------------------------------------------------------------------------
+def _validate_input(data: OrderInput) -> dict[str, str]:
+    errors = {}
+    if not data.lines:
+        errors["lines"] = "An order needs at least one line."
+    for i, line in enumerate(data.lines):
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            errors[f"lines[{i}].quantity"] = "Quantity must be a whole number of at least 1."
+        if line.unit_price is None or line.unit_price < 0:
+            errors[f"lines[{i}].unit_price"] = "Unit price must be zero or more."
+        if len(line.sku or "") > 64:
+            errors[f"lines[{i}].sku"] = "SKU is longer than 64 characters."
+    for name in ["shipping_total", "tax_total", "discount_total"]:
+        if getattr(data, name) < 0:
+            errors[name] = "Must be zero or more."
+    if not (len(data.currency) == 3 and data.currency.isalpha()):
+        errors["currency"] = "Currency must be a 3-letter ISO 4217 code."
+    if data.shipping_speed not in Order.ShippingSpeed.values:
+        errors["shipping_speed"] = "Must be one of: " + ", ".join(Order.ShippingSpeed.values) + "."
+    if data.payment_status not in Order.PaymentStatus.values:
+        errors["payment.status"] = "Must be one of: " + ", ".join(Order.PaymentStatus.values) + "."
+    return errors
+
+
+def _address_create(data: AddressInput | None) -> Address | None:
+    if data is None:
+        return None
+    address = Address(
+        name=data.name.strip()[:200],
+        company=data.company.strip()[:200],
+        line1=data.line1.strip()[:255],
+        line2=data.line2.strip()[:255],
+        city=data.city.strip()[:100],
+        region=data.region.strip()[:100],
+        postal_code=data.postal_code.strip()[:20],
+        country=data.country.strip().upper()[:2],
+        phone=data.phone.strip()[:40],
+    )
+    address.save()
+    return address
+
+
+@transaction.atomic
+def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
+    """Capture an order from any channel, verify it and, when it passes, allocate it.
+
+    A clean order ends `allocated` (or `backordered` when no warehouse can fill it); one that
+    fails a rule ends `on_hold` with every reason. Raises CaptureError for data that can't form
+    an order at all, DuplicateOrder when the channel's external id was captured before.
+    The confirmation e-mail is queued after commit.
+    """
+    errors = _validate_input(data)
+    if errors:
+        raise CaptureError(errors)
+    external_id = (data.external_id or "").strip()
+    if external_id and (existing := Order.objects.filter(channel=channel, external_id=external_id).first()):
+        raise DuplicateOrder(existing)
+
+    now = timezone.now()
+    products = {p.sku: p for p in Product.objects.filter(sku__in={ln.sku for ln in data.lines if ln.sku})}
+    subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
+    total = max(
+        subtotal + quantize(data.shipping_total) + quantize(data.tax_total) - quantize(data.discount_total),
+        ZERO,
+    )
+    order = Order(
+        channel=channel,
+        external_id=external_id,
+        email=(data.email or "").strip()[:254],
+        customer_name=data.customer_name.strip()[:200],
+        phone=data.phone.strip()[:40],
+        shipping_speed=data.shipping_speed,
+        currency=data.currency.upper(),
+        subtotal=subtotal,
+        shipping_total=quantize(data.shipping_total),
+        tax_total=quantize(data.tax_total),
+        discount_total=quantize(data.discount_total),
+        total=total,
+        payment_method=data.payment_method.strip()[:40],
+        payment_status=data.payment_status,
+        payment_reference=data.payment_reference[:100],
+        payment_amount=quantize(data.payment_amount if data.payment_amount is not None else 0),
+        placed_at=data.placed_at or now,
+        notes=data.notes,
+    )
+    order.shipping_address = _address_create(data.shipping_address)
+    order.billing_address = _address_create(data.billing_address)
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # Another request captured the same (channel, external id) a moment ago.
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is None:
+            raise
+        raise DuplicateOrder(existing) from None
+
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=products.get(ln.sku),
+            sku=ln.sku[:64],
+            name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
+            unit_price=quantize(ln.unit_price),
+            quantity=ln.quantity,
+        )
+        for ln in data.lines
+    )
+    order_event_record(
+        order=order,
+        kind=Kind.CAPTURED,
+        actor=actor,
+        visible=True,
+        to_status=order.status,
+        message=f"Order received from {channel.name}.",
+    )
+    _order_check_and_advance(order=order, actor=actor, extra_holds=data.extra_holds)
+    order_email_after_commit(order_id=order.pk, kind="confirmation")
+    return order
+
+
+def _order_check_and_advance(*, order: Order, actor, extra_holds=()) -> None:
+    """Run verification; hold with every reason, or verify and allocate. Caller holds the lock."""
+    findings = [(f.reason, f.detail) for f in order_run_verification(order)]
+    findings.extend(extra_holds)
+    if findings:
+        OrderHold.objects.bulk_create(
+            OrderHold(order=order, reason=reason, detail=detail[:500]) for reason, detail in findings
+        )
+        order_transition(
+            order=order,
+            name="hold",
+            kind=Kind.HELD,
+            actor=actor,
+            message="; ".join(f"{OrderHold.Reason(reason).label}: {detail}" for reason, detail in findings),
+        )
+        return
+    order_transition(
+        order=order,
+        name="verify",
+        kind=Kind.VERIFIED,
+        actor=actor,
+        at=timezone.now(),
+        update_fields=("verified_at",),
+        message="Every verification rule passed.",
+    )
+    order_allocate(order=order, actor=actor)
+
+
+# --- holds ------------------------------------------------------------------------------------
+@transaction.atomic
+def order_hold(*, order_id: int, reason: str, detail: str = "", actor=None) -> Order:
+    """Put an order on hold by hand (pending orders), or add a reason to one already held.
+
+    Locks the order. Raises OrderTransitionError for orders past verification.
+    """
+    order = order_lock(order_id)
+    if order.status not in (Order.Status.PENDING, Order.Status.ON_HOLD):
+        raise OrderTransitionError(order=order, transition="hold")
+    OrderHold.objects.create(order=order, reason=reason, detail=detail[:500])
+    label = OrderHold.Reason(reason).label
+    if order.status == Order.Status.PENDING:
+        order_transition(order=order, name="hold", kind=Kind.HELD, actor=actor, message=f"{label}: {detail}")
+    else:
+        order_event_record(order=order, kind=Kind.HELD, actor=actor, message=f"{label}: {detail}")
+    return order
+
+
+@transaction.atomic
+def order_release_hold(*, order_id: int, actor=None) -> Order:
+    """Release every active hold and re-run verification.
+
+    Locks the order. Review reasons (duplicate, limit, fraud, manual) count as reviewed by the
+    release; data problems (address, payment, SKU) that are still there put the order straight
+    back on hold. A clean order is verified and allocated. Raises OrderTransitionError unless
+    the order is on hold.
+    """
+    order = order_lock(order_id)
+    if not can_proceed(order.release):
+        raise OrderTransitionError(order=order, transition="release")
+    now = timezone.now()
+    order.holds.filter(released_at__isnull=True).update(released_at=now, released_by=actor)
+    order_transition(
+        order=order,
+        name="release",
+        kind=Kind.RELEASED,
+        actor=actor,
+        message="Holds released; verification runs again.",
+    )
+    _order_check_and_advance(order=order, actor=actor)
+    return order
+
+
+# --- allocation and cancellation --------------------------------------------------------------
+@transaction.atomic
+def order_allocate_now(*, order_id: int, actor=None) -> Order:
+    """Try to allocate a verified or backordered order now.
+
+    Locks the order, then stock (pk order). Raises OrderTransitionError for other states.
+    """
+    order = order_lock(order_id)
+    if order.status not in (Order.Status.VERIFIED, Order.Status.BACKORDERED):
+        raise OrderTransitionError(order=order, transition="allocate")
+    order_allocate(order=order, actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, actor=None, reason: str = "", notify: bool = True) -> Order:
+    """Cancel an order that has not started fulfilment and release its stock.
+
+    Locks the order, then its stock items. Raises OrderTransitionError if it can't be cancelled.
+    E-mails the customer after commit.
+    """
+    order = order_lock(order_id)
+    if not can_proceed(order.cancel):
+        raise OrderTransitionError(order=order, transition="cancel")
+    released = stock_release(reference=order.stock_reference)
+    order.holds.filter(released_at__isnull=True).update(released_at=timezone.now(), released_by=actor)
+    order_transition(
+        order=order,
+        name="cancel",
+        kind=Kind.CANCELLED,
+        actor=actor,
+        visible=True,
+        at=timezone.now(),
+        reason=reason,
+        update_fields=("cancelled_at", "cancel_reason"),
+        message=(reason or "Order cancelled.")
+        + (f" {released} reserved units released." if released else ""),
+    )
+    if notify:
+        order_email_after_commit(order_id=order.pk, kind="cancelled")
+    return order
+
+
+@transaction.atomic
+def order_note_add(*, order_id: int, message: str, actor=None, visible: bool = False):
+    """Add a staff note to an order's timeline."""
+    order = Order.objects.get(pk=order_id)
+    return order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=message, visible=visible)

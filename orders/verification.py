@@ -1,0 +1,192 @@
+"""Verification rules, run on capture and again when a hold is released.
+
+Each rule returns findings (hold reason + a detail staff can act on). Review reasons (duplicate,
+limit, fraud, manual) that staff have released once are not raised again for the same order:
+releasing them is the review.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from .models import Order, OrderHold
+
+Reason = OrderHold.Reason
+
+REVIEW_REASONS = {Reason.DUPLICATE, Reason.LIMIT, Reason.FRAUD, Reason.MANUAL}
+
+# Payment methods where nothing is collected before shipping.
+DEFERRED_PAYMENT_METHODS = {
+    "cod",
+    "cash_on_delivery",
+    "pay_on_delivery",
+    "invoice",
+    "bank_transfer_invoice",
+}
+PAID_STATUSES = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
+
+POSTCODE_PATTERNS = {
+    "US": r"\d{5}(-\d{4})?",
+    "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
+    "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
+    "DE": r"\d{5}",
+    "FR": r"\d{5}",
+    "ES": r"\d{5}",
+    "IT": r"\d{5}",
+    "NL": r"\d{4} ?[A-Z]{2}",
+    "BE": r"\d{4}",
+    "AT": r"\d{4}",
+    "CH": r"\d{4}",
+    "AU": r"\d{4}",
+    "NZ": r"\d{4}",
+    "SE": r"\d{3} ?\d{2}",
+    "DK": r"\d{4}",
+    "NO": r"\d{4}",
+    "PL": r"\d{2}-\d{3}",
+    "PT": r"\d{4}-\d{3}",
+    "JP": r"\d{3}-?\d{4}",
+    "BR": r"\d{5}-?\d{3}",
+    "IN": r"\d{6}",
+}
+# Countries whose addresses have no postal code.
+NO_POSTCODE = {"IE", "HK", "AE", "QA", "PA", "JM"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason: str
+    detail: str
+
+
+def postcode_problem(country: str, postal_code: str) -> str | None:
+    country = (country or "").upper()
+    code = (postal_code or "").strip().upper()
+    if not code:
+        return None if country in NO_POSTCODE else "postal code is missing"
+    pattern = POSTCODE_PATTERNS.get(country)
+    if pattern and not re.fullmatch(pattern, code):
+        return f"postal code “{postal_code}” is not valid for {country}"
+    return None
+
+
+def check_required(order: Order, lines) -> list[Finding]:
+    problems = []
+    try:
+        validate_email(order.email)
+    except ValidationError:
+        problems.append("a valid customer e-mail")
+    if not lines:
+        problems.append("at least one line")
+    if problems:
+        return [Finding(Reason.INCOMPLETE, "Missing " + " and ".join(problems) + ".")]
+    return []
+
+
+def check_address(order: Order, lines) -> list[Finding]:
+    address = order.shipping_address
+    if address is None:
+        return [Finding(Reason.ADDRESS, "No shipping address.")]
+    missing = [
+        label
+        for label, value in [
+            ("street", address.line1),
+            ("city", address.city),
+            ("country", address.country),
+            ("name", address.name),
+        ]
+        if not (value or "").strip()
+    ]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if address.country and not re.fullmatch(r"[A-Z]{2}", address.country):
+        problems.append(f"country “{address.country}” is not an ISO 3166 code")
+    elif address.country and (problem := postcode_problem(address.country, address.postal_code)):
+        problems.append(problem)
+    if problems:
+        return [Finding(Reason.ADDRESS, "Shipping address: " + "; ".join(problems) + ".")]
+    return []
+
+
+def check_skus(order: Order, lines) -> list[Finding]:
+    bad = [line.sku or "(no SKU)" for line in lines if line.product is None or not line.product.is_active]
+    if bad:
+        return [Finding(Reason.UNKNOWN_SKU, "Unknown or inactive SKU: " + ", ".join(bad) + ".")]
+    return []
+
+
+def check_limits(order: Order, lines) -> list[Finding]:
+    max_qty = settings.OMS["MAX_LINE_QUANTITY"]
+    max_value = Decimal(settings.OMS["MAX_ORDER_VALUE"])
+    findings = []
+    over = [f"{line.sku} × {line.quantity}" for line in lines if line.quantity > max_qty]
+    if over:
+        findings.append(Finding(Reason.LIMIT, f"Quantity over {max_qty} per line: " + ", ".join(over) + "."))
+    if order.total > max_value:
+        findings.append(
+            Finding(Reason.LIMIT, f"Order value {order.total} {order.currency} is over {max_value}.")
+        )
+    return findings
+
+
+def check_duplicate(order: Order, lines) -> list[Finding]:
+    if not order.email:
+        return []
+    window = dt.timedelta(minutes=settings.OMS["DUPLICATE_WINDOW_MINUTES"])
+    signature = sorted((line.sku, line.quantity) for line in lines)
+    candidates = (
+        Order.objects.filter(
+            email__iexact=order.email,
+            placed_at__gte=order.placed_at - window,
+            placed_at__lte=order.placed_at + window,
+        )
+        .exclude(pk=order.pk)
+        .exclude(status=Order.Status.CANCELLED)
+        .prefetch_related("lines")[:20]
+    )
+    for other in candidates:
+        if sorted((line.sku, line.quantity) for line in other.lines.all()) == signature:
+            return [
+                Finding(
+                    Reason.DUPLICATE,
+                    f"Same customer and items as {other.number} within "
+                    f"{settings.OMS['DUPLICATE_WINDOW_MINUTES']} minutes.",
+                )
+            ]
+    return []
+
+
+def check_payment(order: Order, lines) -> list[Finding]:
+    method = (order.payment_method or "").strip().lower()
+    if method in DEFERRED_PAYMENT_METHODS or order.payment_status in PAID_STATUSES:
+        return []
+    return [
+        Finding(
+            Reason.PAYMENT,
+            f"Payment is {order.get_payment_status_display().lower()}"
+            + (f" ({order.payment_method})" if order.payment_method else "")
+            + "; it must be authorized before shipping.",
+        )
+    ]
+
+
+RULES = [check_required, check_address, check_skus, check_limits, check_duplicate, check_payment]
+
+
+def order_run_verification(order: Order) -> list[Finding]:
+    """Every finding for this order, skipping review reasons staff have already released."""
+    lines = list(order.lines.select_related("product"))
+    reviewed = set(
+        order.holds.filter(released_at__isnull=False, reason__in=REVIEW_REASONS).values_list(
+            "reason", flat=True
+        )
+    )
+    findings = []
+    for rule in RULES:
+        findings.extend(f for f in rule(order, lines) if f.reason not in reviewed)
+    return findings

@@ -1,0 +1,144 @@
+"""Return requests (RMA), their lines, and refunds."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from core.models import TimeStampedModel
+
+
+def new_return_number() -> str:
+    return "RMA-" + "".join(secrets.choice("ABCDEFGHJKMNPQRSTVWXYZ23456789") for _ in range(8))
+
+
+class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RECEIVED = "received", "Received"
+        INSPECTED = "inspected", "Inspected"
+        RESOLVED = "resolved", "Resolved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Reason(models.TextChoices):
+        DAMAGED = "damaged", "Arrived damaged"
+        WRONG_ITEM = "wrong_item", "Wrong item sent"
+        NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+        DOES_NOT_FIT = "does_not_fit", "Does not fit"
+        CHANGED_MIND = "changed_mind", "No longer needed"
+        OTHER = "other", "Other"
+
+    class Resolution(models.TextChoices):
+        REFUND = "refund", "Refund"
+        EXCHANGE = "exchange", "Exchange"
+        STORE_CREDIT = "store_credit", "Store credit"
+
+    number = models.CharField(max_length=20, unique=True, default=new_return_number, editable=False)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="returns")
+    status = FSMField(
+        max_length=12,
+        choices=Status.choices,
+        default=Status.REQUESTED,
+        protected=True,
+        db_index=True,
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    comment = models.TextField(blank=True)
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, default=Resolution.REFUND)
+    decision_note = models.CharField(max_length=500, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.number
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.APPROVED)
+    def approve(self, *, at, note: str = ""):
+        self.approved_at = at
+        self.decision_note = note[:500]
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.REJECTED)
+    def reject(self, *, note: str):
+        self.decision_note = note[:500]
+
+    @transition(field=status, source=Status.APPROVED, target=Status.RECEIVED)
+    def receive(self, *, at):
+        self.received_at = at
+
+    @transition(field=status, source=Status.RECEIVED, target=Status.INSPECTED)
+    def inspect(self):
+        pass
+
+    @transition(field=status, source=Status.INSPECTED, target=Status.RESOLVED)
+    def resolve(self, *, at):
+        self.resolved_at = at
+
+    @transition(field=status, source=[Status.REQUESTED, Status.APPROVED], target=Status.CANCELLED)
+    def cancel(self):
+        pass
+
+
+class ReturnLine(models.Model):
+    class Condition(models.TextChoices):
+        RESELLABLE = "resellable", "Resellable"
+        DAMAGED = "damaged", "Damaged"
+        MISSING = "missing", "Missing"
+
+    class Disposition(models.TextChoices):
+        RESTOCK = "restock", "Restock"
+        REFURBISH = "refurbish", "Refurbish"
+        SCRAP = "scrap", "Scrap"
+
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+    condition = models.CharField(max_length=12, choices=Condition.choices, blank=True)
+    disposition = models.CharField(max_length=12, choices=Disposition.choices, blank=True)
+    quantity_restocked = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_restocked__lte=models.F("quantity")),
+                name="return_line_restocked_lte_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line.sku}"
+
+
+class Refund(TimeStampedModel):
+    class Method(models.TextChoices):
+        ORIGINAL_PAYMENT = "original_payment", "Original payment method"
+        STORE_CREDIT = "store_credit", "Store credit"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    return_request = models.ForeignKey(
+        ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.ORIGINAL_PAYMENT)
+    reference = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0")]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} for {self.order_id}"
