@@ -116,7 +116,7 @@ def shipment_lock(shipment_id: int) -> tuple[Order, Shipment]:
     order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
     order = order_lock(order_id)
     shipment = (
-        Shipment.objects.select_for_update()
+        Shipment.objects.select_for_update(of=("self",))
         .select_related("service_level__carrier", "warehouse")
         .get(pk=shipment_id)
     )

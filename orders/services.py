@@ -127,7 +127,11 @@ def order_transition(
 
 
 def order_lock(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("shipping_address", "channel").get(pk=order_id)
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shipping_address", "channel")
+        .get(pk=order_id)
+    )
 
 
 # --- capture ----------------------------------------------------------------------------------
