@@ -1,0 +1,335 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from orders.admin.orders import register_order_inline
+from orders.models import Order
+
+from .models import Carrier, ServiceLevel, Shipment, ShipmentLine, TrackingEvent
+from .services import (
+    order_start_fulfillment,
+    shipment_deliver,
+    shipment_pack,
+    shipment_ship,
+    shipment_start_picking,
+)
+
+SS = Shipment.Status
+
+
+# --- buttons on the order page ----------------------------------------------------------------
+def _start(order, user, data):
+    shipments = order_start_fulfillment(order_id=order.pk, actor=user)
+    return f"{order.number}: {len(shipments)} shipment(s) created: " + ", ".join(s.number for s in shipments)
+
+
+def _pack_and_ship(order, user, data):
+    done = []
+    for shipment in order.shipments.filter(status__in=[SS.PENDING, SS.PICKING, SS.PACKED]):
+        if shipment.status != SS.PACKED:
+            shipment_pack(shipment_id=shipment.pk, actor=user)
+        shipped = shipment_ship(
+            shipment_id=shipment.pk,
+            tracking_number=data.get("tracking_number", ""),
+            actor=user,
+            notify=not data.get("silent"),
+        )
+        done.append(f"{shipped.number} ({shipped.tracking_number})")
+    return "Shipped: " + ", ".join(done) if done else "Nothing left to ship."
+
+
+def _deliver(order, user, data):
+    done = []
+    for shipment in order.shipments.filter(status__in=Shipment.ON_THE_WAY):
+        shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data.get("silent"))
+        done.append(shipment.number)
+    return "Delivered: " + ", ".join(done)
+
+
+register_object_action(
+    Order,
+    ObjectAction(
+        "start_fulfillment",
+        "Start fulfilment",
+        _start,
+        available=lambda o: o.status == Order.Status.ALLOCATED,
+        permission="orders.change_order",
+        style="primary",
+        order=30,
+    ),
+)
+register_object_action(
+    Order,
+    ObjectAction(
+        "pack_and_ship",
+        "Pack and ship",
+        _pack_and_ship,
+        available=lambda o: o.status in (Order.Status.PROCESSING, Order.Status.PARTIALLY_SHIPPED),
+        permission="fulfillment.change_shipment",
+        style="primary",
+        order=40,
+        fields=(
+            ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number"),
+            ActionField("silent", "Don't e-mail the customer", kind="checkbox"),
+        ),
+    ),
+)
+register_object_action(
+    Order,
+    ObjectAction(
+        "deliver",
+        "Mark delivered",
+        _deliver,
+        available=lambda o: o.status in (Order.Status.SHIPPED, Order.Status.PARTIALLY_SHIPPED),
+        permission="fulfillment.change_shipment",
+        style="primary",
+        order=50,
+        fields=(ActionField("silent", "Don't e-mail the customer", kind="checkbox"),),
+    ),
+)
+
+
+class ShipmentInline(admin.TabularInline):
+    model = Shipment
+    extra = 0
+    can_delete = False
+    fields = [
+        "link",
+        "warehouse",
+        "status",
+        "service_level",
+        "tracking_number",
+        "estimated_delivery",
+        "shipped_at",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Shipments"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("warehouse", "service_level__carrier")
+
+    @admin.display(description="Shipment")
+    def link(self, shipment):
+        url = reverse("admin:fulfillment_shipment_change", args=[shipment.pk])
+        return format_html('<a href="{}">{}</a>', url, shipment.number)
+
+
+register_order_inline(ShipmentInline)
+
+
+# --- shipments --------------------------------------------------------------------------------
+class ShipmentLineInline(admin.TabularInline):
+    model = ShipmentLine
+    extra = 0
+    can_delete = False
+    fields = ["sku", "name", "quantity", "quantity_packed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+    @admin.display(description="SKU")
+    def sku(self, line):
+        return line.order_line.sku
+
+    @admin.display(description="Item")
+    def name(self, line):
+        return line.order_line.name
+
+
+class TrackingEventInline(admin.TabularInline):
+    model = TrackingEvent
+    extra = 0
+    can_delete = False
+    fields = ["occurred_at", "status", "carrier_status", "description", "location", "source"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _start_picking(shipment, user, data):
+    shipment_start_picking(shipment_id=shipment.pk, actor=user)
+    return f"{shipment.number} is being picked."
+
+
+def _pack(shipment, user, data):
+    shipment_pack(shipment_id=shipment.pk, actor=user)
+    return f"{shipment.number} packed."
+
+
+def _ship(shipment, user, data):
+    shipped = shipment_ship(
+        shipment_id=shipment.pk,
+        tracking_number=data["tracking_number"],
+        actor=user,
+        notify=not data.get("silent"),
+    )
+    return f"{shipped.number} shipped with tracking number {shipped.tracking_number}."
+
+
+def _deliver_one(shipment, user, data):
+    shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data.get("silent"))
+    return f"{shipment.number} delivered."
+
+
+SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
+SHIPMENT_ACTIONS = (
+    ObjectAction(
+        "start_picking",
+        "Start picking",
+        _start_picking,
+        available=lambda s: s.status == SS.PENDING,
+        permission="fulfillment.change_shipment",
+        order=10,
+    ),
+    ObjectAction(
+        "pack",
+        "Mark packed",
+        _pack,
+        available=lambda s: s.status in (SS.PENDING, SS.PICKING),
+        permission="fulfillment.change_shipment",
+        style="primary",
+        order=20,
+    ),
+    ObjectAction(
+        "ship",
+        "Ship",
+        _ship,
+        available=lambda s: s.status == SS.PACKED,
+        permission="fulfillment.change_shipment",
+        style="primary",
+        order=30,
+        fields=(
+            ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number"),
+            SILENT,
+        ),
+    ),
+    ObjectAction(
+        "deliver",
+        "Mark delivered",
+        _deliver_one,
+        available=lambda s: s.status in Shipment.ON_THE_WAY,
+        permission="fulfillment.change_shipment",
+        style="primary",
+        order=40,
+        fields=(SILENT,),
+    ),
+)
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = SHIPMENT_ACTIONS
+    list_display = [
+        "number",
+        "order_link",
+        "warehouse",
+        "status",
+        "service_level",
+        "tracking_number",
+        "estimated_delivery",
+        "shipped_at",
+    ]
+    list_filter = ["status", "warehouse", "service_level__carrier", "service_level"]
+    search_fields = ["number", "=tracking_number", "order__number", "order__email"]
+    list_select_related = ["order", "warehouse", "service_level__carrier"]
+    show_full_result_count = False
+    inlines = [ShipmentLineInline, TrackingEventInline]
+    readonly_fields = [
+        "number",
+        "order_link",
+        "warehouse",
+        "status",
+        "tracking_number",
+        "weight_grams",
+        "packed_at",
+        "shipped_at",
+        "delivered_at",
+        "tracking_link",
+    ]
+    fields = [
+        "number",
+        "order_link",
+        "warehouse",
+        "status",
+        "service_level",
+        "estimated_delivery",
+        "tracking_number",
+        "tracking_link",
+        "weight_grams",
+        "packed_at",
+        "shipped_at",
+        "delivered_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, shipment):
+        url = reverse("admin:orders_order_change", args=[shipment.order_id])
+        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+
+    @admin.display(description="Carrier tracking")
+    def tracking_link(self, shipment):
+        url = shipment.tracking_url
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url) if url else "—"
+
+
+class ServiceLevelInline(admin.StackedInline):
+    model = ServiceLevel
+    extra = 0
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+    search_fields = ["name", "code"]
+    inlines = [ServiceLevelInline]
+
+
+@admin.register(ServiceLevel)
+class ServiceLevelAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "speed",
+        "transit_days",
+        "cutoff_time",
+        "countries",
+        "max_weight_grams",
+        "price_per_parcel",
+        "price_per_kg",
+        "is_active",
+    ]
+    list_filter = ["carrier", "speed", "is_active"]
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "tracking_number",
+        "shipment",
+        "status",
+        "carrier_status",
+        "location",
+        "source",
+    ]
+    list_filter = ["status", "source", ("shipment", admin.EmptyFieldListFilter)]
+    search_fields = ["tracking_number", "shipment__number"]
+    list_select_related = ["shipment"]
+    show_full_result_count = False

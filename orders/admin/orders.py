@@ -1,0 +1,392 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+
+from ..exports import order_export_response
+from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
+from ..services import (
+    order_allocate_now,
+    order_cancel,
+    order_hold,
+    order_note_add,
+    order_release_hold,
+)
+
+S = Order.Status
+
+
+def _release(order, user, data):
+    order = order_release_hold(order_id=order.pk, actor=user)
+    return f"Holds on {order.number} released; it is now {order.get_status_display().lower()}."
+
+
+def _hold(order, user, data):
+    order_hold(order_id=order.pk, reason=OrderHold.Reason.MANUAL, detail=data["detail"], actor=user)
+    return f"{order.number} is on hold."
+
+
+def _allocate(order, user, data):
+    order = order_allocate_now(order_id=order.pk, actor=user)
+    if order.status == S.ALLOCATED:
+        return f"{order.number} allocated."
+    return f"{order.number}: still not enough stock; it stays backordered."
+
+
+def _cancel(order, user, data):
+    order_cancel(order_id=order.pk, actor=user, reason=data["reason"], notify=not data.get("silent"))
+    return f"{order.number} cancelled; its reserved stock is released."
+
+
+def _note(order, user, data):
+    order_note_add(order_id=order.pk, message=data["message"], actor=user)
+    return "Note added."
+
+
+ORDER_ACTIONS = (
+    ObjectAction(
+        "release",
+        "Release holds and re-check",
+        _release,
+        available=lambda o: o.status == S.ON_HOLD,
+        permission="orders.change_order",
+        style="primary",
+        order=10,
+    ),
+    ObjectAction(
+        "allocate",
+        "Try to allocate now",
+        _allocate,
+        available=lambda o: o.status in (S.VERIFIED, S.BACKORDERED),
+        permission="orders.change_order",
+        style="primary",
+        order=20,
+    ),
+    ObjectAction(
+        "hold",
+        "Put on hold",
+        _hold,
+        available=lambda o: o.status in (S.PENDING, S.ON_HOLD),
+        permission="orders.change_order",
+        order=80,
+        fields=(ActionField("detail", "Reason", required=True),),
+    ),
+    ObjectAction(
+        "cancel",
+        "Cancel order",
+        _cancel,
+        available=lambda o: o.status in Order.CANCELLABLE,
+        permission="orders.change_order",
+        style="danger",
+        order=90,
+        fields=(
+            ActionField("reason", "Reason", required=True),
+            ActionField("silent", "Don't e-mail the customer", kind="checkbox"),
+        ),
+    ),
+    ObjectAction(
+        "note",
+        "Add note",
+        _note,
+        permission="orders.change_order",
+        order=95,
+        fields=(ActionField("message", "Note", required=True),),
+    ),
+)
+
+
+# --- inlines and registry for downstream apps --------------------------------------------------
+_extra_inlines: list = []
+
+
+def register_order_inline(inline_class) -> None:
+    """Let a downstream app (fulfilment, returns) show its records on the order page."""
+    if inline_class not in _extra_inlines:
+        _extra_inlines.append(inline_class)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["sku", "name", "unit_price", "quantity", "quantity_shipped", "quantity_returned", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Line total")
+    def line_total(self, line):
+        return line.line_total
+
+
+class OrderHoldInline(admin.TabularInline):
+    model = OrderHold
+    extra = 0
+    can_delete = False
+    fields = ["reason", "detail", "created_at", "released_at", "released_by"]
+    readonly_fields = fields
+    verbose_name_plural = "Holds"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = "active hold reason"
+    parameter_name = "hold"
+
+    def lookups(self, request, model_admin):
+        return OrderHold.Reason.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(holds__reason=self.value(), holds__released_at__isnull=True).distinct()
+        return queryset
+
+
+@admin.register(Order)
+class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = ORDER_ACTIONS
+    list_display = [
+        "number",
+        "placed_at",
+        "channel",
+        "customer_name",
+        "email",
+        "status_badge",
+        "total_display",
+        "payment_status",
+    ]
+    list_filter = [
+        "status",
+        "channel",
+        ("placed_at", admin.DateFieldListFilter),
+        HoldReasonFilter,
+        "shipping_speed",
+        "payment_status",
+    ]
+    search_fields = ["number", "=external_id", "email", "customer_name"]
+    list_select_related = ["channel"]
+    date_hierarchy = "placed_at"
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ["export_csv", "cancel_selected"]
+    inlines = [OrderLineInline, OrderHoldInline]
+    readonly_fields = [
+        "number",
+        "status_badge",
+        "channel",
+        "external_id",
+        "placed_at",
+        "currency",
+        "subtotal",
+        "shipping_total",
+        "tax_total",
+        "discount_total",
+        "total",
+        "payment_method",
+        "payment_status",
+        "payment_reference",
+        "payment_amount",
+        "verified_at",
+        "allocated_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+        "cancel_reason",
+        "address_block",
+        "timeline",
+        "tracking_link",
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["number", "status_badge", "channel", "external_id", "placed_at", "tracking_link"]},
+        ),
+        ("Customer", {"fields": ["customer_name", "email", "phone", "address_block", "shipping_speed"]}),
+        (
+            "Money",
+            {
+                "fields": [
+                    "currency",
+                    "subtotal",
+                    "shipping_total",
+                    "tax_total",
+                    "discount_total",
+                    "total",
+                    "payment_method",
+                    "payment_status",
+                    "payment_reference",
+                    "payment_amount",
+                ]
+            },
+        ),
+        (
+            "Progress",
+            {
+                "fields": [
+                    "verified_at",
+                    "allocated_at",
+                    "shipped_at",
+                    "delivered_at",
+                    "cancelled_at",
+                    "cancel_reason",
+                ]
+            },
+        ),
+        ("Timeline", {"fields": ["timeline"]}),
+        ("Internal notes", {"fields": ["notes"]}),
+    ]
+
+    def get_inlines(self, request, obj):
+        return [*self.inlines, *_extra_inlines] if obj else []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("channel", "shipping_address")
+
+    def has_add_permission(self, request):
+        return False  # orders come in through the capture service (channels, phone-order form)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, order):
+        return format_html('<span class="oms-status">{}</span>', order.get_status_display())
+
+    @admin.display(description="Total", ordering="total")
+    def total_display(self, order):
+        return f"{order.total} {order.currency}"
+
+    @admin.display(description="Shipping address")
+    def address_block(self, order):
+        if not order.shipping_address:
+            return "—"
+        return format_html_join(
+            format_html("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines())
+        )
+
+    @admin.display(description="Customer's tracking page")
+    def tracking_link(self, order):
+        from ..links import order_tracking_url
+
+        url = order_tracking_url(order_number=order.number, absolute=False)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Open as the customer sees it</a>', url
+        )
+
+    @admin.display(description="Events")
+    def timeline(self, order):
+        events = order.events.select_related("actor").order_by("created_at", "pk")
+        rows = (
+            (
+                timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+                e.get_kind_display(),
+                format_html(' <span class="oms-badge oms-badge-public">customer sees</span>')
+                if e.visible_to_customer
+                else "",
+                f" ({e.from_status} → {e.to_status})" if e.from_status and e.to_status else "",
+                f" — {e.message}" if e.message else "",
+                f" · {e.actor}" if e.actor else "",
+            )
+            for e in events
+        )
+        return format_html(
+            '<ul class="oms-timeline">{}</ul>',
+            format_html_join(
+                "", '<li><span class="oms-when">{}</span><strong>{}</strong>{}{}{}{}</li>', rows
+            ),
+        )
+
+    @admin.action(description="Export selected (or all filtered) orders as CSV", permissions=["export"])
+    def export_csv(self, request, queryset):
+        return order_export_response(queryset)
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("orders.export_order")
+
+    @admin.action(description="Cancel selected orders", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        done, failed = 0, []
+        for order in queryset.only("pk", "number"):
+            try:
+                order_cancel(order_id=order.pk, actor=request.user, reason="Cancelled by staff")
+                done += 1
+            except Exception as exc:  # each order commits or fails on its own
+                failed.append(f"{order.number}: {exc}")
+        if done:
+            self.message_user(request, f"{done} orders cancelled.", messages.SUCCESS)
+        for text in failed:
+            self.message_user(request, text, messages.ERROR)
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "return_window_days", "is_active", "order_count"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_orders=Count("orders"))
+
+    @admin.display(description="Orders", ordering="_orders")
+    def order_count(self, channel):
+        url = reverse("admin:orders_order_changelist") + f"?channel__id__exact={channel.pk}"
+        return format_html('<a href="{}">{}</a>', url, channel._orders)
+
+
+@admin.register(OrderHold)
+class OrderHoldAdmin(admin.ModelAdmin):
+    """The customer-service queue: active holds by reason."""
+
+    list_display = ["order_link", "reason", "detail", "created_at", "released_at"]
+    list_filter = ["reason", ("released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["order__number", "order__email", "detail"]
+    list_select_related = ["order"]
+    readonly_fields = ["order", "reason", "detail", "created_at", "released_at", "released_by"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if "released_at__isempty" not in request.GET:
+            qs = qs.filter(Q(released_at__isnull=True))
+        return qs
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, hold):
+        url = reverse("admin:orders_order_change", args=[hold.order_id])
+        return format_html('<a href="{}">{}</a>', url, hold.order.number)
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "order", "kind", "from_status", "to_status", "visible_to_customer", "actor"]
+    list_filter = ["kind", "visible_to_customer"]
+    search_fields = ["order__number", "message"]
+    list_select_related = ["order", "actor"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(Address, search_fields=["name", "line1", "postal_code"])

@@ -1,0 +1,23 @@
+"""Verify the stock invariants over every stock item and order line.
+
+Exits non-zero with a readable list of discrepancies when any invariant is broken.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.selectors import stock_list_discrepancies
+from orders.selectors import order_line_list_discrepancies
+
+
+class Command(BaseCommand):
+    help = "Check that stock, reservations, the ledger and order lines agree."
+
+    def handle(self, *args, **options):
+        problems = stock_list_discrepancies() + order_line_list_discrepancies()
+        if problems:
+            for problem in problems:
+                self.stderr.write(f"- {problem}")
+            raise CommandError(f"{len(problems)} inventory discrepancies found.")
+        self.stdout.write(
+            self.style.SUCCESS("Inventory is consistent: ledger, reservations and orders agree.")
+        )

@@ -1,0 +1,57 @@
+"""Reads of orders."""
+
+from django.db.models import Prefetch
+
+from inventory.models import Reservation
+
+from .models import Order, OrderLine
+
+ALLOCATED_STATES = [
+    Order.Status.ALLOCATED,
+    Order.Status.PROCESSING,
+    Order.Status.PARTIALLY_SHIPPED,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+]
+
+
+def order_line_list_discrepancies() -> list[str]:
+    """Order lines of allocated (or later) orders whose active reservations plus shipped units
+    differ from the ordered quantity (invariant 3)."""
+    from django.db.models import Sum
+
+    reserved = dict(
+        Reservation.objects.filter(status=Reservation.Status.ACTIVE, reference__startswith="order:")
+        .values("line_reference")
+        .annotate(total=Sum("quantity"))
+        .values_list("line_reference", "total")
+    )
+    problems = []
+    lines = (
+        OrderLine.objects.filter(order__status__in=ALLOCATED_STATES, product__isnull=False)
+        .select_related("order")
+        .order_by("pk")
+        .only("pk", "sku", "quantity", "quantity_shipped", "order__number", "order__status")
+    )
+    for line in lines.iterator(chunk_size=2000):
+        held = reserved.get(line.stock_reference, 0)
+        if held + line.quantity_shipped != line.quantity:
+            problems.append(
+                f"order {line.order.number} line {line.sku}: ordered {line.quantity}, "
+                f"reserved {held} + shipped {line.quantity_shipped}"
+            )
+    return problems
+
+
+def order_get_for_tracking(*, number: str, email: str | None = None) -> Order | None:
+    """The order a customer may see, with everything its page shows, in a fixed number of
+    queries; None when the number (or the e-mail, when given) doesn't match."""
+    qs = Order.objects.select_related("shipping_address", "channel").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+    )
+    order = qs.filter(number__iexact=(number or "").strip()).first()
+    if order is None:
+        return None
+    if email is not None and order.email.strip().lower() != (email or "").strip().lower():
+        return None
+    return order
