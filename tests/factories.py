@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@oms.example")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-123")
+    password = factory.django.Password("pw-for-tests-123")
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):
@@ -134,7 +134,7 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     quantity = 1
 
 
-def stock_put(product, warehouse, quantity, bin_location=""):
+def stock_put(product, warehouse, quantity, bin_location=None):
     """Put units on hand through the ledger, as a receipt would."""
     return stock_receive(
         product=product,

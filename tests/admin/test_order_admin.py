@@ -1,0 +1,134 @@
+"""Staff move an order from capture to delivered with the buttons on its admin page."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from inventory.models import StockItem
+from orders.models import Order
+from orders.services import order_capture
+from tests.factories import OrderFactory, OrderLineFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_in(group_name):
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def cs_client(client):
+    user = staff_in("Customer service")
+    user.groups.add(Group.objects.get(name="Warehouse staff"))
+    client.force_login(user)
+    return client
+
+
+def press(client, obj_url_name, pk, action, **data):
+    url = reverse(obj_url_name, args=[pk, action])
+    return client.post(url, data, follow=True)
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_buttons_take_an_order_from_capture_to_delivered(
+    cs_client, channel, stocked_product, service_level, order_input
+):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 2, "25.00")]))
+    page = cs_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert page.status_code == 200
+    assert b"Start fulfilment" in page.content
+    assert b"Mark delivered" not in page.content
+
+    response = press(cs_client, "admin:orders_order_object_action", order.pk, "start_fulfillment")
+    assert any("1 shipment(s) created" in m for m in messages_of(response))
+    response = press(
+        cs_client, "admin:orders_order_object_action", order.pk, "pack_and_ship", tracking_number="1ZDEMO"
+    )
+    assert any("1ZDEMO" in m for m in messages_of(response))
+    response = press(cs_client, "admin:orders_order_object_action", order.pk, "deliver")
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert StockItem.objects.get().on_hand == 8
+    assert b"Delivered" in response.content
+
+
+def test_refused_transition_is_a_message_not_a_500(cs_client, channel, stocked_product, order_input):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    response = press(cs_client, "admin:orders_order_object_action", order.pk, "release")
+    assert response.status_code == 200
+    assert any("not possible" in m for m in messages_of(response))
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+
+
+def test_stale_button_after_someone_else_cancelled(cs_client, channel, stocked_product, order_input):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    press(cs_client, "admin:orders_order_object_action", order.pk, "cancel", reason="duplicate")
+    response = press(cs_client, "admin:orders_order_object_action", order.pk, "cancel", reason="again")
+    assert any("not possible" in m for m in messages_of(response))
+    assert StockItem.objects.get().reserved == 0
+
+
+def test_cancel_requires_a_reason(cs_client, channel, stocked_product, order_input):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    response = press(cs_client, "admin:orders_order_object_action", order.pk, "cancel")
+    assert any("Reason is required" in m for m in messages_of(response))
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+
+
+def test_warehouse_staff_cannot_cancel(client, channel, stocked_product, order_input):
+    client.force_login(staff_in("Warehouse staff"))
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert page.status_code == 200
+    assert b"Cancel order" not in page.content
+    response = client.post(
+        reverse("admin:orders_order_object_action", args=[order.pk, "cancel"]), {"reason": "x"}
+    )
+    assert response.status_code == 403
+
+
+def test_order_list_filters_and_search(cs_client, channel):
+    held = OrderFactory(status=Order.Status.ON_HOLD, customer_name="Grace Hopper", email="grace@example.com")
+    OrderFactory(status=Order.Status.DELIVERED, customer_name="Alan Turing")
+    url = reverse("admin:orders_order_changelist")
+    by_status = cs_client.get(url, {"status__exact": "on_hold"})
+    assert list(by_status.context["cl"].result_list) == [held]
+    by_email = cs_client.get(url, {"q": "grace@example.com"})
+    assert list(by_email.context["cl"].result_list) == [held]
+    by_number = cs_client.get(url, {"q": held.number})
+    assert list(by_number.context["cl"].result_list) == [held]
+
+
+def test_manager_exports_the_filtered_list_as_csv(client, channel):
+    client.force_login(staff_in("Managers"))
+    shipped = OrderFactory(status=Order.Status.SHIPPED, email="=cmd|' /C calc'!A0@example.com")
+    OrderLineFactory(order=shipped)
+    OrderFactory(status=Order.Status.CANCELLED)
+    url = reverse("admin:orders_order_changelist") + "?status__exact=shipped"
+    response = client.post(
+        url, {"action": "export_csv", "select_across": "1", "index": "0", "_selected_action": [shipped.pk]}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["number"] for r in rows] == [shipped.number]
+    assert rows[0]["status"] == "shipped"
+    assert rows[0]["email"].startswith("'=")
+    assert rows[0]["placed_at"] == shipped.placed_at.isoformat()
+
+
+def test_customer_service_cannot_export(client):
+    client.force_login(staff_in("Customer service"))
+    response = client.get(reverse("admin:orders_order_changelist"))
+    assert "export_csv" not in response.context["action_form"].fields["action"].choices.__repr__()

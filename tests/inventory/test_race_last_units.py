@@ -1,0 +1,57 @@
+"""20 clients race for the last 10 units: exactly 10 get one, nothing is oversold."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+
+from inventory.models import Product, StockItem
+from orders.models import Order
+from orders.services import AddressInput, LineInput, OrderInput, order_capture
+from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_race_for_ten_units():
+    channel = ChannelFactory()
+    warehouse = WarehouseFactory(code="RACE")
+    product = ProductFactory(sku="LAST-10")
+    stock_put(product, warehouse, 10)
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def buy(i):
+        try:
+            barrier.wait()
+            order_capture(
+                channel=channel,
+                data=OrderInput(
+                    email=f"racer{i}@example.com",
+                    external_id=f"race-{i}",
+                    shipping_address=AddressInput(
+                        name="R", line1="1 St", city="NYC", postal_code="10001", country="US"
+                    ),
+                    lines=[LineInput("LAST-10", 1, Decimal("5.00"))],
+                    payment_status="paid",
+                ),
+            )
+        except Exception as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    statuses = list(Order.objects.values_list("status", flat=True))
+    assert statuses.count(Order.Status.ALLOCATED) == 10
+    assert statuses.count(Order.Status.BACKORDERED) == 10
+    item = StockItem.objects.get(product=Product.objects.get(sku="LAST-10"))
+    assert (item.on_hand, item.reserved) == (10, 10)
