@@ -110,7 +110,12 @@ def _mailer_from_url(url: str) -> dict:
     return {"BACKEND": backend, "OPTIONS": {k: v for k, v in options.items() if v not in (None, "")}}
 
 
-MAILERS = {"default": _mailer_from_url(env.str("EMAIL_URL", default="consolemail://"))}
+# Without EMAIL_URL: the console in development, a local SMTP relay in production.
+MAILERS = {
+    "default": _mailer_from_url(
+        env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+    )
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@oms.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MANAGER_EMAILS = env.list("MANAGER_EMAILS", default=[])
