@@ -181,6 +181,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_per_page = 50
     show_full_result_count = False
+    view_on_site = False  # the customer's view is the signed tracking link on the page
     actions = ["export_csv", "cancel_selected"]
     inlines = [OrderLineInline, OrderHoldInline]
     readonly_fields = [
@@ -273,9 +274,9 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def address_block(self, order):
         if not order.shipping_address:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines())
-        )
+        lines = format_html_join(mark_safe("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines()))
+        url = reverse("admin:orders_address_change", args=[order.shipping_address_id])
+        return format_html('{}<br><a href="{}">Correct the address</a>', lines, url)
 
     @admin.display(description="Customer's tracking page")
     def tracking_link(self, order):
