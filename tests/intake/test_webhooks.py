@@ -180,7 +180,7 @@ def test_woocommerce_refund_body_is_kept_as_failed(client, woo):
 
 def test_missing_shipping_address_falls_back_to_billing(client, woo):
     order = fixture_json("woocommerce/wc-rest-api-docs__v3_order_retrieve.json")
-    order["shipping"] = {k: "" for k in order["shipping"]}
+    order["shipping"] = dict.fromkeys(order["shipping"], "")
 
     send_woo(client, json.dumps(order).encode())
 
