@@ -75,7 +75,8 @@ MARKETPLACE = (
     "Austin\tTX\t73301\tUS\n"
     "222-2\t2024-05-01T11:00:00Z\tbo@example.com\tBo\tGADGET-2\tGadget\tlots\t10.00\tUSD\tBo\t2 Side St\t"
     "Austin\tTX\t73301\tUS\n"
-    "\t2024-05-01T11:00:00Z\tcy@example.com\tCy\tGADGET-2\tGadget\t1\t10.00\tUSD\tCy\t3 St\tAustin\tTX\t73301\tUS\n"
+    "\t2024-05-01T11:00:00Z\tcy@example.com\tCy\tGADGET-2\tGadget\t1\t10.00\tUSD\tCy\t3 St\t"
+    "Austin\tTX\t73301\tUS\n"
 )
 
 
