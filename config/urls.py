@@ -2,6 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from orders.api import api as orders_api
+from orders.webhooks import shopify_orders, woocommerce_orders
+
+from .views import healthz
+
 admin.site.site_header = "Order management"
 admin.site.site_title = "OMS"
 admin.site.index_title = "Operations"
@@ -10,4 +15,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:lookup", permanent=False)),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
+    path("api/v1/", orders_api.urls),
+    path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
+    path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -23,6 +23,8 @@ from .notifications import order_email_after_commit
 from .verification import order_run_verification
 
 Kind = OrderEvent.Kind
+# The largest amount a 12-digit money column holds.
+MAX_ORDER_AMOUNT = Decimal("9999999999.99")
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -149,6 +151,10 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
     for name in ["shipping_total", "tax_total", "discount_total"]:
         if getattr(data, name) < 0:
             errors[name] = "Must be zero or more."
+    if not errors:
+        subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
+        if subtotal + quantize(data.shipping_total) + quantize(data.tax_total) > MAX_ORDER_AMOUNT:
+            errors["lines"] = f"The order's total is over {MAX_ORDER_AMOUNT}: it can't be stored."
     if not (len(data.currency) == 3 and data.currency.isalpha()):
         errors["currency"] = "Currency must be a 3-letter ISO 4217 code."
     if data.shipping_speed not in Order.ShippingSpeed.values:

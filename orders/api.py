@@ -1,0 +1,380 @@
+"""The channel JSON API (public contract in design.md): create, read and cancel orders.
+
+Thin: authenticates the channel's key, validates the body, stores the raw request, calls
+order_capture / order_cancel and renders the reply. Every POST is kept as an InboundRequest with
+its outcome; no body of any shape produces a server error.
+"""
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Field, Header, NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+from pydantic import AfterValidator, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from .exceptions import CaptureError, OrderTransitionError
+from .intake.inbound import (
+    Outcome,
+    inbound_request_finish,
+    inbound_request_record,
+    intake_capture,
+    register_reprocessor,
+    request_headers,
+)
+from .intake.keys import channel_api_key_authenticate
+from .intake_models import IdempotencyRecord, InboundRequest
+from .links import order_tracking_url
+from .models import Order
+from .services import AddressInput, LineInput, OrderInput, order_cancel
+
+MAX_MONEY = Decimal("99999999.99")
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("must be a valid e-mail address") from None
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
+
+
+Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)]
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    email: Annotated[str, Field(max_length=254), AfterValidator(_storable), AfterValidator(_email)]
+    name: Text(200) = ""
+    phone: Text(40) = ""
+
+
+class AddressIn(Strict):
+    name: Text(200) = ""
+    company: Text(200) = ""
+    line1: Text(255) = ""
+    line2: Text(255) = ""
+    city: Text(100) = ""
+    region: Text(100) = ""
+    postal_code: Text(20) = ""
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
+    phone: Text(40) = ""
+
+
+class LineIn(Strict):
+    sku: Text(64, min_length=1)
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    unit_price: Money
+    name: Text(255) = ""
+
+
+class PaymentIn(Strict):
+    method: Text(40) = ""
+    status: Literal[tuple(Order.PaymentStatus.values)] = Order.PaymentStatus.PENDING
+    reference: Text(100) = ""
+    amount: Money | None = None
+
+
+class OrderIn(Strict):
+    external_id: Text(100, min_length=1)
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn | None = None
+    shipping_speed: Literal[tuple(Order.ShippingSpeed.values)] = Order.ShippingSpeed.STANDARD
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217")] = "USD"
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    shipping_total: Money = Decimal("0.00")
+    tax_total: Money = Decimal("0.00")
+    discount_total: Money = Decimal("0.00")
+    payment: PaymentIn | None = None
+    placed_at: dt.datetime | None = None
+
+
+class CancelIn(Strict):
+    reason: Text(255) = ""
+
+
+class HoldOut(Schema):
+    reason: str
+    detail: str
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    tracking_url: str
+    external_id: str
+    currency: str
+    total: str
+    holds: list[HoldOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] = {}
+
+
+# --- authentication ---------------------------------------------------------------------------
+class ChannelKeyAuth(HttpBearer):
+    """Bearer <channel key>. POSTs are stored as InboundRequests before anything else happens."""
+
+    def __call__(self, request: HttpRequest):
+        if request.method == "POST":
+            request.inbound = inbound_request_record(
+                source=InboundRequest.Source.API,
+                body=request.body,
+                headers=request_headers(request),
+                delivery_id=request.headers.get("Idempotency-Key", ""),
+                topic=request.path[:100],
+            )
+        result = super().__call__(request)
+        if not result and getattr(request, "inbound", None):
+            inbound_request_finish(
+                inbound=request.inbound, outcome=Outcome.REJECTED, error="Missing or bad API key.", status=401
+            )
+        return result
+
+    def authenticate(self, request, token):
+        key = channel_api_key_authenticate(token)
+        if key is None:
+            return None
+        request.channel = key.channel
+        if getattr(request, "inbound", None):
+            request.inbound.channel = key.channel
+            InboundRequest.objects.filter(pk=request.inbound.pk).update(channel=key.channel)
+        return key
+
+
+api = NinjaAPI(
+    title="OMS order intake",
+    version="1",
+    description="Channels create, read and cancel orders. Authenticate with `Authorization: Bearer "
+    "<channel key>`. Money is decimal strings. Retries are safe: send an `Idempotency-Key`.",
+    urls_namespace="api-v1",
+    docs_url=None,
+    auth=ChannelKeyAuth(),
+)
+
+
+def _field_errors(errors: list[dict]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload")]
+        result.setdefault(".".join(loc) or "body", str(err.get("msg", "invalid")))
+    return result
+
+
+def _finish(request, outcome, status, order=None, error=""):
+    inbound = getattr(request, "inbound", None)
+    if inbound is not None:
+        inbound_request_finish(inbound=inbound, outcome=outcome, order=order, error=error, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc):
+    errors = _field_errors(exc.errors)
+    _finish(request, Outcome.INVALID, 422, error="; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return api.create_response(
+        request, {"detail": "The order data is invalid.", "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code != 401:
+        _finish(request, Outcome.INVALID, exc.status_code, error=str(exc))
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+# --- mapping ------------------------------------------------------------------------------------
+def _address(data: AddressIn | None) -> AddressInput | None:
+    if data is None:
+        return None
+    return AddressInput(**data.model_dump())
+
+
+def order_input_from_api(payload: OrderIn) -> OrderInput:
+    payment = payload.payment or PaymentIn()
+    return OrderInput(
+        external_id=payload.external_id,
+        email=payload.customer.email,
+        customer_name=payload.customer.name,
+        phone=payload.customer.phone,
+        shipping_address=_address(payload.shipping_address),
+        billing_address=_address(payload.billing_address),
+        shipping_speed=payload.shipping_speed,
+        currency=payload.currency.upper(),
+        lines=[
+            LineInput(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price, name=ln.name)
+            for ln in payload.lines
+        ],
+        shipping_total=payload.shipping_total,
+        tax_total=payload.tax_total,
+        discount_total=payload.discount_total,
+        payment_method=payment.method,
+        payment_status=payment.status,
+        payment_reference=payment.reference,
+        payment_amount=payment.amount,
+        placed_at=payload.placed_at,
+    )
+
+
+def order_reply(order: Order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "tracking_url": order_tracking_url(order_number=order.number),
+        "external_id": order.external_id,
+        "currency": order.currency,
+        "total": str(order.total),
+        "holds": [
+            {"reason": h.reason, "detail": h.detail} for h in order.holds.all() if h.released_at is None
+        ],
+    }
+
+
+class IdempotencyConflict(Exception):
+    pass
+
+
+def _idempotent_capture(*, channel, key: str, body: bytes, data: OrderInput) -> tuple[int, dict, str, Order]:
+    """Capture once per (channel, Idempotency-Key): the key's row is inserted first, so a
+    concurrent request with the same key waits on the unique index and then replays the reply."""
+    request_hash = hashlib.sha256(body).hexdigest()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    channel=channel, key=key, request_hash=request_hash, status_code=0
+                )
+        except IntegrityError:
+            record = IdempotencyRecord.objects.select_related("order").get(channel=channel, key=key)
+            if record.request_hash != request_hash:
+                raise IdempotencyConflict from None
+            return record.status_code, record.response_body, Outcome.DUPLICATE, record.order
+        captured = intake_capture(channel=channel, data=data)
+        status = 201 if captured.created else 200
+        reply = order_reply(captured.order)
+        record.status_code, record.response_body, record.order = status, reply, captured.order
+        record.save(update_fields=["status_code", "response_body", "order"])
+        return status, reply, captured.outcome, captured.order
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+@api.post(
+    "/orders",
+    response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Create an order",
+    description="201 with the new order; 200 with the existing order when this external_id (or "
+    "Idempotency-Key with the same body) was sent before; 409 when the Idempotency-Key was used "
+    "with a different body; 422 with per-field errors.",
+)
+def create_order(
+    request,
+    payload: OrderIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    channel = request.channel
+    data = order_input_from_api(payload)
+    key = (idempotency_key or "").strip()
+    try:
+        if key:
+            if len(key) > 255 or "\x00" in key:
+                raise CaptureError({"Idempotency-Key": "Must be at most 255 characters."})
+            status, reply, outcome, order = _idempotent_capture(
+                channel=channel, key=key, body=request.body, data=data
+            )
+        else:
+            captured = intake_capture(channel=channel, data=data)
+            order, outcome = captured.order, captured.outcome
+            status, reply = (201 if captured.created else 200), order_reply(order)
+    except IdempotencyConflict:
+        message = "This Idempotency-Key was used with a different request body."
+        _finish(request, Outcome.INVALID, 409, error=message)
+        return Status(409, {"detail": message})
+    except CaptureError as exc:
+        _finish(request, Outcome.INVALID, 422, error=str(exc))
+        return Status(422, {"detail": "The order can't be captured.", "errors": exc.errors})
+    _finish(request, outcome, status, order=order)
+    return Status(status, reply)
+
+
+def _order_for(request, number: str) -> Order:
+    order = (
+        Order.objects.filter(channel=request.channel, number=number[:20]).prefetch_related("holds").first()
+    )
+    if order is None:
+        raise HttpError(404, "No order with that number for this channel.")
+    return order
+
+
+@api.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut}, summary="Get an order")
+def get_order(request, number: str):
+    return Status(200, order_reply(_order_for(request, number)))
+
+
+@api.post(
+    "/orders/{number}/cancel",
+    response={200: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Cancel an order",
+    description="Cancels an order that has not started fulfilment and releases its stock. "
+    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started.",
+)
+def cancel_order(request, number: str, payload: CancelIn | None = None):
+    order = _order_for(request, number)
+    if order.status != Order.Status.CANCELLED:
+        try:
+            order = order_cancel(
+                order_id=order.pk, reason=(payload.reason if payload else "") or "Cancelled by the channel"
+            )
+        except OrderTransitionError as exc:
+            _finish(request, Outcome.INVALID, 409, order=order, error=str(exc))
+            return Status(409, {"detail": str(exc)})
+    _finish(request, Outcome.CANCELLED, 200, order=order)
+    order = Order.objects.prefetch_related("holds").get(pk=order.pk)
+    return Status(200, order_reply(order))
+
+
+def _reprocess_api_request(inbound: InboundRequest, actor) -> str:
+    """Run a stored API order request again (the channel's body as it was sent)."""
+    try:
+        payload = OrderIn.model_validate_json(inbound.body)
+    except PydanticValidationError as exc:
+        errors = _field_errors(exc.errors())
+        raise CaptureError(errors) from None
+    captured = intake_capture(channel=inbound.channel, data=order_input_from_api(payload), actor=actor)
+    inbound_request_finish(
+        inbound=inbound,
+        outcome=captured.outcome,
+        order=captured.order,
+        status=201 if captured.created else 200,
+    )
+    return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."
+
+
+register_reprocessor(InboundRequest.Source.API, _reprocess_api_request)

@@ -1,0 +1,203 @@
+"""The channel JSON API, as a shop's backend uses it."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from inventory.models import StockItem
+from orders.intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
+from orders.intake_models import InboundRequest
+from orders.links import order_number_from_token
+from orders.models import Channel, Order
+from tests.factories import ChannelFactory
+
+from .conftest import order_body
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/orders"
+
+
+def post(client, body, auth, **headers):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", **auth, **headers)
+
+
+def test_clean_order_is_created_allocated_and_confirmed(
+    client, auth, widgets, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, order_body(), auth)
+
+    assert response.status_code == 201, response.content
+    reply = response.json()
+    order = Order.objects.get(number=reply["number"])
+    assert reply["status"] == "allocated" == order.status
+    assert order.total == Decimal("69.00")
+    assert order.shipping_speed == "express"
+    token = reply["tracking_url"].rsplit("/o/", 1)[1].strip("/")
+    assert order_number_from_token(token) == order.number
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+    (email,) = mail.outbox
+    assert order.number in email.subject and reply["tracking_url"] in email.body
+    inbound = InboundRequest.objects.get()
+    assert (inbound.outcome, inbound.order, inbound.response_status) == ("captured", order, 201)
+    assert json.loads(inbound.body)["external_id"] == "WEB-1001"
+    assert "authorization" not in inbound.headers
+
+
+def test_unknown_sku_is_captured_on_hold_with_the_reason(client, auth, widgets):
+    body = order_body(lines=[{"sku": "NOPE-9", "quantity": 1, "unit_price": "3.00"}])
+    response = post(client, body, auth)
+
+    assert response.status_code == 201
+    reply = response.json()
+    assert reply["status"] == "on_hold"
+    assert [h["reason"] for h in reply["holds"]] == ["unknown_sku"]
+    assert "NOPE-9" in reply["holds"][0]["detail"]
+    assert InboundRequest.objects.get().outcome == "held"
+
+
+def test_replay_of_the_same_external_id_returns_the_same_order(client, auth, widgets):
+    first = post(client, order_body(), auth)
+    second = post(client, order_body(), auth)
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["number"] == second.json()["number"]
+    assert Order.objects.count() == 1
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+    assert list(InboundRequest.objects.order_by("pk").values_list("outcome", flat=True)) == [
+        "captured",
+        "duplicate",
+    ]
+
+
+def test_idempotency_key_replays_the_first_reply_and_refuses_a_different_body(client, auth, widgets):
+    first = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+    other = post(client, order_body(external_id="WEB-2"), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert other.status_code == 409
+    assert "different request body" in other.json()["detail"]
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"lines": []}, "lines"),
+        ({"lines": [{"sku": "WIDGET-1", "quantity": 0, "unit_price": "1.00"}]}, "lines.0.quantity"),
+        ({"lines": [{"sku": "WIDGET-1", "quantity": 1, "unit_price": "-1"}]}, "lines.0.unit_price"),
+        ({"lines": [{"sku": "WIDGET-1", "quantity": 1, "unit_price": "1.005"}]}, "lines.0.unit_price"),
+        ({"lines": [{"sku": "WIDGET-1", "quantity": 1, "unit_price": "NaN"}]}, "lines.0.unit_price"),
+        ({"lines": [{"sku": "WIDGET-1", "quantity": "many", "unit_price": "1"}]}, "lines.0.quantity"),
+        ({"customer": {"email": "not-an-email"}}, "customer.email"),
+        ({"shipping_speed": "teleport"}, "shipping_speed"),
+        ({"currency": "US"}, "currency"),
+        ({"external_id": "x" * 101}, "external_id"),
+        ({"external_id": "nul\u0000byte"}, "external_id"),
+        ({"customer": {"email": "a@example.com", "name": "\ud800"}}, "customer.name"),
+        ({"shipping_total": 1e308}, "shipping_total"),
+        ({"payment": {"status": "maybe"}}, "payment.status"),
+    ],
+)
+def test_bad_fields_get_a_422_naming_the_field(client, auth, widgets, change, field):
+    response = post(client, order_body(**change), auth)
+
+    assert response.status_code == 422, response.content
+    assert field in response.json()["errors"]
+    assert Order.objects.count() == 0
+    inbound = InboundRequest.objects.get()
+    assert (inbound.outcome, inbound.response_status) == ("invalid", 422)
+    assert field in inbound.error
+
+
+def test_order_too_big_to_store_is_a_422_not_a_500(client, auth, widgets):
+    line = {"sku": "WIDGET-1", "quantity": 100_000, "unit_price": "99999999.99"}
+    response = post(client, order_body(lines=[line]), auth)
+
+    assert response.status_code == 422
+    assert "lines" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "raw", [b"{", b"[]", b'"text"', b"null", b"\xff\xfe", b'{"external_id": 1' + b"0" * 5000 + b"}", b""]
+)
+def test_malformed_bodies_are_refused_and_stored(client, auth, raw):
+    response = post(client, raw, auth)
+
+    assert response.status_code in (400, 422)
+    assert "detail" in response.json()
+    assert InboundRequest.objects.get().outcome == "invalid"
+
+
+def test_bad_or_missing_key_is_401_and_stored(client, db):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer oms_deadbeef_nope"}):
+        response = post(client, order_body(), headers)
+        assert response.status_code == 401
+    assert list(InboundRequest.objects.values_list("outcome", flat=True)) == ["rejected", "rejected"]
+
+
+def test_revoked_and_rotated_keys_stop_working(client, widgets):
+    channel = ChannelFactory(code="shop2", name="Shop 2")
+    old, old_plain = channel_api_key_create(channel=channel)
+    new, new_plain = channel_api_key_rotate(channel=channel)
+
+    assert post(client, order_body(), {"HTTP_AUTHORIZATION": f"Bearer {old_plain}"}).status_code == 401
+    assert post(client, order_body(), {"HTTP_AUTHORIZATION": f"Bearer {new_plain}"}).status_code == 201
+    channel_api_key_revoke(key_id=new.pk)
+    assert post(client, order_body("X2"), {"HTTP_AUTHORIZATION": f"Bearer {new_plain}"}).status_code == 401
+    secret = new_plain.split("_", 2)[2]
+    assert len(secret) > 30 and secret not in new.secret_hash and new.prefix in new_plain
+
+
+def test_a_key_only_sees_its_own_channels_orders(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    other = ChannelFactory(code="pos", name="Shop POS", kind=Channel.Kind.STORE)
+    _, other_plain = channel_api_key_create(channel=other)
+    other_auth = {"HTTP_AUTHORIZATION": f"Bearer {other_plain}"}
+
+    assert client.get(f"{URL}/{number}", **auth).json()["number"] == number
+    assert client.get(f"{URL}/{number}", **other_auth).status_code == 404
+    assert (
+        client.post(f"{URL}/{number}/cancel", content_type="application/json", **other_auth).status_code
+        == 404
+    )
+    assert Order.objects.get(number=number).status == "allocated"
+
+
+def test_cancel_releases_stock_and_is_repeatable(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+
+    response = client.post(
+        f"{URL}/{number}/cancel", data={"reason": "changed mind"}, content_type="application/json", **auth
+    )
+    again = client.post(f"{URL}/{number}/cancel", content_type="application/json", **auth)
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert again.status_code == 200
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 0
+    assert Order.objects.get(number=number).cancel_reason == "changed mind"
+
+
+def test_cancel_after_fulfilment_started_is_409(client, auth, widgets, service_level):
+    from fulfillment.services import order_start_fulfillment
+
+    number = post(client, order_body(), auth).json()["number"]
+    order_start_fulfillment(order_id=Order.objects.get(number=number).pk)
+
+    response = client.post(f"{URL}/{number}/cancel", content_type="application/json", **auth)
+
+    assert response.status_code == 409
+    assert Order.objects.get(number=number).status == "processing"
+
+
+def test_openapi_document_is_served(client):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel"} <= set(paths)
