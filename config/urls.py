@@ -10,4 +10,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:lookup", permanent=False)),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
+    path("webhooks/", include("fulfillment.urls")),
 ]
