@@ -183,6 +183,9 @@ OMS = {
     "DEFAULT_RETURN_WINDOW_DAYS": env.int("OMS_DEFAULT_RETURN_WINDOW_DAYS", default=30),
 }
 
+# Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).
+EASYPOST_WEBHOOK_SECRET = env.str("EASYPOST_WEBHOOK_SECRET", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,4 +19,5 @@ urlpatterns = [
     path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
     path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
     path("healthz", healthz, name="healthz"),
+    path("webhooks/", include("fulfillment.urls")),
 ]

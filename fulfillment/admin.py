@@ -1,14 +1,27 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
 from orders.admin.orders import register_order_inline
 from orders.models import Order
 
-from .models import Carrier, ServiceLevel, Shipment, ShipmentLine, TrackingEvent
+from . import views
+from .models import (
+    Carrier,
+    LateShipment,
+    PickList,
+    PickListLine,
+    ServiceLevel,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
+from .selectors import NOT_DELIVERED
 from .services import (
     order_start_fulfillment,
+    shipment_change_service_level,
     shipment_deliver,
     shipment_pack,
     shipment_ship,
@@ -183,8 +196,53 @@ def _deliver_one(shipment, user, data):
     return f"{shipment.number} delivered."
 
 
+def _change_service(shipment, user, data):
+    try:
+        level_id = int(data["service_level"])
+    except (TypeError, ValueError):
+        return _refuse("Choose a carrier service.")
+    changed = shipment_change_service_level(
+        shipment_id=shipment.pk, service_level_id=level_id, reason=data["reason"], actor=user
+    )
+    estimate = f"{changed.estimated_delivery:%a %d %b}"
+    return f"{changed.number} now goes by {changed.service_level}; estimate {estimate}."
+
+
+def _refuse(message):
+    from .exceptions import ServiceLevelOverrideRefused
+
+    raise ServiceLevelOverrideRefused(message)
+
+
+class _ServiceLevelChoices:
+    """Choices read when the page renders, so new services appear without a restart."""
+
+    def __iter__(self):
+        levels = ServiceLevel.objects.filter(is_active=True, carrier__is_active=True).select_related(
+            "carrier"
+        )
+        return iter(
+            [(str(lv.pk), f"{lv} ({lv.get_speed_display()}, {lv.transit_days} days)") for lv in levels]
+        )
+
+    def __bool__(self):
+        return True
+
+
 SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
 SHIPMENT_ACTIONS = (
+    ObjectAction(
+        "change_service",
+        "Change carrier service",
+        _change_service,
+        available=lambda s: s.status in (SS.PENDING, SS.PICKING, SS.PACKED),
+        permission="fulfillment.change_shipment",
+        order=60,
+        fields=(
+            ActionField("service_level", "Service", required=True, choices=_ServiceLevelChoices()),
+            ActionField("reason", "Reason", required=True, placeholder="why the rules' choice is wrong"),
+        ),
+    ),
     ObjectAction(
         "start_picking",
         "Start picking",
@@ -257,8 +315,10 @@ class ShipmentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "shipped_at",
         "delivered_at",
         "tracking_link",
+        "packing_links",
     ]
     fields = [
+        "packing_links",
         "number",
         "order_link",
         "warehouse",
@@ -279,10 +339,33 @@ class ShipmentAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("pack/", wrap(views.pack_station_view), name="fulfillment_shipment_pack_station"),
+            path("pack/<int:pk>/", wrap(views.pack_shipment_view), name="fulfillment_shipment_pack"),
+            path(
+                "<int:pk>/packing-slip/",
+                wrap(views.packing_slip_view),
+                name="fulfillment_shipment_packing_slip",
+            ),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):
         url = reverse("admin:orders_order_change", args=[shipment.order_id])
         return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+
+    @admin.display(description="Packing")
+    def packing_links(self, shipment):
+        slip = reverse("admin:fulfillment_shipment_packing_slip", args=[shipment.pk])
+        if shipment.status in (SS.PENDING, SS.PICKING):
+            pack = reverse("admin:fulfillment_shipment_pack", args=[shipment.pk])
+            return format_html(
+                '<a href="{}">Pack by scanning</a> · <a href="{}">Packing slip</a>', pack, slip
+            )
+        return format_html('<a href="{}">Packing slip</a>', slip)
 
     @admin.display(description="Carrier tracking")
     def tracking_link(self, shipment):
@@ -318,6 +401,21 @@ class ServiceLevelAdmin(admin.ModelAdmin):
     list_filter = ["carrier", "speed", "is_active"]
 
 
+class UnmatchedFilter(admin.EmptyFieldListFilter):
+    """“Unmatched” = events whose tracking number no shipment has: flagged for review."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "matched to a shipment"
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            choice["display"] = {"Empty": "Unmatched (review)", "Not empty": "Matched"}.get(
+                str(choice["display"]), choice["display"]
+            )
+            yield choice
+
+
 @admin.register(TrackingEvent)
 class TrackingEventAdmin(admin.ModelAdmin):
     list_display = [
@@ -329,7 +427,117 @@ class TrackingEventAdmin(admin.ModelAdmin):
         "location",
         "source",
     ]
-    list_filter = ["status", "source", ("shipment", admin.EmptyFieldListFilter)]
+    list_filter = [("shipment", UnmatchedFilter), "status", "source", "carrier_code"]
     search_fields = ["tracking_number", "shipment__number"]
     list_select_related = ["shipment"]
     show_full_result_count = False
+
+
+# --- pick lists -------------------------------------------------------------------------------
+class PickListLineInline(admin.TabularInline):
+    model = PickListLine
+    extra = 0
+    can_delete = False
+    fields = ["position", "bin_location", "sku", "name", "quantity"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PickList)
+class PickListAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "warehouse",
+        "created_at",
+        "created_by",
+        "shipment_count",
+        "unit_count",
+        "print_link",
+    ]
+    list_filter = ["warehouse"]
+    search_fields = ["number", "shipments__number"]
+    list_select_related = ["warehouse", "created_by"]
+    readonly_fields = [
+        "number",
+        "warehouse",
+        "created_by",
+        "created_at",
+        "criteria",
+        "shipment_count",
+        "unit_count",
+        "print_link",
+    ]
+    fields = readonly_fields
+    inlines = [PickListLineInline]
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/print/", wrap(views.pick_list_print_view), name="fulfillment_picklist_print"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding a pick list means building one from ready shipments (the service does it)."""
+        return views.pick_list_create_view(request, self.admin_site)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Print")
+    def print_link(self, pick_list):
+        url = reverse("admin:fulfillment_picklist_print", args=[pick_list.pk])
+        return format_html('<a href="{}">Print pick list</a>', url)
+
+
+# --- customer-service queue: late shipments ---------------------------------------------------
+@admin.register(LateShipment)
+class LateShipmentAdmin(admin.ModelAdmin):
+    """Shipments past their estimated delivery day and not delivered, most overdue first."""
+
+    list_display = [
+        "number",
+        "order_link",
+        "customer",
+        "status",
+        "service_level",
+        "tracking_number",
+        "estimated_delivery",
+        "days_late",
+    ]
+    list_filter = ["status", "service_level__carrier", "warehouse"]
+    search_fields = ["number", "=tracking_number", "order__number", "order__email"]
+    list_select_related = ["order", "service_level__carrier"]
+    ordering = ["estimated_delivery", "pk"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        today = timezone.localdate()
+        return super().get_queryset(request).filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, shipment):
+        url = reverse("admin:orders_order_change", args=[shipment.order_id])
+        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+
+    @admin.display(description="Customer")
+    def customer(self, shipment):
+        return shipment.order.email
+
+    @admin.display(description="Days late", ordering="estimated_delivery")
+    def days_late(self, shipment):
+        return (timezone.localdate() - shipment.estimated_delivery).days

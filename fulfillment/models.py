@@ -1,6 +1,7 @@
 """Carriers, service levels, shipments (one per warehouse an order is allocated to) and
 carrier tracking events."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -100,6 +101,14 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
         ServiceLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="shipments"
     )
     tracking_number = models.CharField(max_length=64, blank=True, db_index=True)
+    pick_list = models.ForeignKey(
+        "PickList",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shipments",
+        help_text="The batch pick list this shipment was picked on.",
+    )
     weight_grams = models.PositiveIntegerField(default=0)
     estimated_delivery = models.DateField(null=True, blank=True)
     packed_at = models.DateTimeField(null=True, blank=True)
@@ -165,6 +174,62 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
     )
     def cancel(self):
         pass
+
+
+class LateShipment(Shipment):
+    """Shipments past their delivery estimate and not delivered: the customer-service queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "late shipment"
+        verbose_name_plural = "late shipments (customer service)"
+
+
+class PickList(TimeStampedModel):
+    """A batch of ready shipments from one warehouse, picked in one walk through the bins."""
+
+    number = models.CharField(max_length=24, unique=True)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="pick_lists")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    criteria = models.CharField(
+        max_length=255, blank=True, help_text="The filters the list was built with, as staff chose them."
+    )
+    shipment_count = models.PositiveIntegerField(default=0)
+    unit_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.number
+
+
+class PickListLine(models.Model):
+    """One stop on the walk: a SKU in a bin and how many units to take from it."""
+
+    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(help_text="Walk order: sorted by bin, then SKU.")
+    product = models.ForeignKey("inventory.Product", null=True, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField("SKU", max_length=64)
+    barcode = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=255)
+    bin_location = models.CharField(max_length=32, blank=True)
+    quantity = models.PositiveIntegerField()
+    breakdown = models.JSONField(
+        default=list, help_text="[[shipment number, units], ...]: which tote each unit goes to."
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_list_line_quantity_gt_0"),
+            models.UniqueConstraint(fields=["pick_list", "position"], name="pick_list_line_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.bin_location or '—'} {self.quantity} × {self.sku}"
 
 
 class ShipmentLine(models.Model):

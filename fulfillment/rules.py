@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from core.money import quantize
+
 from .models import ServiceLevel
 
 SPEED_ORDER = ["standard", "express", "overnight"]
@@ -64,11 +66,16 @@ def service_level_choose(*, speed: str, parcel: Parcel) -> Choice:
             else:
                 fitting.append(level)
         if fitting:
-            best = min(fitting, key=lambda lv: (parcel_price(lv, parcel), lv.transit_days, lv.pk))
+            fitting.sort(key=lambda lv: (parcel_price(lv, parcel), lv.transit_days, lv.pk))
+            best = fitting[0]
             reason = (
                 f"{best} chosen: cheapest {speed_name} service for "
-                f"{parcel.weight_grams} g to {parcel.country}"
+                f"{parcel.weight_grams} g to {parcel.country} ({quantize(parcel_price(best, parcel))})"
             )
+            if len(fitting) > 1:
+                reason += "; dearer: " + ", ".join(
+                    f"{lv} ({quantize(parcel_price(lv, parcel))})" for lv in fitting[1:]
+                )
             if speed_name != SPEED_ORDER[wanted]:
                 reason += f" (no {SPEED_ORDER[wanted]} service could carry it)"
             if refusals:

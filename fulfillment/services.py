@@ -19,9 +19,9 @@ from orders.notifications import order_email_after_commit
 from orders.services import order_event_record, order_lock, order_transition
 
 from .estimates import estimate_delivery
-from .exceptions import ShipmentTransitionError
-from .models import Shipment, ShipmentLine
-from .rules import Parcel, service_level_choose
+from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
+from .models import ServiceLevel, Shipment, ShipmentLine, TrackingEvent
+from .rules import Parcel, service_level_choose, service_level_refusal
 
 Kind = OrderEvent.Kind
 
@@ -39,13 +39,17 @@ def _shipment_transition(shipment: Shipment, name: str, *, update_fields=(), **k
 
 
 def _parcel_for(shipment_lines: list[ShipmentLine], country: str) -> Parcel:
+    return parcel_for_items(((sl.order_line.product, sl.quantity) for sl in shipment_lines), country)
+
+
+def parcel_for_items(items, country: str) -> Parcel:
+    """The parcel (weight, longest side, handling flags) for (product, quantity) pairs."""
     weight = longest = 0
     hazardous = fragile = oversize = False
-    for sl in shipment_lines:
-        product = sl.order_line.product
+    for product, quantity in items:
         if product is None:
             continue
-        weight += product.weight_grams * sl.quantity
+        weight += product.weight_grams * quantity
         longest = max(longest, product.length_mm, product.width_mm, product.height_mm)
         hazardous |= product.is_hazardous
         fragile |= product.is_fragile
@@ -207,19 +211,17 @@ def shipment_ship(
         update_fields=("shipped_at",),
         message=message,
     )
-    if notify:
-        order_email_after_commit(order_id=order.pk, kind="shipped", extra={"shipment_id": shipment.pk})
+    # Carrier events that arrived before the number was entered were kept unmatched: claim them.
+    TrackingEvent.objects.filter(shipment__isnull=True, tracking_number=tracking_number).update(
+        shipment=shipment
+    )
+    _notify(order=order, kind="shipped", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
     return shipment
 
 
-@transaction.atomic
-def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = True) -> Shipment:
-    """Mark a shipment delivered; when every shipment is delivered, so is the order.
-
-    Locks order then shipment. Raises ShipmentTransitionError unless the shipment is on its way.
-    """
-    order, shipment = shipment_lock(shipment_id)
-    at = at or timezone.now()
+def _shipment_deliver_locked(*, order: Order, shipment: Shipment, actor, at, notify: bool) -> None:
+    """Deliver a shipment whose order and row the caller has locked; deliver the order when it
+    was the last one on its way. Used by the admin button and by carrier tracking events."""
     _shipment_transition(shipment, "deliver", at=at, update_fields=("delivered_at",))
     undelivered = order.shipments.exclude(
         status__in=[Shipment.Status.DELIVERED, Shipment.Status.CANCELLED]
@@ -235,8 +237,7 @@ def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = Tr
             update_fields=("delivered_at",),
             message="Your order has been delivered.",
         )
-        if notify:
-            order_email_after_commit(order_id=order.pk, kind="delivered")
+        _notify(order=order, kind="delivered", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
     else:
         order_event_record(
             order=order,
@@ -245,4 +246,79 @@ def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = Tr
             visible=True,
             message=f"Shipment {shipment.number} delivered.",
         )
+
+
+def _notify(*, order: Order, kind: str, notify: bool, actor=None, extra: dict | None = None) -> None:
+    """Queue the customer e-mail after commit, or note on the timeline that staff chose not to."""
+    if notify:
+        order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
+    else:
+        order_event_record(
+            order=order,
+            kind=Kind.NOTE,
+            actor=actor,
+            message=f"Customer not e-mailed ({kind.replace('_', ' ')}): staff chose not to notify.",
+        )
+
+
+@transaction.atomic
+def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = True) -> Shipment:
+    """Mark a shipment delivered; when every shipment is delivered, so is the order.
+
+    Locks order then shipment. Raises ShipmentTransitionError unless the shipment is on its way.
+    E-mails the customer after commit when the whole order is delivered, unless notify=False.
+    """
+    order, shipment = shipment_lock(shipment_id)
+    _shipment_deliver_locked(
+        order=order, shipment=shipment, actor=actor, at=at or timezone.now(), notify=notify
+    )
+    return shipment
+
+
+@transaction.atomic
+def shipment_change_service_level(
+    *, shipment_id: int, service_level_id: int, reason: str, actor=None
+) -> Shipment:
+    """Staff override of the carrier service the rules chose, with the reason on the timeline.
+
+    Locks order then shipment. Allowed until the shipment is handed to the carrier. The new
+    service may be one the rules would refuse (staff know something they don't): the refusal is
+    written into the event so the choice stays explainable. Recomputes the delivery estimate.
+    Raises ServiceLevelOverrideRefused without a reason, for an unknown or inactive service, or
+    once the shipment has shipped.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceLevelOverrideRefused("Say why the carrier service is changed.")
+    order, shipment = shipment_lock(shipment_id)
+    if shipment.status not in (Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED):
+        raise ServiceLevelOverrideRefused(
+            f"Shipment {shipment.number} is {shipment.get_status_display().lower()}: "
+            "its carrier can't change any more."
+        )
+    level = (
+        ServiceLevel.objects.select_related("carrier")
+        .filter(pk=service_level_id, is_active=True, carrier__is_active=True)
+        .first()
+    )
+    if level is None:
+        raise ServiceLevelOverrideRefused("That carrier service does not exist or is inactive.")
+    before = shipment.service_level
+    if before is not None and before.pk == level.pk:
+        raise ServiceLevelOverrideRefused(f"Shipment {shipment.number} already goes by {level}.")
+    lines = list(shipment.lines.select_related("order_line__product"))
+    country = order.shipping_address.country if order.shipping_address else ""
+    refusal = service_level_refusal(level, _parcel_for(lines, country))
+    shipment.service_level = level
+    shipment.estimated_delivery = estimate_delivery(
+        timezone.now(), cutoff=level.cutoff_time, transit_days=level.transit_days
+    )
+    shipment.save(update_fields=["service_level", "estimated_delivery", "updated_at"])
+    message = (
+        f"Carrier service of {shipment.number} changed by staff from {before or 'none'} to {level}: "
+        f"{reason}. New estimate {shipment.estimated_delivery:%a %d %b}."
+    )
+    if refusal:
+        message += f" Overrides the rules, which refuse it: {refusal}."
+    order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=message)
     return shipment

@@ -1,6 +1,13 @@
 """Customer e-mails, sent after commit through django.tasks (a worker in production, inline in
-tests). Every e-mail sent is logged on the order's timeline."""
+tests). Every e-mail sent is logged on the order's timeline (an `email` event naming the kind,
+subject and recipient).
 
+Apps further down the import chain add what they know to an e-mail's context with
+`email_context_provider_register` (fulfilment adds the shipment, carrier, tracking link and
+delivery estimate), so orders never imports them.
+"""
+
+from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
@@ -23,6 +30,34 @@ SUBJECTS = {
     "delivery_exception": "A problem with the delivery of order {number}",
 }
 
+# provider(order, kind, extra) -> dict merged into the template context
+_context_providers: list[Callable[[Order, str, dict], dict]] = []
+
+
+def email_context_provider_register(provider: Callable[[Order, str, dict], dict]) -> None:
+    """Let a downstream app add context to customer e-mails (called once, from AppConfig.ready)."""
+    if provider not in _context_providers:
+        _context_providers.append(provider)
+
+
+def order_email_render(*, order: Order, kind: str, extra: dict | None = None) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of one customer e-mail."""
+    extra = extra or {}
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "tracking_url": order_tracking_url(order_number=order.number),
+        "extra": extra,
+        "kind": kind,
+    }
+    for provider in _context_providers:
+        context.update(provider(order, kind, extra) or {})
+    subject = SUBJECTS.get(kind, "About your order {number}").format(number=order.number)
+    context["subject"] = subject
+    text = render_to_string(f"emails/order_{kind}.txt", context)
+    html = render_to_string(f"emails/order_{kind}.html", context)
+    return subject, text, html
+
 
 @task
 def send_order_email(*, order_id: int, kind: str, extra: dict | None = None) -> None:
@@ -32,26 +67,19 @@ def send_order_email(*, order_id: int, kind: str, extra: dict | None = None) -> 
     )
     if not order.email:
         return
-    context = {
-        "order": order,
-        "lines": list(order.lines.all()),
-        "tracking_url": order_tracking_url(order_number=order.number),
-        "extra": extra or {},
-    }
-    subject = SUBJECTS.get(kind, "About your order {number}").format(number=order.number)
-    text = render_to_string(f"emails/order_{kind}.txt", context)
-    html = render_to_string(f"emails/order_{kind}.html", context)
+    subject, text, html = order_email_render(order=order, kind=kind, extra=extra)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [order.email])
     message.attach_alternative(html, "text/html")
     message.send()
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.EMAIL,
-        message=f"E-mail “{subject}” sent to {order.email}.",
+        message=f"E-mail [{kind}] “{subject}” sent to {order.email}.",
     )
 
 
 def order_email_after_commit(*, order_id: int, kind: str, extra: dict | None = None) -> None:
-    """Queue a customer e-mail once the surrounding transaction commits."""
+    """Queue a customer e-mail once the surrounding transaction commits. `extra` must be JSON
+    (the task queue stores it): pass ids, not objects."""
 
     transaction.on_commit(partial(send_order_email.enqueue, order_id=order_id, kind=kind, extra=extra))

@@ -1,0 +1,120 @@
+"""Reads of fulfilment: delivery estimates, pick list and packing pages, the late queue."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from orders.models import Order
+
+from .estimates import estimate_delivery
+from .models import PickList, Shipment, ShipmentLine
+from .rules import service_level_choose
+from .services import parcel_for_items
+
+NOT_DELIVERED = [
+    Shipment.Status.PENDING,
+    Shipment.Status.PICKING,
+    Shipment.Status.PACKED,
+    *Shipment.ON_THE_WAY,
+]
+NO_ESTIMATE_STATES = [Order.Status.ON_HOLD, Order.Status.BACKORDERED, Order.Status.CANCELLED]
+
+
+@dataclass(frozen=True)
+class DeliveryEstimate:
+    date: dt.date
+    service: str  # e.g. "UPS Ground"
+    basis: str  # "quote": before any shipment exists; "shipment": from the shipments' estimates
+    delivered: bool = False
+    is_late: bool = False
+
+
+def order_get_delivery_estimate(order: Order, *, now: dt.datetime | None = None) -> DeliveryEstimate | None:
+    """When the customer can expect the order, for the tracking page and e-mails.
+
+    Once shipments exist: the latest estimate among the ones not delivered (the carrier's own
+    estimate when it sent one), or the delivery day when all are delivered. Before that, from
+    capture on: a quote from the service level the shipping rules would choose for the order's
+    speed and parcel, shipping from now. None for held, backordered or cancelled orders (no date
+    can be promised) and when no service can carry the parcel.
+
+    Queries: reads `order.shipments` (prefetch `shipments__service_level__carrier` to make it
+    free), else one for the lines and one for the service levels. No locks.
+    """
+    if order.status in NO_ESTIMATE_STATES:
+        return None
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    shipments = [s for s in order.shipments.all() if s.status != Shipment.Status.CANCELLED]
+    if shipments:
+        open_ = [s for s in shipments if s.status != Shipment.Status.DELIVERED]
+        if not open_:
+            last = max(shipments, key=lambda s: s.delivered_at or now)
+            day = timezone.localdate(last.delivered_at) if last.delivered_at else today
+            return DeliveryEstimate(day, str(last.service_level or ""), "shipment", delivered=True)
+        dated = [s for s in open_ if s.estimated_delivery]
+        if not dated:
+            return None
+        latest = max(dated, key=lambda s: s.estimated_delivery)
+        return DeliveryEstimate(
+            latest.estimated_delivery,
+            str(latest.service_level or ""),
+            "shipment",
+            is_late=latest.estimated_delivery < today,
+        )
+    country = order.shipping_address.country if order.shipping_address_id else ""
+    lines = order.lines.select_related("product")
+    parcel = parcel_for_items(((line.product, line.quantity) for line in lines), country)
+    choice = service_level_choose(speed=order.shipping_speed, parcel=parcel)
+    if choice.service_level is None:
+        return None
+    level = choice.service_level
+    day = estimate_delivery(now, cutoff=level.cutoff_time, transit_days=level.transit_days)
+    return DeliveryEstimate(day, str(level), "quote")
+
+
+def shipment_list_late(*, today: dt.date | None = None) -> QuerySet:
+    """Shipments past their estimated delivery day and not delivered (nor cancelled), the most
+    overdue first: the customer-service queue."""
+    today = today or timezone.localdate()
+    return (
+        Shipment.objects.filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
+        .select_related("order", "warehouse", "service_level__carrier")
+        .order_by("estimated_delivery", "pk")
+    )
+
+
+def pick_list_get_for_print(*, pick_list_id: int) -> PickList:
+    """A pick list with its lines and shipments (with order, address and carrier) in a fixed
+    number of queries, whatever its size."""
+    return (
+        PickList.objects.select_related("warehouse", "created_by")
+        .prefetch_related(
+            "lines",
+            Prefetch(
+                "shipments",
+                queryset=Shipment.objects.select_related(
+                    "order__shipping_address", "service_level__carrier"
+                ).order_by("number"),
+            ),
+        )
+        .get(pk=pick_list_id)
+    )
+
+
+def shipment_get_for_packing(*, shipment_id: int) -> Shipment:
+    """A shipment with its lines, products, order and address in a fixed number of queries."""
+    return (
+        Shipment.objects.select_related(
+            "order__shipping_address", "warehouse", "service_level__carrier", "pick_list"
+        )
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ShipmentLine.objects.select_related("order_line__product").order_by("pk"),
+            )
+        )
+        .get(pk=shipment_id)
+    )

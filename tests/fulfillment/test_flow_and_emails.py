@@ -1,0 +1,138 @@
+"""The whole path from allocation to delivered through the pick list, the packing station and
+the carrier webhook; customer e-mails; staff overrides."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from fulfillment.exceptions import ServiceLevelOverrideRefused
+from fulfillment.models import Shipment
+from fulfillment.services import order_start_fulfillment, shipment_change_service_level
+from fulfillment.webhooks import easypost_signature
+from inventory.models import StockItem
+from inventory.selectors import stock_list_discrepancies
+from orders.models import Order, OrderEvent
+from orders.notifications import SUBJECTS, order_email_render
+from orders.services import order_capture
+from tests.factories import CarrierFactory, OrderFactory, OrderLineFactory, ServiceLevelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_allocation_to_delivered_through_pick_list_station_and_webhook(
+    warehouse, catalog, service_level, channel, order_input, staff_client, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.EASYPOST_WEBHOOK_SECRET = "whsec"
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_capture(
+            channel=channel,
+            data=order_input(lines=[("MUG-1", 2, "12.00"), ("TEA-1", 1, "4.00")], customer_name="Ada O'Neil"),
+        )
+    assert order.status == Order.Status.ALLOCATED
+    confirmation = mail.outbox[-1]
+    assert "Expected delivery" in confirmation.body and "UPS Ground" in confirmation.body
+    assert "O'Neil" in confirmation.body  # plain text is not HTML-escaped
+    assert confirmation.alternatives and "O&#x27;Neil" in confirmation.alternatives[0][0]
+    (shipment,) = order_start_fulfillment(order_id=order.pk)
+
+    response = staff_client.post(reverse("admin:fulfillment_picklist_add"), {"warehouse": warehouse.pk})
+    assert response.status_code == 302
+    pack = reverse("admin:fulfillment_shipment_pack", args=[shipment.pk])
+    for code in ["5000000000011", "TEA-1", "5000000000011"]:
+        staff_client.post(pack, {"code": code})
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+
+    ship = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, "ship"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(ship, {"tracking_number": " 1Z999AA10123456784 "})
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert (shipment.status, shipment.tracking_number) == (Shipment.Status.SHIPPED, "1Z999AA10123456784")
+    assert order.status == Order.Status.SHIPPED
+    assert StockItem.objects.get(product=catalog["MUG-1"]).on_hand == 498
+    shipped_mail = mail.outbox[-1]
+    assert (
+        "UPS" in shipped_mail.body
+        and "https://www.ups.com/track?tracknum=1Z999AA10123456784" in shipped_mail.body
+    )
+    assert "Estimated delivery" in shipped_mail.body and "2 x Mug" in shipped_mail.body
+
+    body = (
+        b'{"description": "tracker.updated", "result": {"object": "Tracker", "tracking_code": '
+        b'"1Z999AA10123456784", "carrier": "UPS", "tracking_details": ['
+        b'{"status": "in_transit", "datetime": "2030-01-02T10:00:00Z", "message": "Departed"},'
+        b'{"status": "delivered", "datetime": "2030-01-03T10:00:00Z", "message": "Front door"}]}}'
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            "/webhooks/carriers/easypost",
+            body,
+            content_type="application/json",
+            headers={"X-Hmac-Signature": easypost_signature(body=body, secret="whsec")},
+        )
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert "has been delivered" in mail.outbox[-1].subject
+    assert stock_list_discrepancies() == []
+    sent = order.events.filter(kind=OrderEvent.Kind.EMAIL).values_list("message", flat=True)
+    assert [m.split("]")[0] for m in sent] == ["E-mail [confirmation", "E-mail [shipped", "E-mail [delivered"]
+
+
+@pytest.mark.parametrize("kind", list(SUBJECTS))
+def test_every_email_kind_renders_text_and_html(kind, service_level):
+    order = OrderFactory(status=Order.Status.PROCESSING, customer_name="Grace <Hopper>")
+    OrderLineFactory(order=order, quantity=2)
+    subject, text, html = order_email_render(order=order, kind=kind)
+    assert order.number in subject and order.number in text
+    assert "/track/o/" in text and "/track/o/" in html
+    assert "Grace <Hopper>" in text and "Grace &lt;Hopper&gt;" in html
+    assert "<html" in html and len(text.strip().splitlines()) > 5
+
+
+def test_staff_can_ship_without_emailing_and_it_is_noted(
+    warehouse, catalog, service_level, ready_shipment, staff_client, django_capture_on_commit_callbacks
+):
+    shipment = ready_shipment([("MUG-1", 1)])
+    for name, data in [("pack", {}), ("ship", {"tracking_number": "", "silent": "on"})]:
+        url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, name])
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.post(url, data)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED and shipment.tracking_number.startswith("LC")
+    assert mail.outbox == []
+    assert shipment.order.events.filter(message__contains="staff chose not to notify").exists()
+    url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, "deliver"])
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(url, {"silent": "on"})
+    assert mail.outbox == []
+    assert shipment.order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 0
+
+
+def test_staff_override_of_the_carrier_is_recorded_with_its_reason(
+    warehouse, catalog, service_level, ready_shipment, staff_client
+):
+    shipment = ready_shipment([("POT-1", 1)])
+    fast = ServiceLevelFactory(
+        carrier=CarrierFactory(code="fedex", name="FedEx"), code="2day", name="2Day", speed="express",
+        transit_days=2, max_weight_grams=500,
+    )  # fmt: skip
+    page = staff_client.get(reverse("admin:fulfillment_shipment_change", args=[shipment.pk])).content.decode()
+    assert "Change carrier service" in page and "FedEx 2Day" in page
+    url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, "change_service"])
+    response = staff_client.post(url, {"service_level": str(fast.pk), "reason": ""}, follow=True)
+    assert "Reason is required" in response.content.decode()
+    staff_client.post(url, {"service_level": str(fast.pk), "reason": "customer upgraded by phone"})
+    shipment.refresh_from_db()
+    assert shipment.service_level == fast
+    note = shipment.order.events.filter(message__contains="changed by staff").get()
+    assert "customer upgraded by phone" in note.message
+    assert "900 g is over its 500 g limit" in note.message  # the rules would refuse: said so
+    with pytest.raises(ServiceLevelOverrideRefused):
+        shipment_change_service_level(shipment_id=shipment.pk, service_level_id=fast.pk, reason="again")
+    response = staff_client.post(url, {"service_level": "nope", "reason": "x"}, follow=True)
+    assert response.status_code == 200 and "Choose a carrier service" in response.content.decode()
