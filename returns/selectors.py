@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Prefetch, Q, Sum
 from django.utils import timezone
 
 from fulfillment.models import Shipment, ShipmentLine
@@ -108,11 +108,11 @@ def return_get_by_number(*, number: str) -> ReturnRequest | None:
 
 
 def return_list_for_order(*, order: Order) -> list[ReturnRequest]:
-    """The order's returns with their lines, newest first (two queries)."""
+    """The order's returns with their lines and order lines, newest first (two queries)."""
     return list(
         ReturnRequest.objects.filter(order=order)
         .select_related("replacement_order", "store_credit")
-        .prefetch_related("lines__order_line")
+        .prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line")))
         .order_by("-created_at", "-pk")
     )
 
