@@ -188,7 +188,7 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
 
-    def get_queryset(self, request):
+    def get_ordering(self, request):
         # The queue: work to do first (open returns by stage), then the rest; oldest first.
         stage = Case(
             *[
@@ -198,7 +198,7 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
             default=Value(9),
             output_field=IntegerField(),
         )
-        return super().get_queryset(request).annotate(stage=stage).order_by("stage", "created_at", "pk")
+        return [stage.asc(), "created_at", "pk"]
 
     def has_add_permission(self, request):
         return False
@@ -325,6 +325,7 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
 class ReturnInline(admin.TabularInline):
     model = ReturnRequest
+    fk_name = "order"
     extra = 0
     can_delete = False
     fields = ["link", "status", "reason", "resolution", "created_at"]

@@ -69,18 +69,13 @@ class ThreadAdmin(ObjectActionsMixin, admin.ModelAdmin):
     fields = readonly_fields
     inlines = [MessageInline]
 
-    def get_queryset(self, request):
+    def get_ordering(self, request):
         waiting_first = Case(
             When(status=Thread.Status.AWAITING_STAFF, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(queue=waiting_first)
-            .order_by("queue", "waiting_since", "-updated_at")
-        )
+        return [waiting_first.asc(), "waiting_since", "-updated_at"]
 
     def has_add_permission(self, request):
         return False
