@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfillment",
     "returns",
+    "support",
     "portal",
 ]
 
@@ -181,6 +182,20 @@ OMS = {
     # Signed tracking links in e-mails stay valid this many days.
     "TRACKING_LINK_MAX_AGE_DAYS": env.int("OMS_TRACKING_LINK_MAX_AGE_DAYS", default=90),
     "DEFAULT_RETURN_WINDOW_DAYS": env.int("OMS_DEFAULT_RETURN_WINDOW_DAYS", default=30),
+    # Returns: a flat return-shipping deduction, waived when the reason is our fault, and a
+    # restocking fee (percent of the units' net price) for the listed reasons.
+    "RETURN_SHIPPING_FEE": env.str("OMS_RETURN_SHIPPING_FEE", default="5.00"),
+    "FREE_RETURN_REASONS": env.list(
+        "OMS_FREE_RETURN_REASONS", default=["damaged", "wrong_item", "not_as_described"]
+    ),
+    "RESTOCKING_FEE_PERCENT": env.str("OMS_RESTOCKING_FEE_PERCENT", default="10"),
+    "RESTOCKING_FEE_REASONS": env.list("OMS_RESTOCKING_FEE_REASONS", default=["changed_mind"]),
+    # Customer pages: lookups allowed per client IP and failed lookups per order number.
+    "LOOKUP_LIMIT_PER_IP": env.int("OMS_LOOKUP_LIMIT_PER_IP", default=20),
+    "LOOKUP_LIMIT_PER_ORDER": env.int("OMS_LOOKUP_LIMIT_PER_ORDER", default=5),
+    "LOOKUP_LIMIT_WINDOW_SECONDS": env.int("OMS_LOOKUP_LIMIT_WINDOW_SECONDS", default=900),
+    # Customer messages and return requests per order in the same window (spam brake).
+    "CUSTOMER_POSTS_PER_ORDER": env.int("OMS_CUSTOMER_POSTS_PER_ORDER", default=10),
 }
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).

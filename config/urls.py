@@ -11,13 +11,14 @@ admin.site.site_header = "Order management"
 admin.site.site_title = "OMS"
 admin.site.index_title = "Operations"
 
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="portal:lookup", permanent=False)),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
     path("api/v1/", orders_api.urls),
     path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
     path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
-    path("healthz", healthz, name="healthz"),
     path("webhooks/", include("fulfillment.urls")),
 ]

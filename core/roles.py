@@ -50,6 +50,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_returnline",
         "returns.view_refund",
         "returns.add_refund",
+        "returns.view_storecredit",
+        "returns.add_storecredit",
+        "support.view_thread",
+        "support.change_thread",
+        "support.view_message",
+        "support.add_message",
     ],
     "Managers": [
         "inventory.view_product",
@@ -82,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_returnrequest",
         "returns.view_returnline",
         "returns.view_refund",
+        "returns.view_storecredit",
+        "support.view_thread",
+        "support.view_message",
     ],
 }
 

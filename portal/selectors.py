@@ -7,6 +7,8 @@ from django.db.models import Prefetch
 
 from fulfillment.models import Shipment, ShipmentLine, TrackingEvent
 from orders.models import Order, OrderEvent
+from returns.selectors import order_get_return_state, return_list_for_order
+from support.models import Message, Thread
 
 STATUS_WORDS = {
     Order.Status.PENDING: "We have your order and are checking it.",
@@ -30,9 +32,24 @@ class TimelineEntry:
     source: str  # "order" or "carrier"
 
 
+RETURN_STATUS_WORDS = {
+    "requested": "We have your request and will reply within one working day.",
+    "approved": "Approved: please send the items back with the return number on the parcel.",
+    "rejected": "We could not accept this return.",
+    "received": "Your parcel has arrived; we are checking the items.",
+    "inspected": "Checked; we are sorting out your refund, exchange or credit.",
+    "resolved": "Done.",
+    "cancelled": "Cancelled.",
+}
+
+# Orders whose parcels may have been delivered (a return needs at least one delivered parcel).
+MAY_HAVE_DELIVERIES = [Order.Status.PARTIALLY_SHIPPED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+
+
 def order_get_page(*, order: Order) -> dict:
-    """Shipments (with lines, carrier and tracking events) and the customer timeline of an order:
-    four queries whatever the number of lines, shipments or events."""
+    """Everything the customer's order page shows: shipments (with lines, carrier and tracking
+    events), the customer timeline, returns and the message thread. A fixed number of queries
+    whatever the number of lines, shipments, events, returns or messages."""
     shipments = list(
         Shipment.objects.filter(order=order)
         .exclude(status=Shipment.Status.CANCELLED)
@@ -49,10 +66,23 @@ def order_get_page(*, order: Order) -> dict:
             detail = " · ".join(p for p in [te.description, te.location] if p)
             timeline.append(TimelineEntry(te.occurred_at, te.get_status_display(), detail, "carrier"))
     timeline.sort(key=lambda entry: entry.at, reverse=True)
+    lines = list(order.lines.all())
+    thread = (
+        Thread.objects.filter(order=order)
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "pk")))
+        .first()
+    )
+    returns = return_list_for_order(order=order)
     return {
         "order": order,
         "status_words": STATUS_WORDS.get(order.status, ""),
-        "lines": list(order.lines.all()),
+        "lines": lines,
         "shipments": shipments,
         "timeline": timeline,
+        "returns": [(rr, RETURN_STATUS_WORDS.get(rr.status, "")) for rr in returns],
+        "return_state": order_get_return_state(lines=lines),
+        "may_return": order.status in MAY_HAVE_DELIVERIES
+        and any(line.quantity_returned < line.quantity_shipped for line in lines),
+        "thread": thread,
+        "thread_messages": list(thread.messages.all()) if thread else [],
     }

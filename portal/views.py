@@ -1,38 +1,181 @@
-"""Customer pages: look up an order with its number and e-mail, or open it from a signed link."""
+"""Customer pages: look up an order with its number and e-mail, or open it from a signed link;
+from the order page, request a return and write to customer service.
 
+No order data without a valid token or a matching lookup. Lookups are rate-limited per client
+IP and per order number in the shared cache; a wrong number and a wrong e-mail get the same
+answer. Every form is a POST with a CSRF token. Pages are never cached and get a strict CSP.
+"""
+
+from functools import wraps
+
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_http_methods, require_POST
 
+from core.exceptions import DomainError
 from orders.links import order_number_from_token, order_tracking_token
 from orders.selectors import order_get_for_tracking
+from returns.selectors import product_list_exchange_options, return_list_returnable_lines
+from returns.services import return_request_create
+from support.services import support_message_post
 
-from .forms import TrackLookupForm
+from .forms import MessageForm, ReturnForm, TrackLookupForm
+from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
 from .selectors import order_get_page
 
 NOT_FOUND = "We couldn't find an order with that number and e-mail address. Please check both and try again."
+TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
+TOO_MANY_POSTS = "We have received a lot from you about this order; please wait a while before sending more."
+
+# The portal needs no scripts, no inline styles and nothing from other origins.
+PORTAL_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+}
 
 
-@never_cache
+def _limits():
+    oms = settings.OMS
+    return oms["LOOKUP_LIMIT_PER_IP"], oms["LOOKUP_LIMIT_PER_ORDER"], oms["LOOKUP_LIMIT_WINDOW_SECONDS"]
+
+
+def portal_view(view):
+    """Never cached, strict CSP."""
+    return never_cache(csp_override(PORTAL_CSP)(view))
+
+
+def with_order(view):
+    """Resolve the signed token in the URL to the order, or answer 404 with a friendly page
+    (forged, expired, or for an order that no longer exists all look the same)."""
+
+    @wraps(view)
+    def wrapper(request, token, *args, **kwargs):
+        number = order_number_from_token(token)
+        order = order_get_for_tracking(number=number) if number else None
+        if order is None:
+            return render(request, "portal/expired.html", status=404)
+        return view(request, order, token, *args, **kwargs)
+
+    return wrapper
+
+
+@portal_view
 @require_http_methods(["GET", "POST"])
 def track_lookup(request):
     form = TrackLookupForm(request.POST or None)
-    error = ""
+    error, status = "", 200
     if request.method == "POST" and form.is_valid():
-        order = order_get_for_tracking(number=form.cleaned_data["number"], email=form.cleaned_data["email"])
-        if order is not None:
-            return redirect("portal:order", token=order_tracking_token(order_number=order.number))
-        error = NOT_FOUND
-    return render(request, "portal/lookup.html", {"form": form, "error": error})
+        per_ip, per_order, window = _limits()
+        number = form.cleaned_data["number"].strip().upper()
+        if rate_limit_hit(scope="ip", value=client_ip(request), limit=per_ip, window=window) or (
+            rate_limit_reached(scope="order", value=number, limit=per_order)
+        ):
+            error, status = TOO_MANY, 429
+        else:
+            order = order_get_for_tracking(number=number, email=form.cleaned_data["email"])
+            if order is not None:
+                return redirect("portal:order", token=order_tracking_token(order_number=order.number))
+            rate_limit_hit(scope="order", value=number, limit=per_order, window=window)
+            error = NOT_FOUND
+    return render(request, "portal/lookup.html", {"form": form, "error": error}, status=status)
 
 
-@never_cache
-def order_page(request, token):
-    number = order_number_from_token(token)
-    order = order_get_for_tracking(number=number) if number else None
-    if order is None:
-        raise Http404("This link is not valid or has expired.")
+@portal_view
+@require_http_methods(["GET"])
+@with_order
+def order_page(request, order, token):
     context = order_get_page(order=order)
-    context["token"] = token
+    context.update(
+        token=token,
+        message_form=MessageForm(),
+        sent=request.GET.get("sent", ""),
+    )
     return render(request, "portal/order.html", context)
+
+
+def _posts_allowed(order) -> bool:
+    window = settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"] * 4
+    limit = settings.OMS["CUSTOMER_POSTS_PER_ORDER"]
+    return not rate_limit_hit(scope="post", value=order.number, limit=limit, window=window)
+
+
+@portal_view
+@require_POST
+@with_order
+def message_post(request, order, token):
+    form = MessageForm(request.POST)
+    error = ""
+    if form.is_valid():
+        if not _posts_allowed(order):
+            error = TOO_MANY_POSTS
+        else:
+            try:
+                support_message_post(
+                    order_id=order.pk, body=form.cleaned_data["body"], topic=form.cleaned_data["topic"]
+                )
+            except DomainError as exc:
+                error = str(exc)
+            else:
+                return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
+    context = order_get_page(order=order)
+    context.update(token=token, message_form=form, message_error=error)
+    return render(request, "portal/order.html", context, status=429 if error == TOO_MANY_POSTS else 400)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+@with_order
+def return_new(request, order, token):
+    returnable = return_list_returnable_lines(order=order)
+    open_lines = [r for r in returnable if r.returnable]
+    exchange_options = product_list_exchange_options(
+        products=[r.order_line.product for r in open_lines if r.order_line.product]
+    )
+    form = ReturnForm(request.POST or None, returnable=open_lines, exchange_options=exchange_options)
+    error, status = "", 200
+    if request.method == "POST" and form.is_valid():
+        if not _posts_allowed(order):
+            error, status = TOO_MANY_POSTS, 429
+        else:
+            try:
+                rr = return_request_create(
+                    order_id=order.pk,
+                    quantities=form.quantities(),
+                    reason=form.cleaned_data["reason"],
+                    comment=form.cleaned_data["comment"],
+                    resolution=form.cleaned_data["resolution"],
+                    exchange_products=form.exchange_products(),
+                )
+            except DomainError as exc:
+                error, status = str(exc), 400
+            else:
+                return redirect("portal:return_done", token=token, number=rr.number)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "order": order,
+        "token": token,
+        "form": form,
+        "closed_lines": [r for r in returnable if not r.returnable],
+        "error": error,
+    }
+    return render(request, "portal/return_new.html", context, status=status)
+
+
+@portal_view
+@require_http_methods(["GET"])
+@with_order
+def return_done(request, order, token, number):
+    rr = order.returns.prefetch_related("lines__order_line").filter(number=number).first()
+    if rr is None:
+        raise Http404("No such return for this order.")
+    return render(request, "portal/return_done.html", {"order": order, "token": token, "rr": rr})

@@ -1,39 +1,68 @@
-from django.contrib import admin
-from django.urls import reverse
+"""The returns desk: a queue of return requests, approve or reject, receive by scanning the
+return number, inspect each line, and resolve by refund, exchange or store credit. Every button
+calls a service; the admin holds no business rules."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
 
-from .models import Refund, ReturnLine, ReturnRequest
+from .models import Refund, ReturnLine, ReturnRequest, StoreCredit
+from .selectors import order_get_return_state, return_get_by_number
 from .services import (
+    return_quote,
     return_request_approve,
+    return_request_exchange,
+    return_request_inspect,
     return_request_receive,
     return_request_refund,
     return_request_reject,
+    return_request_store_credit,
 )
 
 RS = ReturnRequest.Status
+Resolution = ReturnRequest.Resolution
 
 
 def _approve(rr, user, data):
     return_request_approve(return_id=rr.pk, actor=user, note=data.get("note", ""))
-    return f"Return {rr.number} approved."
+    return f"Return {rr.number} approved; the customer has the instructions by e-mail."
 
 
 def _reject(rr, user, data):
     return_request_reject(return_id=rr.pk, actor=user, note=data["note"])
-    return f"Return {rr.number} rejected."
+    return f"Return {rr.number} rejected; the customer has been told why."
 
 
 def _receive(rr, user, data):
     return_request_receive(return_id=rr.pk, actor=user)
-    return f"Return {rr.number} received; resellable units are back in stock."
+    return f"Return {rr.number} received; inspect each line next."
 
 
 def _refund(rr, user, data):
     refund = return_request_refund(return_id=rr.pk, actor=user)
     return f"Refunded {refund.amount} {refund.currency} for {rr.number}."
+
+
+def _credit(rr, user, data):
+    credit = return_request_store_credit(return_id=rr.pk, actor=user)
+    return f"Store credit {credit.code} of {credit.balance} {credit.currency} issued for {rr.number}."
+
+
+def _exchange(rr, user, data):
+    replacement = return_request_exchange(return_id=rr.pk, actor=user)
+    return (
+        f"Replacement order {replacement.number} created for {rr.number} "
+        f"({replacement.get_status_display().lower()})."
+    )
 
 
 RETURN_ACTIONS = (
@@ -45,7 +74,7 @@ RETURN_ACTIONS = (
         permission="returns.change_returnrequest",
         style="primary",
         order=10,
-        fields=(ActionField("note", "Instructions for the customer"),),
+        fields=(ActionField("note", "Instructions for the customer (optional)"),),
     ),
     ObjectAction(
         "reject",
@@ -59,7 +88,7 @@ RETURN_ACTIONS = (
     ),
     ObjectAction(
         "receive",
-        "Receive and restock",
+        "Parcel arrived: receive",
         _receive,
         available=lambda r: r.status == RS.APPROVED,
         permission="returns.change_returnrequest",
@@ -68,12 +97,28 @@ RETURN_ACTIONS = (
     ),
     ObjectAction(
         "refund",
-        "Refund",
+        "Refund to original payment",
         _refund,
         available=lambda r: r.status == RS.INSPECTED,
         permission="returns.add_refund",
         style="primary",
         order=40,
+    ),
+    ObjectAction(
+        "store_credit",
+        "Issue store credit",
+        _credit,
+        available=lambda r: r.status == RS.INSPECTED,
+        permission="returns.add_refund",
+        order=45,
+    ),
+    ObjectAction(
+        "exchange",
+        "Send replacement (exchange)",
+        _exchange,
+        available=lambda r: r.status == RS.INSPECTED,
+        permission="returns.change_returnrequest",
+        order=50,
     ),
 )
 
@@ -82,18 +127,46 @@ class ReturnLineInline(admin.TabularInline):
     model = ReturnLine
     extra = 0
     can_delete = False
-    fields = ["order_line", "quantity", "condition", "disposition", "quantity_restocked"]
+    fields = ["order_line", "quantity", "exchange_product", "condition", "disposition", "quantity_restocked"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line", "exchange_product")
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("decide", "To approve or reject"),
+            ("awaiting", "Waiting for the parcel"),
+            ("inspect", "To inspect"),
+            ("resolve", "To resolve"),
+        ]
+
+    def queryset(self, request, queryset):
+        status = {
+            "decide": RS.REQUESTED,
+            "awaiting": RS.APPROVED,
+            "inspect": RS.RECEIVED,
+            "resolve": RS.INSPECTED,
+        }
+        if self.value() in status:
+            return queryset.filter(status=status[self.value()])
+        return queryset
+
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
     object_actions = RETURN_ACTIONS
+    change_list_template = "admin/returns/returnrequest/change_list.html"
     list_display = ["number", "order_link", "status", "reason", "resolution", "created_at"]
-    list_filter = ["status", "reason", "resolution"]
+    list_filter = [QueueFilter, "status", "reason", "resolution"]
     search_fields = ["number", "order__number", "order__email"]
     list_select_related = ["order"]
     inlines = [ReturnLineInline]
@@ -101,10 +174,13 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "number",
         "order_link",
         "status",
+        "next_step",
         "reason",
         "comment",
         "resolution",
+        "quote",
         "decision_note",
+        "replacement_link",
         "approved_at",
         "received_at",
         "resolved_at",
@@ -112,20 +188,144 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
 
+    def get_ordering(self, request):
+        # The queue: work to do first (open returns by stage), then the rest; oldest first.
+        stage = Case(
+            *[
+                When(status=s, then=Value(i))
+                for i, s in enumerate([RS.RECEIVED, RS.REQUESTED, RS.INSPECTED, RS.APPROVED])
+            ],
+            default=Value(9),
+            output_field=IntegerField(),
+        )
+        return [stage.asc(), "created_at", "pk"]
+
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("scan/", view(self.scan_view), name="returns_returnrequest_scan"),
+            path("<int:object_id>/inspect/", view(self.inspect_view), name="returns_returnrequest_inspect"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, rr):
         url = reverse("admin:orders_order_change", args=[rr.order_id])
         return format_html('<a href="{}">{}</a>', url, rr.order.number)
 
+    @admin.display(description="Next step")
+    def next_step(self, rr):
+        if rr.status == RS.RECEIVED:
+            url = reverse("admin:returns_returnrequest_inspect", args=[rr.pk])
+            return format_html('<a class="button" href="{}">Inspect the items</a>', url)
+        if rr.status == RS.INSPECTED:
+            return f"Resolve it: the customer asked for {rr.get_resolution_display().lower()}."
+        return "—"
+
+    @admin.display(description="Refund quote")
+    def quote(self, rr):
+        if rr.status in (RS.REJECTED, RS.CANCELLED):
+            return "—"
+        refund = return_quote(return_request=rr)
+        credit = return_quote(return_request=rr, store_credit=True)
+        text = f"Refund {refund.describe(rr.order.currency)}"
+        if credit.amount != refund.amount:
+            text += f"; as store credit {credit.amount} {rr.order.currency} (no restocking fee)"
+        return text
+
+    @admin.display(description="Replacement order")
+    def replacement_link(self, rr):
+        if not rr.replacement_order_id:
+            return "—"
+        url = reverse("admin:orders_order_change", args=[rr.replacement_order_id])
+        return format_html('<a href="{}">{}</a>', url, rr.replacement_order.number)
+
+    # --- the desk: scan a parcel, inspect its lines ------------------------------------------
+    def scan_view(self, request):
+        """Scan or type the return number on the parcel: an approved return is received and
+        opens for inspection; any other return opens as it is."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            code = request.POST.get("number", "")
+            rr = return_get_by_number(number=code)
+            if rr is None:
+                messages.error(request, f"No return with the number “{code.strip()[:40]}”.")
+                return HttpResponseRedirect(reverse("admin:returns_returnrequest_scan"))
+            if rr.status == RS.APPROVED:
+                try:
+                    return_request_receive(return_id=rr.pk, actor=request.user)
+                except DomainError as exc:
+                    messages.error(request, str(exc))
+                    return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rr.pk]))
+                messages.success(request, f"{rr.number} received. Inspect each line.")
+                return HttpResponseRedirect(reverse("admin:returns_returnrequest_inspect", args=[rr.pk]))
+            if rr.status == RS.RECEIVED:
+                return HttpResponseRedirect(reverse("admin:returns_returnrequest_inspect", args=[rr.pk]))
+            messages.warning(
+                request, f"{rr.number} is {rr.get_status_display().lower()}: nothing to receive."
+            )
+            return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rr.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Receive a return",
+            "awaiting": ReturnRequest.objects.filter(status=RS.APPROVED).count(),
+        }
+        return TemplateResponse(request, "admin/returns/returnrequest/scan.html", context)
+
+    def inspect_view(self, request, object_id):
+        """One row per line: condition and disposition. Saving restocks the restock lines."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        rr = get_object_or_404(ReturnRequest.objects.select_related("order"), pk=object_id)
+        change_url = reverse("admin:returns_returnrequest_change", args=[rr.pk])
+        if rr.status != RS.RECEIVED:
+            messages.warning(
+                request, f"{rr.number} is {rr.get_status_display().lower()}: nothing to inspect."
+            )
+            return HttpResponseRedirect(change_url)
+        lines = list(rr.lines.select_related("order_line", "exchange_product"))
+        if request.method == "POST":
+            results = {
+                line.pk: (
+                    request.POST.get(f"condition-{line.pk}", ""),
+                    request.POST.get(f"disposition-{line.pk}", ""),
+                )
+                for line in lines
+            }
+            try:
+                return_request_inspect(return_id=rr.pk, actor=request.user, results=results)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"{rr.number} inspected. Now resolve it: {rr.get_resolution_display()} was asked for.",
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Inspect {rr.number}",
+            "rr": rr,
+            "lines": lines,
+            "conditions": ReturnLine.Condition.choices,
+            "dispositions": ReturnLine.Disposition.choices,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/returns/returnrequest/inspect.html", context)
+
 
 class ReturnInline(admin.TabularInline):
     model = ReturnRequest
+    fk_name = "order"
     extra = 0
     can_delete = False
     fields = ["link", "status", "reason", "resolution", "created_at"]
@@ -134,6 +334,20 @@ class ReturnInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            lines = list(obj.lines.all())
+            state = order_get_return_state(lines=lines)
+            returned = sum(line.quantity_returned for line in lines)
+            shipped = sum(line.quantity_shipped for line in lines)
+            if state:
+                label = "fully returned" if state == "returned" else "partially returned"
+                self.verbose_name_plural = f"Returns — order {label} ({returned} of {shipped} units)"
+            else:
+                self.verbose_name_plural = "Returns"
+        return formset
 
     @admin.display(description="Return")
     def link(self, rr):
@@ -147,10 +361,54 @@ register_order_inline(ReturnInline)
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "order", "return_request", "amount", "currency", "method", "actor"]
+    list_display = [
+        "created_at",
+        "order",
+        "return_request",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "actor",
+    ]
     list_filter = ["method"]
     search_fields = ["order__number", "return_request__number", "reference"]
     list_select_related = ["order", "return_request", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StoreCredit)
+class StoreCreditAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "email",
+        "order",
+        "return_request",
+        "initial_amount",
+        "balance",
+        "currency",
+        "created_at",
+    ]
+    search_fields = ["code", "email", "order__number", "return_request__number"]
+    list_select_related = ["order", "return_request"]
+    readonly_fields = [
+        "code",
+        "email",
+        "order",
+        "return_request",
+        "currency",
+        "initial_amount",
+        "balance",
+        "actor",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -50,6 +50,14 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
     comment = models.TextField(blank=True)
     resolution = models.CharField(max_length=16, choices=Resolution.choices, default=Resolution.REFUND)
     decision_note = models.CharField(max_length=500, blank=True)
+    replacement_order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The order that ships the exchanged items.",
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -73,6 +81,10 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
     def receive(self, *, at):
         self.received_at = at
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
     @transition(field=status, source=Status.RECEIVED, target=Status.INSPECTED)
     def inspect(self):
         pass
@@ -84,6 +96,14 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
     @transition(field=status, source=[Status.REQUESTED, Status.APPROVED], target=Status.CANCELLED)
     def cancel(self):
         pass
+
+
+OPEN_STATUSES = [
+    ReturnRequest.Status.REQUESTED,
+    ReturnRequest.Status.APPROVED,
+    ReturnRequest.Status.RECEIVED,
+    ReturnRequest.Status.INSPECTED,
+]
 
 
 class ReturnLine(models.Model):
@@ -103,6 +123,14 @@ class ReturnLine(models.Model):
     condition = models.CharField(max_length=12, choices=Condition.choices, blank=True)
     disposition = models.CharField(max_length=12, choices=Disposition.choices, blank=True)
     quantity_restocked = models.PositiveIntegerField(default=0)
+    exchange_product = models.ForeignKey(
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="What the customer wants instead, for an exchange (empty: the same item).",
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -142,3 +170,39 @@ class Refund(TimeStampedModel):
 
     def __str__(self):
         return f"{self.amount} {self.currency} for {self.order_id}"
+
+
+def new_store_credit_code() -> str:
+    return "SC-" + "".join(secrets.choice("ABCDEFGHJKMNPQRSTVWXYZ23456789") for _ in range(10))
+
+
+class StoreCredit(TimeStampedModel):
+    """A credit the customer spends on a later order, issued instead of a refund."""
+
+    code = models.CharField(max_length=20, unique=True, default=new_store_credit_code, editable=False)
+    email = models.EmailField(db_index=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="store_credits")
+    return_request = models.OneToOneField(
+        ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="store_credit"
+    )
+    currency = models.CharField(max_length=3)
+    initial_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    balance = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What is left to spend; never more than issued."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(initial_amount__gt=0), name="store_credit_initial_gt_0"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="store_credit_balance_gte_0"),
+            models.CheckConstraint(
+                condition=Q(balance__lte=models.F("initial_amount")), name="store_credit_balance_lte_initial"
+            ),
+        ]
+
+    def __str__(self):
+        return self.code

@@ -1,24 +1,34 @@
-"""Writes to returns: request, approve or reject, receive (restock), refund.
+"""Writes to returns: request, approve or reject, receive, inspect (restock), and resolve by
+refund, exchange or store credit.
 
 Lock order: the order row, then the return request row, then stock items (inside inventory).
+Every step writes a customer-visible event on the order's timeline in the same transaction and
+e-mails the customer after commit.
 """
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core.money import ZERO
 from fulfillment.models import ShipmentLine
-from inventory.models import StockMovement
+from inventory.models import Product, StockMovement
 from inventory.services import stock_receive
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services import order_event_record, order_lock
+from orders.services import AddressInput, LineInput, OrderInput, order_capture, order_event_record, order_lock
 
 from .exceptions import ReturnNotAllowed, ReturnTransitionError
-from .models import Refund, ReturnLine, ReturnRequest
-from .refunds import refund_amount_for
+from .models import Refund, ReturnLine, ReturnRequest, StoreCredit
+from .notifications import return_email_after_commit
+from .refunds import RefundQuote, refund_quote_for
+from .selectors import product_list_exchange_options, return_list_returnable_lines
 
 Kind = OrderEvent.Kind
+Condition = ReturnLine.Condition
+Disposition = ReturnLine.Disposition
 
 
 def _transition(rr: ReturnRequest, name: str, *, update_fields=(), **kwargs):
@@ -30,31 +40,15 @@ def _transition(rr: ReturnRequest, name: str, *, update_fields=(), **kwargs):
 
 
 def _lock(return_id: int) -> tuple[Order, ReturnRequest]:
+    # The order first, as every order service does, so returns and shipments can't deadlock.
     order_id = ReturnRequest.objects.values_list("order_id", flat=True).get(pk=return_id)
     order = order_lock(order_id)
     return order, ReturnRequest.objects.select_for_update().get(pk=return_id)
 
 
 def returnable_quantities(order: Order) -> dict[int, int]:
-    """Units of each order line that may still be returned: shipped, minus returned, minus
-    those in open return requests."""
-    open_statuses = [
-        ReturnRequest.Status.REQUESTED,
-        ReturnRequest.Status.APPROVED,
-        ReturnRequest.Status.RECEIVED,
-        ReturnRequest.Status.INSPECTED,
-    ]
-    pending = dict(
-        ReturnLine.objects.filter(return_request__order=order, return_request__status__in=open_statuses)
-        .values("order_line_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("order_line_id", "total")
-    )
-    return {
-        line.pk: line.quantity_shipped - line.quantity_returned - pending.get(line.pk, 0)
-        for line in order.lines.select_related("product")
-        if line.product is None or line.product.is_returnable
-    }
+    """Units of each order line that may be returned now (delivered, returnable, in the window)."""
+    return {r.order_line.pk: r.returnable for r in return_list_returnable_lines(order=order)}
 
 
 @transaction.atomic
@@ -65,26 +59,54 @@ def return_request_create(
     reason: str,
     comment: str = "",
     resolution: str = ReturnRequest.Resolution.REFUND,
+    exchange_products: dict[int, int] | None = None,
     actor=None,
 ) -> ReturnRequest:
-    """Open a return for some units of a delivered order.
+    """Open a return for some delivered units of an order.
 
-    Locks the order. Raises ReturnNotAllowed when the order is not delivered, nothing is asked
-    for, or a quantity is more than can be returned.
+    `quantities` maps order line id to units; `exchange_products` maps order line id to the
+    product id wanted instead (only for an exchange; default the same product). Locks the order.
+    Raises ReturnNotAllowed when nothing is asked for, a quantity is more than can be returned
+    (not delivered, not returnable, outside the window, already returned), or the reason,
+    resolution or exchange item is not valid. E-mails the customer after commit.
     """
     order = order_lock(order_id)
-    if order.status != Order.Status.DELIVERED:
-        raise ReturnNotAllowed("Only delivered orders can be returned.")
-    wanted = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if reason not in ReturnRequest.Reason.values:
+        raise ReturnNotAllowed("Choose a reason for the return.")
+    if resolution not in ReturnRequest.Resolution.values:
+        raise ReturnNotAllowed("Choose how you would like us to resolve the return.")
+    wanted = {int(line_id): int(qty) for line_id, qty in quantities.items() if qty}
     if not wanted:
         raise ReturnNotAllowed("Choose at least one item to return.")
-    allowed = returnable_quantities(order)
+    allowed = {r.order_line.pk: r for r in return_list_returnable_lines(order=order)}
     for line_id, qty in wanted.items():
-        if qty < 0 or qty > allowed.get(line_id, 0):
-            raise ReturnNotAllowed(f"At most {allowed.get(line_id, 0)} of that item can be returned.")
-    rr = ReturnRequest.objects.create(order=order, reason=reason, comment=comment, resolution=resolution)
+        info = allowed.get(line_id)
+        if info is None or qty < 0 or qty > info.returnable:
+            limit = info.returnable if info else 0
+            name = info.order_line.name if info else "that item"
+            raise ReturnNotAllowed(
+                f"At most {limit} of {name} can be returned." + (f" {info.why_not}" if info else "")
+            )
+    exchange = {}
+    if resolution == ReturnRequest.Resolution.EXCHANGE:
+        options = product_list_exchange_options(
+            products=[allowed[line_id].order_line.product for line_id in wanted]
+        )
+        for line_id in wanted:
+            product = allowed[line_id].order_line.product
+            choice = (exchange_products or {}).get(line_id) or product.pk
+            valid = {p.pk: p for p in options.get(product.pk, [product])}
+            if int(choice) not in valid:
+                raise ReturnNotAllowed(f"We can't exchange {product.name} for that item.")
+            exchange[line_id] = int(choice)
+    rr = ReturnRequest.objects.create(
+        order=order, reason=reason, comment=comment[:2000], resolution=resolution
+    )
     ReturnLine.objects.bulk_create(
-        ReturnLine(return_request=rr, order_line_id=line_id, quantity=qty) for line_id, qty in wanted.items()
+        ReturnLine(
+            return_request=rr, order_line_id=line_id, quantity=qty, exchange_product_id=exchange.get(line_id)
+        )
+        for line_id, qty in wanted.items()
     )
     order_event_record(
         order=order,
@@ -93,12 +115,14 @@ def return_request_create(
         visible=True,
         message=f"Return {rr.number} requested ({rr.get_reason_display().lower()}).",
     )
+    return_email_after_commit(return_id=rr.pk, kind="requested")
     return rr
 
 
 @transaction.atomic
 def return_request_approve(*, return_id: int, actor=None, note: str = "") -> ReturnRequest:
-    """Approve a requested return. Locks order then return."""
+    """Approve a requested return. Locks order then return. Raises ReturnTransitionError unless
+    requested. E-mails the customer the return instructions after commit."""
     order, rr = _lock(return_id)
     _transition(rr, "approve", at=timezone.now(), note=note, update_fields=("approved_at", "decision_note"))
     order_event_record(
@@ -108,20 +132,55 @@ def return_request_approve(*, return_id: int, actor=None, note: str = "") -> Ret
         visible=True,
         message=f"Return {rr.number} approved. " + (note or "Please send the items back."),
     )
+    return_email_after_commit(return_id=rr.pk, kind="approved")
     return rr
 
 
 @transaction.atomic
 def return_request_reject(*, return_id: int, note: str, actor=None) -> ReturnRequest:
-    """Reject a requested return with a reason the customer will read. Locks order then return."""
+    """Reject a requested return with a reason the customer will read. Locks order then return.
+    Raises ReturnNotAllowed without a reason, ReturnTransitionError unless requested. E-mails
+    the customer after commit."""
+    if not (note or "").strip():
+        raise ReturnNotAllowed("Give the customer a reason for the rejection.")
     order, rr = _lock(return_id)
-    _transition(rr, "reject", note=note, update_fields=("decision_note",))
+    _transition(rr, "reject", note=note.strip(), update_fields=("decision_note",))
     order_event_record(
         order=order,
         kind=Kind.RETURN,
         actor=actor,
         visible=True,
-        message=f"Return {rr.number} declined: {note}",
+        message=f"Return {rr.number} declined: {note.strip()}",
+    )
+    return_email_after_commit(return_id=rr.pk, kind="rejected")
+    return rr
+
+
+@transaction.atomic
+def return_request_cancel(*, return_id: int, actor=None) -> ReturnRequest:
+    """Cancel a return that has not been received (customer changed their mind). Locks order
+    then return. Raises ReturnTransitionError once the parcel is in."""
+    order, rr = _lock(return_id)
+    _transition(rr, "cancel")
+    order_event_record(
+        order=order, kind=Kind.RETURN, actor=actor, visible=True, message=f"Return {rr.number} cancelled."
+    )
+    return rr
+
+
+@transaction.atomic
+def return_request_receive(*, return_id: int, actor=None) -> ReturnRequest:
+    """Log the parcel of an approved return as arrived (scanned at the returns desk); nothing
+    goes back into stock until inspection. Locks order then return. Raises
+    ReturnTransitionError unless approved."""
+    order, rr = _lock(return_id)
+    _transition(rr, "receive", at=timezone.now(), update_fields=("received_at",))
+    order_event_record(
+        order=order,
+        kind=Kind.RETURN,
+        actor=actor,
+        visible=True,
+        message=f"Return {rr.number} arrived at our warehouse; we are checking the items.",
     )
     return rr
 
@@ -136,32 +195,44 @@ def _warehouse_for(order_line_id: int):
     return sl.shipment.warehouse if sl else None
 
 
-@transaction.atomic
-def return_request_receive(
-    *, return_id: int, actor=None, conditions: dict[int, str] | None = None
-) -> ReturnRequest:
-    """Receive the parcel and inspect it: resellable units go back into the ledger of the
-    warehouse that shipped them; damaged and missing units do not.
+DEFAULT_DISPOSITION = {
+    Condition.RESELLABLE: Disposition.RESTOCK,
+    Condition.DAMAGED: Disposition.SCRAP,
+    Condition.MISSING: Disposition.SCRAP,
+}
 
-    `conditions` maps return line id to a ReturnLine.Condition (default: resellable). Locks the
-    order, the return, then stock items.
+
+@transaction.atomic
+def return_request_inspect(
+    *, return_id: int, actor=None, results: dict[int, tuple[str, str]] | None = None
+) -> ReturnRequest:
+    """Record each line's condition and disposition; restocked units go back into the ledger of
+    the warehouse that shipped them, refurbished and scrapped ones do not.
+
+    `results` maps return line id to (condition, disposition); a missing line defaults to
+    resellable + restock, an empty disposition to the condition's usual one. Missing units are
+    not counted as returned (and are not refunded). Locks order, return, then stock items.
+    Raises ReturnNotAllowed for an unknown value or a missing unit marked anything but scrap,
+    ReturnTransitionError unless received.
     """
     order, rr = _lock(return_id)
-    now = timezone.now()
-    _transition(rr, "receive", at=now, update_fields=("received_at",))
-    conditions = conditions or {}
+    if not can_proceed(rr.inspect):
+        raise ReturnTransitionError(return_request=rr, transition="inspect")
+    results = results or {}
     restocked = 0
     for line in rr.lines.select_related("order_line__product"):
-        condition = conditions.get(line.pk, ReturnLine.Condition.RESELLABLE)
-        line.condition = condition
-        line.disposition = {
-            ReturnLine.Condition.RESELLABLE: ReturnLine.Disposition.RESTOCK,
-            ReturnLine.Condition.DAMAGED: ReturnLine.Disposition.SCRAP,
-            ReturnLine.Condition.MISSING: ReturnLine.Disposition.SCRAP,
-        }[condition]
+        condition, disposition = results.get(line.pk, (Condition.RESELLABLE, ""))
+        if condition not in Condition.values:
+            raise ReturnNotAllowed(f"Unknown condition “{condition}” for {line.order_line.sku}.")
+        disposition = disposition or DEFAULT_DISPOSITION[condition]
+        if disposition not in Disposition.values:
+            raise ReturnNotAllowed(f"Unknown disposition “{disposition}” for {line.order_line.sku}.")
+        if condition == Condition.MISSING and disposition != Disposition.SCRAP:
+            raise ReturnNotAllowed(f"{line.order_line.sku} is missing: there is nothing to restock.")
+        line.condition, line.disposition = condition, disposition
         warehouse = _warehouse_for(line.order_line_id)
         product = line.order_line.product
-        if line.disposition == ReturnLine.Disposition.RESTOCK and warehouse and product:
+        if disposition == Disposition.RESTOCK and warehouse and product:
             stock_receive(
                 product=product,
                 warehouse=warehouse,
@@ -173,7 +244,7 @@ def return_request_receive(
             line.quantity_restocked = line.quantity
             restocked += line.quantity
         line.save(update_fields=["condition", "disposition", "quantity_restocked"])
-        if condition != ReturnLine.Condition.MISSING:
+        if condition != Condition.MISSING:
             OrderLine.objects.filter(pk=line.order_line_id).update(
                 quantity_returned=F("quantity_returned") + line.quantity
             )
@@ -183,24 +254,50 @@ def return_request_receive(
         kind=Kind.RETURN,
         actor=actor,
         visible=True,
-        message=f"Return {rr.number} received and inspected."
+        message=f"Return {rr.number} inspected."
         + (f" {restocked} units back in stock." if restocked else ""),
     )
     return rr
 
 
+def return_quote(*, return_request: ReturnRequest, store_credit: bool = False) -> RefundQuote:
+    """What resolving this return by refund (or store credit) would pay: units that arrived
+    (all asked-for units before inspection), at what the customer paid, less the fees."""
+    lines = [ln for ln in return_request.lines.all() if ln.condition != Condition.MISSING]
+    return refund_quote_for(
+        order=return_request.order,
+        quantities=[(ln.order_line.unit_price, ln.quantity) for ln in lines],
+        reason=return_request.reason,
+        store_credit=store_credit,
+    )
+
+
+def _order_update_refunded(order: Order) -> None:
+    refunded = Refund.objects.filter(order=order).aggregate(s=Sum("amount"))["s"] or ZERO
+    order.payment_status = (
+        Order.PaymentStatus.REFUNDED if refunded >= order.total else Order.PaymentStatus.PARTIALLY_REFUNDED
+    )
+    order.save(update_fields=["payment_status", "updated_at"])
+
+
+def _resolve(rr: ReturnRequest, resolution: str) -> None:
+    rr.resolution = resolution
+    _transition(rr, "resolve", at=timezone.now(), update_fields=("resolved_at", "resolution"))
+
+
 @transaction.atomic
 def return_request_refund(*, return_id: int, actor=None, amount=None, note: str = "") -> Refund:
-    """Refund an inspected return (by default, what the customer paid for the received units)
-    and resolve it. Locks order then return."""
+    """Refund an inspected return to the original payment method and resolve it.
+
+    By default the amount is the quote (what the customer paid for the units that arrived, less
+    return shipping and restocking fee). Locks order then return. Raises ReturnTransitionError
+    unless inspected, ReturnNotAllowed when there is nothing to refund. E-mails after commit.
+    """
     order, rr = _lock(return_id)
     if not can_proceed(rr.resolve):
         raise ReturnTransitionError(return_request=rr, transition="refund")
-    lines = rr.lines.select_related("order_line").exclude(condition=ReturnLine.Condition.MISSING)
-    computed = refund_amount_for(
-        order=order, quantities=[(ln.order_line.unit_price, ln.quantity) for ln in lines]
-    )
-    amount = computed if amount is None else amount
+    quote = return_quote(return_request=rr)
+    amount = quote.amount if amount is None else amount
     if amount <= 0:
         raise ReturnNotAllowed("Nothing to refund for this return.")
     refund = Refund.objects.create(
@@ -208,15 +305,11 @@ def return_request_refund(*, return_id: int, actor=None, amount=None, note: str 
         return_request=rr,
         amount=amount,
         currency=order.currency,
-        note=note,
+        note=(note or quote.describe(order.currency))[:500],
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    _transition(rr, "resolve", at=timezone.now(), update_fields=("resolved_at",))
-    refunded = Refund.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
-    order.payment_status = (
-        Order.PaymentStatus.REFUNDED if refunded >= order.total else Order.PaymentStatus.PARTIALLY_REFUNDED
-    )
-    order.save(update_fields=["payment_status", "updated_at"])
+    _resolve(rr, ReturnRequest.Resolution.REFUND)
+    _order_update_refunded(order)
     order_event_record(
         order=order,
         kind=Kind.REFUND,
@@ -224,4 +317,120 @@ def return_request_refund(*, return_id: int, actor=None, amount=None, note: str 
         visible=True,
         message=f"Refund of {amount} {order.currency} issued for return {rr.number}.",
     )
+    return_email_after_commit(return_id=rr.pk, kind="refunded")
     return refund
+
+
+@transaction.atomic
+def return_request_store_credit(*, return_id: int, actor=None) -> StoreCredit:
+    """Resolve an inspected return with store credit: a code worth the quote without the
+    restocking fee, and a store-credit refund row for the books. Locks order then return.
+    Raises ReturnTransitionError unless inspected, ReturnNotAllowed when the credit would be
+    zero. E-mails the code after commit."""
+    order, rr = _lock(return_id)
+    if not can_proceed(rr.resolve):
+        raise ReturnTransitionError(return_request=rr, transition="issue store credit")
+    quote = return_quote(return_request=rr, store_credit=True)
+    if quote.amount <= 0:
+        raise ReturnNotAllowed("Nothing to credit for this return.")
+    credit = StoreCredit.objects.create(
+        email=order.email,
+        order=order,
+        return_request=rr,
+        currency=order.currency,
+        initial_amount=quote.amount,
+        balance=quote.amount,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    Refund.objects.create(
+        order=order,
+        return_request=rr,
+        amount=quote.amount,
+        currency=order.currency,
+        method=Refund.Method.STORE_CREDIT,
+        reference=credit.code,
+        note=quote.describe(order.currency)[:500],
+        actor=credit.actor,
+    )
+    _resolve(rr, ReturnRequest.Resolution.STORE_CREDIT)
+    _order_update_refunded(order)
+    order_event_record(
+        order=order,
+        kind=Kind.REFUND,
+        actor=actor,
+        visible=True,
+        message=f"Store credit of {quote.amount} {order.currency} issued for return {rr.number}.",
+    )
+    return_email_after_commit(return_id=rr.pk, kind="store_credit")
+    return credit
+
+
+@dataclass
+class _ExchangeLine:
+    product: Product
+    quantity: int
+
+
+@transaction.atomic
+def return_request_exchange(*, return_id: int, actor=None) -> Order:
+    """Resolve an inspected return by sending replacements: a new, zero-priced, paid order in
+    the original channel through the capture service (verified and allocated like any other),
+    linked from the return. Units that did not arrive are not replaced.
+
+    Locks order then return, then (inside capture) stock. Raises ReturnTransitionError unless
+    inspected, ReturnNotAllowed when nothing arrived or an item is no longer sold. The customer
+    gets the exchange e-mail and the new order's confirmation after commit.
+    """
+    order, rr = _lock(return_id)
+    if not can_proceed(rr.resolve):
+        raise ReturnTransitionError(return_request=rr, transition="exchange")
+    wanted = [
+        _ExchangeLine(ln.exchange_product or ln.order_line.product, ln.quantity)
+        for ln in rr.lines.select_related("exchange_product", "order_line__product")
+        if ln.condition != Condition.MISSING
+    ]
+    if not wanted:
+        raise ReturnNotAllowed("None of the items arrived: there is nothing to exchange.")
+    for item in wanted:
+        if item.product is None or not item.product.is_active:
+            raise ReturnNotAllowed("An exchange item is no longer sold; refund or credit instead.")
+    address = order.shipping_address
+    data = OrderInput(
+        email=order.email,
+        external_id=f"exchange:{rr.number}",
+        customer_name=order.customer_name,
+        phone=order.phone,
+        shipping_address=AddressInput(
+            name=address.name,
+            company=address.company,
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            region=address.region,
+            postal_code=address.postal_code,
+            country=address.country,
+            phone=address.phone,
+        )
+        if address
+        else None,
+        shipping_speed=order.shipping_speed,
+        currency=order.currency,
+        lines=[LineInput(sku=i.product.sku, quantity=i.quantity, unit_price=ZERO) for i in wanted],
+        payment_method="exchange",
+        payment_status=Order.PaymentStatus.PAID,
+        payment_reference=rr.number,
+        notes=f"Replacement for return {rr.number} of order {order.number}.",
+    )
+    replacement = order_capture(channel=order.channel, data=data, actor=actor)
+    rr.replacement_order = replacement
+    rr.save(update_fields=["replacement_order", "updated_at"])
+    _resolve(rr, ReturnRequest.Resolution.EXCHANGE)
+    order_event_record(
+        order=order,
+        kind=Kind.RETURN,
+        actor=actor,
+        visible=True,
+        message=f"Return {rr.number} exchanged: replacement order {replacement.number} is on its way.",
+    )
+    return_email_after_commit(return_id=rr.pk, kind="exchanged")
+    return replacement

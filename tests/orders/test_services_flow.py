@@ -13,6 +13,7 @@ from orders.services import order_cancel, order_capture
 from returns.services import (
     return_request_approve,
     return_request_create,
+    return_request_inspect,
     return_request_receive,
     return_request_refund,
 )
@@ -66,6 +67,7 @@ def test_full_path_to_refund_leaves_exact_stock(channel, stocked_product, servic
     rr = return_request_create(order_id=order.pk, quantities={line.pk: 1}, reason="damaged")
     return_request_approve(return_id=rr.pk)
     return_request_receive(return_id=rr.pk)
+    return_request_inspect(return_id=rr.pk)
     assert stock(stocked_product) == (9, 0)
     refund = return_request_refund(return_id=rr.pk)
     assert refund.amount == Decimal("25.00")

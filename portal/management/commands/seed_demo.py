@@ -27,6 +27,7 @@ from orders.services import AddressInput, LineInput, OrderInput, order_cancel, o
 from returns.services import (
     return_request_approve,
     return_request_create,
+    return_request_inspect,
     return_request_receive,
     return_request_refund,
 )
@@ -293,6 +294,7 @@ class Command(BaseCommand):
                 return_request_approve(return_id=rr.pk)
             if step >= 2:
                 return_request_receive(return_id=rr.pk)
+                return_request_inspect(return_id=rr.pk)
             if step >= 3:
                 return_request_refund(return_id=rr.pk)
 

@@ -1,0 +1,61 @@
+"""Return e-mails to the customer, sent after commit through django.tasks. Each e-mail sent is
+logged on the order's timeline (staff only)."""
+
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.tasks import task
+from django.template.loader import render_to_string
+
+from orders.links import order_tracking_url
+from orders.models import OrderEvent
+
+from .models import ReturnRequest
+
+SUBJECTS = {
+    "requested": "We have your return request {number}",
+    "approved": "Return {number} approved: how to send your items back",
+    "rejected": "About your return request {number}",
+    "refunded": "Your refund for return {number}",
+    "store_credit": "Your store credit for return {number}",
+    "exchanged": "Your exchange for return {number} is on its way",
+}
+
+
+@task
+def send_return_email(*, return_id: int, kind: str) -> None:
+    """Render and send one return e-mail (plain text and HTML), then log it on the order."""
+    rr = (
+        ReturnRequest.objects.select_related("order", "replacement_order", "store_credit")
+        .prefetch_related("lines__order_line", "refunds")
+        .get(pk=return_id)
+    )
+    order = rr.order
+    if not order.email:
+        return
+    refund = next(iter(rr.refunds.all()), None)
+    context = {
+        "rr": rr,
+        "order": order,
+        "kind": kind,
+        "lines": list(rr.lines.all()),
+        "refund": refund,
+        "credit": getattr(rr, "store_credit", None),
+        "tracking_url": order_tracking_url(order_number=order.number),
+    }
+    subject = SUBJECTS[kind].format(number=rr.number)
+    text = render_to_string("emails/return_update.txt", context)
+    html = render_to_string("emails/return_update.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [order.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    OrderEvent.objects.create(
+        order=order, kind=OrderEvent.Kind.EMAIL, message=f"E-mail “{subject}” sent to {order.email}."
+    )
+
+
+def return_email_after_commit(*, return_id: int, kind: str) -> None:
+    """Queue a return e-mail once the surrounding transaction commits."""
+    transaction.on_commit(partial(send_return_email.enqueue, return_id=return_id, kind=kind))

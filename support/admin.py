@@ -1,0 +1,147 @@
+"""The customer-service queue: threads waiting for an answer first, oldest first. Staff answer
+by writing in the empty message row; saving hands it to the reply service (e-mailed)."""
+
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, Value, When
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_actions import ObjectAction, ObjectActionsMixin
+from core.exceptions import DomainError
+from orders.admin.orders import register_order_inline
+
+from .models import Message, Thread
+from .services import support_reply, support_thread_close
+
+
+def _close(thread, user, data):
+    support_thread_close(thread_id=thread.pk, actor=user)
+    return f"Conversation about {thread.order} closed."
+
+
+class MessageInline(admin.StackedInline):
+    model = Message
+    extra = 1
+    max_num = None
+    can_delete = False
+    fields = ["body"]
+    verbose_name = "message"
+    verbose_name_plural = "Conversation (write your answer in the empty box; it is e-mailed)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # Earlier messages are shown read-only above (history); the inline only takes the answer.
+        return super().get_queryset(request).none()
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting for an answer"), ("all", "All")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(status=Thread.Status.AWAITING_STAFF)
+        return queryset
+
+
+@admin.register(Thread)
+class ThreadAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = (
+        ObjectAction(
+            "close",
+            "Close without answering",
+            _close,
+            available=lambda t: t.status != Thread.Status.CLOSED,
+            permission="support.change_thread",
+            order=90,
+        ),
+    )
+    list_display = ["order", "topic", "status", "waiting_since", "customer", "last_message"]
+    list_filter = [WaitingFilter, "status", "topic"]
+    search_fields = ["order__number", "order__email", "messages__body"]
+    list_select_related = ["order"]
+    readonly_fields = ["order_link", "customer", "topic", "status", "waiting_since", "history"]
+    fields = readonly_fields
+    inlines = [MessageInline]
+
+    def get_ordering(self, request):
+        waiting_first = Case(
+            When(status=Thread.Status.AWAITING_STAFF, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return [waiting_first.asc(), "waiting_since", "-updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, thread):
+        url = reverse("admin:orders_order_change", args=[thread.order_id])
+        return format_html('<a href="{}">{}</a>', url, thread.order.number)
+
+    @admin.display(description="Customer")
+    def customer(self, thread):
+        return f"{thread.order.customer_name} <{thread.order.email}>"
+
+    @admin.display(description="Last message")
+    def last_message(self, thread):
+        last = thread.messages.order_by("-created_at", "-pk").first()
+        return f"{last.get_author_display()}: {last.body[:80]}" if last else ""
+
+    @admin.display(description="Messages")
+    def history(self, thread):
+        rows = [
+            (
+                m.author,
+                (m.actor.get_full_name() or m.actor.username) if m.actor else m.get_author_display(),
+                f"{m.created_at:%d %b %Y %H:%M}",
+                m.body,
+            )
+            for m in thread.messages.select_related("actor")
+        ]
+        template = '<p class="oms-message oms-message-{}"><strong>{}</strong> · {}<br>{}</p>'
+        return format_html_join("", template, rows) if rows else "—"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Message:
+            return super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            body = (inline_form.cleaned_data or {}).get("body", "") if inline_form.has_changed() else ""
+            if inline_form.instance.pk or not body.strip():
+                continue
+            try:
+                support_reply(thread_id=form.instance.pk, body=body, actor=request.user)
+            except DomainError as exc:
+                messages.error(request, f"Answer not sent: {exc}")
+            else:
+                messages.success(request, f"Answer sent to {form.instance.order.email}.")
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        return None
+
+
+class ThreadInline(admin.TabularInline):
+    model = Thread
+    extra = 0
+    can_delete = False
+    fields = ["link", "topic", "status", "waiting_since"]
+    readonly_fields = fields
+    verbose_name_plural = "Customer messages"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Conversation")
+    def link(self, thread):
+        return format_html('<a href="{}">Open</a>', reverse("admin:support_thread_change", args=[thread.pk]))
+
+
+register_order_inline(ThreadInline)

@@ -1,0 +1,5 @@
+from core.exceptions import DomainError
+
+
+class MessageRefused(DomainError):
+    """That message can't be sent."""

@@ -1,0 +1,262 @@
+"""Customer pages: lookup, enumeration, rate limits, expired links, the order page (query
+count), return requests and messages."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from fulfillment.models import TrackingEvent
+from orders.links import order_tracking_token
+from orders.models import OrderEvent
+from orders.services import order_note_add
+from returns.models import ReturnRequest
+from support.models import Message, Thread
+from tests.factories import OrderFactory, OrderLineFactory
+from tests.returns.flow import delivered_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def order(channel, stocked_product, service_level, order_input):
+    return delivered_order(channel, order_input, email="ada@example.com")
+
+
+def page_url(order):
+    return reverse("portal:order", args=[order_tracking_token(order_number=order.number)])
+
+
+def lookup(client, number, email, ip="10.0.0.1"):
+    return client.post(reverse("portal:lookup"), {"number": number, "email": email}, REMOTE_ADDR=ip)
+
+
+def test_lookup_leads_to_the_order_page(client, order):
+    response = lookup(client, order.number.lower(), " ADA@example.com ")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert order.number in text and "Your order has been delivered." in text
+    assert "1Z" in text  # the tracking number, linked to the carrier
+    assert 'rel="noopener noreferrer"' in text
+
+
+def test_wrong_number_and_wrong_email_look_identical(client, order):
+    wrong_email = lookup(client, order.number, "eve@example.com", ip="10.0.0.2")
+    wrong_number = lookup(client, "SO-NOPE1234", "ada@example.com", ip="10.0.0.3")
+    assert wrong_email.status_code == wrong_number.status_code == 200
+
+    def body(response, number, email):
+        # The CSRF token differs per request and the form echoes what was typed; nothing else may.
+        text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+        return text.replace(number, "<number>").replace(email, "<email>")
+
+    assert body(wrong_email, order.number, "eve@example.com") == body(
+        wrong_number, "SO-NOPE1234", "ada@example.com"
+    )
+    assert "couldn&#x27;t find an order" in wrong_email.content.decode()
+    assert "Delivered" not in wrong_email.content.decode()
+
+
+def test_lookups_are_limited_per_order_number(client, order, settings):
+    settings.OMS = {**settings.OMS, "LOOKUP_LIMIT_PER_ORDER": 3, "LOOKUP_LIMIT_PER_IP": 100}
+    for i in range(3):
+        assert lookup(client, order.number, f"guess{i}@example.com", ip=f"10.1.0.{i}").status_code == 200
+    # Even the right e-mail, from a fresh address, is refused once the number is used up.
+    blocked = lookup(client, order.number, "ada@example.com", ip="10.1.0.99")
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.content.decode()
+
+
+def test_lookups_are_limited_per_client_ip(client, order, settings):
+    settings.OMS = {**settings.OMS, "LOOKUP_LIMIT_PER_IP": 4, "LOOKUP_LIMIT_PER_ORDER": 100}
+    codes = [lookup(client, f"SO-GUESS{i:04d}", "ada@example.com").status_code for i in range(4)]
+    assert codes == [200, 200, 200, 200]
+    assert lookup(client, order.number, "ada@example.com").status_code == 429
+    assert lookup(client, order.number, "ada@example.com", ip="10.9.9.9").status_code == 302
+
+
+def test_successful_lookups_do_not_use_up_the_order_limit(client, order, settings):
+    settings.OMS = {**settings.OMS, "LOOKUP_LIMIT_PER_ORDER": 2, "LOOKUP_LIMIT_PER_IP": 100}
+    assert [lookup(client, order.number, "ada@example.com").status_code for _ in range(5)] == [302] * 5
+
+
+def test_forms_require_csrf(order):
+    client = Client(enforce_csrf_checks=True)
+    assert lookup(client, order.number, "ada@example.com").status_code == 403
+    url = reverse("portal:message_post", args=[order_tracking_token(order_number=order.number)])
+    assert client.post(url, {"topic": "other", "body": "hi"}).status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_forged_and_expired_links_show_no_order_data(client, order, settings):
+    token = order_tracking_token(order_number=order.number)
+    forged = client.get(reverse("portal:order", args=[token[:-2] + "xx"]))
+    assert forged.status_code == 404 and order.number not in forged.content.decode()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.OMS["TRACKING_LINK_MAX_AGE_DAYS"] + 1)
+    with mock.patch("django.core.signing.time.time", return_value=later.timestamp()):
+        expired = client.get(reverse("portal:order", args=[token]))
+    assert expired.status_code == 404
+    assert "expired" in expired.content.decode() and order.number not in expired.content.decode()
+    for name in ("portal:return_new", "portal:message_post"):
+        assert client.post(reverse(name, args=["bogus"]), {"body": "x"}).status_code == 404
+
+
+def test_pages_send_security_headers_and_a_strict_csp(client, order):
+    for response in (client.get(reverse("portal:lookup")), client.get(page_url(order))):
+        csp = response["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in response["Cache-Control"]
+
+
+def _grow(order, n):
+    """n more lines, events and carrier events on an order."""
+    shipment = order.shipments.get()
+    for i in range(n):
+        OrderLineFactory(order=order, unit_price=Decimal("1.00"), quantity=1)
+        order_note_add(order_id=order.pk, message=f"note {i}", visible=True)
+        TrackingEvent.objects.create(
+            shipment=shipment,
+            tracking_number=shipment.tracking_number,
+            status="in_transit",
+            carrier_status=f"S{i}",
+            occurred_at=shipment.shipped_at + dt.timedelta(minutes=i + 1),
+        )
+
+
+def test_order_page_query_count_does_not_grow(client, order, django_assert_num_queries):
+    url = page_url(order)
+    thread = Thread.objects.create(order=order)
+    Message.objects.create(thread=thread, author="customer", body="first")
+    ReturnRequest.objects.create(order=order, reason="damaged").lines.create(
+        order_line=order.lines.get(), quantity=1
+    )
+    client.get(url)  # warm up (content types, etc.)
+    with django_assert_num_queries(10):
+        small = client.get(url)
+    _grow(order, 15)
+    for i in range(5):
+        rr = ReturnRequest.objects.create(order=order, reason="damaged")
+        rr.lines.create(order_line=order.lines.order_by("pk").last(), quantity=1)
+        Message.objects.create(thread=thread, author="customer", body=f"message {i}")
+    with django_assert_num_queries(10):
+        big = client.get(url)
+    assert big.content.decode().count("note ") == 15 > small.content.decode().count("note ")
+    assert rr.number in big.content.decode() and "message 4" in big.content.decode()
+
+
+def test_customer_requests_a_return_from_the_order_page(client, order, django_capture_on_commit_callbacks):
+    token = order_tracking_token(order_number=order.number)
+    page = client.get(reverse("portal:order", args=[token])).content.decode()
+    assert reverse("portal:return_new", args=[token]) in page
+    line = order.lines.get()
+    form = client.get(reverse("portal:return_new", args=[token]))
+    assert form.status_code == 200 and f"qty_{line.pk}" in form.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portal:return_new", args=[token]),
+            {f"qty_{line.pk}": "1", "reason": "does_not_fit", "comment": "Too small", "resolution": "refund"},
+        )
+    rr = ReturnRequest.objects.get()
+    assert response.status_code == 302 and rr.number in response["Location"]
+    done = client.get(response["Location"]).content.decode()
+    assert rr.number in done and "write <strong>" in done
+    assert rr.number in mail.outbox[-1].subject
+    assert rr.comment == "Too small" and rr.lines.get().quantity == 1
+
+
+def test_return_form_refuses_nothing_chosen_and_too_many(client, order):
+    token = order_tracking_token(order_number=order.number)
+    line = order.lines.get()
+    url = reverse("portal:return_new", args=[token])
+    empty = client.post(url, {f"qty_{line.pk}": "0", "reason": "damaged", "resolution": "refund"})
+    assert empty.status_code == 400 and "at least one item" in empty.content.decode()
+    too_many = client.post(url, {f"qty_{line.pk}": "9", "reason": "damaged", "resolution": "refund"})
+    assert too_many.status_code == 400
+    assert not ReturnRequest.objects.exists()
+
+
+def test_undelivered_order_offers_no_return(client, channel):
+    order = OrderFactory(channel=channel, status="allocated")
+    OrderLineFactory(order=order)
+    token = order_tracking_token(order_number=order.number)
+    assert reverse("portal:return_new", args=[token]) not in client.get(page_url(order)).content.decode()
+    page = client.get(reverse("portal:return_new", args=[token])).content.decode()
+    assert "nothing in this order that can be returned" in page and "Not delivered yet." in page
+
+
+def test_return_confirmation_only_for_this_orders_returns(client, order, channel):
+    other = OrderFactory(channel=channel, status="delivered")
+    rr = ReturnRequest.objects.create(order=other, reason="damaged")
+    token = order_tracking_token(order_number=order.number)
+    assert client.get(reverse("portal:return_done", args=[token, rr.number])).status_code == 404
+
+
+def test_message_thread_customer_writes_staff_answers(
+    client, admin_client, order, django_capture_on_commit_callbacks
+):
+    token = order_tracking_token(order_number=order.number)
+    response = client.post(
+        reverse("portal:message_post", args=[token]), {"topic": "damaged", "body": "The box was crushed."}
+    )
+    assert response.status_code == 302
+    thread = Thread.objects.get(order=order)
+    assert thread.status == Thread.Status.AWAITING_STAFF
+    queue = admin_client.get(reverse("admin:support_thread_changelist") + "?queue=waiting")
+    assert order.number in queue.content.decode()
+
+    change_url = reverse("admin:support_thread_change", args=[thread.pk])
+    page = admin_client.get(change_url)
+    assert "The box was crushed." in page.content.decode()
+    data = {
+        "messages-TOTAL_FORMS": "1",
+        "messages-INITIAL_FORMS": "0",
+        "messages-MIN_NUM_FORMS": "0",
+        "messages-MAX_NUM_FORMS": "1000",
+        "messages-0-body": "Sorry! A replacement is on its way.",
+        "messages-0-id": "",
+        "messages-0-thread": str(thread.pk),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = admin_client.post(change_url, data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    thread.refresh_from_db()
+    assert thread.status == Thread.Status.ANSWERED
+    assert mail.outbox[-1].to == [order.email]
+    assert "A replacement is on its way." in mail.outbox[-1].body
+    assert list(thread.messages.values_list("author", flat=True)) == ["customer", "staff"]
+    page = client.get(reverse("portal:order", args=[token])).content.decode()
+    assert "Sorry! A replacement is on its way." in page and "Customer service" in page
+    assert not OrderEvent.objects.filter(order=order, kind="note", visible_to_customer=True).exists()
+
+
+def test_empty_message_is_refused_with_a_clear_error(client, order):
+    token = order_tracking_token(order_number=order.number)
+    response = client.post(reverse("portal:message_post", args=[token]), {"topic": "other", "body": "   "})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_customer_posts_are_limited_per_order(client, order, settings):
+    settings.OMS = {**settings.OMS, "CUSTOMER_POSTS_PER_ORDER": 2}
+    url = reverse("portal:message_post", args=[order_tracking_token(order_number=order.number)])
+    codes = [client.post(url, {"topic": "other", "body": f"hello {i}"}).status_code for i in range(3)]
+    assert codes == [302, 302, 429]
+    assert Message.objects.count() == 2
