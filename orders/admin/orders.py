@@ -3,6 +3,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
 
@@ -272,9 +273,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def address_block(self, order):
         if not order.shipping_address:
             return "—"
-        return format_html_join(
-            format_html("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines())
-        )
+        return format_html_join(mark_safe("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines()))
 
     @admin.display(description="Customer's tracking page")
     def tracking_link(self, order):
@@ -292,7 +291,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
             (
                 timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
                 e.get_kind_display(),
-                format_html(' <span class="oms-badge oms-badge-public">customer sees</span>')
+                mark_safe(' <span class="oms-badge oms-badge-public">customer sees</span>')
                 if e.visible_to_customer
                 else "",
                 f" ({e.from_status} → {e.to_status})" if e.from_status and e.to_status else "",
