@@ -96,7 +96,10 @@ def order_body(n: int) -> bytes:
                 "country": "US",
             },
             "currency": "USD",
-            "lines": [{"sku": sku, "quantity": q, "unit_price": "10.00"} for sku, q in zip(skus, (1, 2, 1))],
+            "lines": [
+                {"sku": sku, "quantity": q, "unit_price": "10.00"}
+                for sku, q in zip(skus, (1, 2, 1), strict=True)
+            ],
             "shipping_total": "5.00",
             "payment": {"method": "card", "status": "authorized"},
         }
