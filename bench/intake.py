@@ -204,7 +204,8 @@ def main():
         )
         baseline = len(lat) / took
         print(
-            f"baseline /healthz: {baseline:.0f} req/s, p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms"
+            f"baseline /healthz: {baseline:.0f} req/s, "
+            f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms"
         )
 
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
