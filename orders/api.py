@@ -69,7 +69,12 @@ class Strict(Schema):
 
 
 class CustomerIn(Strict):
-    email: Annotated[str, Field(max_length=254), AfterValidator(_storable), AfterValidator(_email)]
+    email: Annotated[
+        str,
+        Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}),
+        AfterValidator(_storable),
+        AfterValidator(_email),
+    ]
     name: Text(200) = ""
     phone: Text(40) = ""
 

@@ -1,3 +1,6 @@
 """Admin for orders. One module per area; each registers its own ModelAdmins."""
 
-from . import orders  # noqa: F401
+from . import (
+    intake,  # noqa: F401,E402  after orders: it extends the Channel and Order admins
+    orders,  # noqa: F401
+)

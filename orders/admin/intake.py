@@ -1,0 +1,376 @@
+"""Admin for intake: channel keys (shown once), SKU mappings, the inbound request log with
+re-processing, CSV import uploads and the phone/store order page."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.exceptions import DomainError
+from inventory.models import Product
+
+from ..exceptions import CaptureError
+from ..forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
+from ..intake.csv_import import (
+    LAYOUT_CHOICES,
+    ImportFileError,
+    import_batch_create,
+    import_batch_run_task,
+    marketplace_channel,
+)
+from ..intake.inbound import inbound_request_reprocess
+from ..intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
+from ..intake.rematch import order_rematch_and_recheck
+from ..intake_models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from ..models import Channel, Order
+from ..services import order_capture
+from .orders import ChannelAdmin, OrderAdmin
+
+
+# --- channels: keys shown once ------------------------------------------------------------------
+def _create_key(channel, user, data):
+    _, plain = channel_api_key_create(channel=channel, name=data.get("name", ""))
+    return f"New API key for {channel.code} — copy it now, it is shown only this once: {plain}"
+
+
+def _rotate_key(channel, user, data):
+    _, plain = channel_api_key_rotate(channel=channel, name=data.get("name", ""))
+    return f"Keys rotated: the old keys of {channel.code} no longer work. New key, shown only once: {plain}"
+
+
+class ChannelApiKeyInline(admin.TabularInline):
+    model = ChannelApiKey
+    extra = 0
+    can_delete = False
+    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    verbose_name_plural = "API keys (create or rotate them with the buttons above)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SkuMappingInline(admin.TabularInline):
+    model = SkuMapping
+    extra = 1
+    autocomplete_fields = ["product"]
+
+
+admin.site.unregister(Channel)
+
+
+@admin.register(Channel)
+class IntakeChannelAdmin(ObjectActionsMixin, ChannelAdmin):
+    object_actions = (
+        ObjectAction(
+            "create_key",
+            "Create API key",
+            _create_key,
+            permission="orders.add_channelapikey",
+            style="primary",
+            fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
+        ),
+        ObjectAction(
+            "rotate_key",
+            "Rotate API key (revokes the others)",
+            _rotate_key,
+            permission="orders.change_channelapikey",
+            style="danger",
+            confirm="Every existing key of this channel stops working now. Continue?",
+            fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
+        ),
+    )
+    inlines = [ChannelApiKeyInline, SkuMappingInline]
+
+
+@admin.register(ChannelApiKey)
+class ChannelApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["channel", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["channel", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["channel"]
+    readonly_fields = ["channel", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["channel", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request):
+        return False  # keys are created from the channel page, where the key is shown once
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for key in queryset:
+            channel_api_key_revoke(key_id=key.pk)
+        self.message_user(request, f"{queryset.count()} keys revoked.", messages.SUCCESS)
+
+
+@admin.register(SkuMapping)
+class SkuMappingAdmin(admin.ModelAdmin):
+    list_display = ["channel", "external_key", "product"]
+    list_filter = ["channel"]
+    search_fields = ["external_key", "product__sku", "product__name"]
+    list_select_related = ["channel", "product"]
+    autocomplete_fields = ["product"]
+
+
+# --- inbound requests: the "nothing lost" log -------------------------------------------------------
+NEEDS_STAFF = [InboundRequest.Outcome.FAILED, InboundRequest.Outcome.INVALID, InboundRequest.Outcome.HELD]
+
+
+def _reprocess(inbound, user, data):
+    return inbound_request_reprocess(inbound_id=inbound.pk, actor=user)
+
+
+@admin.register(InboundRequest)
+class InboundRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = (
+        ObjectAction(
+            "reprocess",
+            "Re-process",
+            _reprocess,
+            available=lambda r: r.outcome in NEEDS_STAFF,
+            permission="orders.change_inboundrequest",
+            style="primary",
+        ),
+    )
+    list_display = ["created_at", "source", "channel", "outcome", "delivery_id", "order_link", "short_error"]
+    list_filter = ["outcome", "source", "channel"]
+    search_fields = ["=delivery_id", "order__number", "error"]
+    list_select_related = ["channel", "order"]
+    show_full_result_count = False
+    actions = ["reprocess_selected"]
+    readonly_fields = [
+        "source",
+        "channel",
+        "delivery_id",
+        "topic",
+        "outcome",
+        "response_status",
+        "order",
+        "import_batch",
+        "attempts",
+        "processed_at",
+        "created_at",
+        "error",
+        "headers",
+        "body",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, inbound):
+        if not inbound.order_id:
+            return "—"
+        url = reverse("admin:orders_order_change", args=[inbound.order_id])
+        return format_html('<a href="{}">{}</a>', url, inbound.order.number)
+
+    @admin.display(description="Error")
+    def short_error(self, inbound):
+        return (inbound.error[:120] + "…") if len(inbound.error) > 120 else inbound.error
+
+    @admin.action(description="Re-process selected requests", permissions=["change"])
+    def reprocess_selected(self, request, queryset):
+        for inbound in queryset.only("pk"):
+            try:
+                text = inbound_request_reprocess(inbound_id=inbound.pk, actor=request.user)
+                self.message_user(request, f"#{inbound.pk}: {text}", messages.SUCCESS)
+            except DomainError as exc:  # each request commits or fails on its own
+                self.message_user(request, f"#{inbound.pk}: {exc}", messages.ERROR)
+
+
+def _rematch(order, user, data):
+    order = order_rematch_and_recheck(order_id=order.pk, actor=user)
+    return f"{order.number} re-matched and re-checked: it is now {order.get_status_display().lower()}."
+
+
+register_object_action(
+    Order,
+    ObjectAction(
+        "rematch",
+        "Match SKUs again and re-check",
+        _rematch,
+        available=lambda o: (
+            o.status == Order.Status.ON_HOLD
+            and o.holds.filter(reason="unknown_sku", released_at__isnull=True).exists()
+        ),
+        permission="orders.change_order",
+        order=15,
+    ),
+)
+
+
+# --- CSV imports -------------------------------------------------------------------------------------
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV or tab-separated; one row per order line.")
+    channel = forms.CharField(initial="marketplace", help_text="Channel code (created if missing).")
+    layout = forms.ChoiceField(choices=LAYOUT_CHOICES, initial="auto")
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "file_name",
+        "channel",
+        "status",
+        "progress",
+        "orders_created",
+        "orders_held",
+        "orders_duplicate",
+        "orders_invalid",
+        "orders_skipped",
+    ]
+    list_filter = ["status", "channel"]
+    list_select_related = ["channel"]
+    readonly_fields = [
+        "file_name",
+        "channel",
+        "layout",
+        "status",
+        "progress",
+        "rows_total",
+        "orders_created",
+        "orders_held",
+        "orders_duplicate",
+        "orders_invalid",
+        "orders_skipped",
+        "error",
+        "report_table",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, batch):
+        return f"{batch.orders_processed} of {batch.orders_total} orders"
+
+    @admin.display(description="Rows not imported")
+    def report_table(self, batch):
+        if not batch.report:
+            return "—"
+        rows = ((p.get("row"), p.get("order") or "—", p.get("reason")) for p in batch.report)
+        return format_html(
+            "<table><tr><th>Row</th><th>Order</th><th>Reason</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = import_batch_create(
+                    channel=marketplace_channel(form.cleaned_data["channel"].strip()),
+                    file_name=upload.name,
+                    raw=upload.read(),
+                    layout=form.cleaned_data["layout"],
+                    actor=request.user,
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                import_batch_run_task.enqueue(batch_id=batch.pk, actor_id=request.user.pk)
+                self.message_user(
+                    request,
+                    f"{batch.file_name}: {batch.orders_total} orders in {batch.rows_total} rows queued; "
+                    "the counts below update as it runs.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:orders_importbatch_change", args=[batch.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import marketplace orders",
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/orders/import_upload.html", context)
+
+
+# --- phone and store orders ---------------------------------------------------------------------------
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class IntakeOrderAdmin(OrderAdmin):
+    change_list_template = "admin/orders/order/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "new-phone-order/",
+                self.admin_site.admin_view(self.phone_order_view),
+                name="orders_order_phone",
+            ),
+            path(
+                "product-search/",
+                self.admin_site.admin_view(self.product_search_view),
+                name="orders_product_search",
+            ),
+            *super().get_urls(),
+        ]
+
+    def phone_order_view(self, request):
+        if not request.user.has_perm("orders.change_order"):
+            raise PermissionDenied
+        if not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists():
+            Channel.objects.get_or_create(
+                code="phone", defaults={"name": "Phone", "kind": Channel.Kind.PHONE}
+            )
+        form = PhoneOrderForm(request.POST or None)
+        lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
+        if request.method == "POST" and form.is_valid() and lines.is_valid():
+            try:
+                order = order_capture(
+                    channel=form.cleaned_data["channel"],
+                    data=phone_order_input(form, lines),
+                    actor=request.user,
+                )
+            except CaptureError as exc:
+                form.add_error(None, str(exc))
+            else:
+                level = messages.SUCCESS if order.status != Order.Status.ON_HOLD else messages.WARNING
+                self.message_user(
+                    request, f"Order {order.number} captured: {order.get_status_display().lower()}.", level
+                )
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "New phone or store order",
+            "form": form,
+            "lines": lines,
+            "opts": self.opts,
+            "search_url": reverse("admin:orders_product_search"),
+        }
+        return TemplateResponse(request, "admin/orders/phone_order.html", context)
+
+    def product_search_view(self, request):
+        """Active products whose SKU or name contains the text, for the phone order lines."""
+        if not request.user.has_perm("orders.change_order"):
+            raise PermissionDenied
+        q = request.GET.get("q", "").strip()[:100]
+        products = []
+        if len(q) >= 2:
+            products = (
+                Product.objects.filter(Q(sku__icontains=q) | Q(name__icontains=q), is_active=True)
+                .only("sku", "name", "price")
+                .order_by("sku")[:20]
+            )
+        return JsonResponse(
+            {"results": [{"sku": p.sku, "name": p.name, "price": str(p.price)} for p in products]}
+        )

@@ -1,0 +1,215 @@
+"""Staff screens for intake: keys, the inbound log, imports, phone orders and the hold queue."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from orders.intake_models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from orders.models import Channel, Order
+from tests.factories import ChannelFactory, ProductFactory, UserFactory, stock_put
+
+from .conftest import FIXTURES, order_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    return client
+
+
+def test_channel_page_creates_a_key_shown_once_that_works(staff_client, widgets):
+    channel = ChannelFactory(code="web", name="Web shop")
+    url = reverse("admin:orders_channel_object_action", args=[channel.pk, "create_key"])
+
+    page = staff_client.post(url, {"name": "shop backend"}, follow=True)
+
+    (plain,) = re.findall(r"oms_[0-9a-f]{8}_[\w-]+", page.content.decode())
+    assert ChannelApiKey.objects.get().name == "shop backend"
+    assert (
+        plain
+        not in staff_client.get(reverse("admin:orders_channel_change", args=[channel.pk])).content.decode()
+    )
+    response = staff_client.post(
+        "/api/v1/orders",
+        json.dumps(order_body()),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
+    assert response.status_code == 201
+
+
+def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_client, warehouse):
+    from orders.webhooks import webhook_signature
+
+    woo = ChannelFactory(code="woo", name="Woo", kind=Channel.Kind.WOOCOMMERCE, webhook_secret="s")
+    body = (FIXTURES / "woocommerce" / "wc-rest-api-docs__v3_orders_list.json").read_bytes()
+    staff_client.post(
+        "/webhooks/woocommerce/orders",
+        body,
+        content_type="application/json",
+        HTTP_X_WC_WEBHOOK_SIGNATURE=webhook_signature(secret="s", body=body),
+    )
+    held = Order.objects.get(external_id="723")
+    assert held.status == "on_hold"
+    for key in ["woo-87", "woo-34", "woo-93"]:
+        product = ProductFactory(sku=key.upper())
+        stock_put(product, warehouse, 5)
+        SkuMapping.objects.create(channel=woo, external_key=key, product=product)
+    stock_put(ProductFactory(sku="Bar3"), warehouse, 5)
+
+    order_page = reverse("admin:orders_order_change", args=[held.pk])
+    assert "Match SKUs again" in staff_client.get(order_page).content.decode()
+    staff_client.post(reverse("admin:orders_order_object_action", args=[held.pk, "rematch"]))
+
+    held.refresh_from_db()
+    assert held.status == "allocated"
+    log = staff_client.get(reverse("admin:orders_inboundrequest_changelist"))
+    assert log.status_code == 200 and "woocommerce" in log.content.decode().lower()
+
+
+def test_inbound_log_query_count_does_not_grow(staff_client, django_assert_max_num_queries, db):
+    channel = ChannelFactory()
+
+    def make(n):
+        for i in range(n):
+            order = Order.objects.create(
+                channel=channel, email="a@example.com", placed_at="2024-01-01T00:00Z"
+            )
+            InboundRequest.objects.create(source="api", channel=channel, order=order, delivery_id=str(i))
+
+    url = reverse("admin:orders_inboundrequest_changelist")
+    make(2)
+    with django_assert_max_num_queries(12) as small:
+        staff_client.get(url)
+    make(20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert staff_client.get(url).status_code == 200
+
+
+def test_import_upload_runs_and_shows_counts(staff_client):
+    path = FIXTURES / "datasets" / "spark-definitive-guide__retail-data_by-day_2010-12-01.csv"
+    lines = path.read_text().splitlines()[:40]  # the first few invoices
+    upload = ("day.csv", "\n".join(lines).encode())
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = staff_client.post(
+        reverse("admin:orders_importbatch_add"),
+        {"file": SimpleUploadedFile(*upload), "channel": "marketplace", "layout": "auto"},
+        follow=True,
+    )
+
+    batch = ImportBatch.objects.get()
+    assert batch.status == "done" and batch.orders_processed == batch.orders_total > 1
+    page = response.content.decode()
+    assert f"{batch.orders_total} of {batch.orders_total} orders" in page
+
+
+def test_import_upload_of_a_bad_file_shows_the_reason(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = staff_client.post(
+        reverse("admin:orders_importbatch_add"),
+        {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"), "channel": "marketplace", "layout": "auto"},
+    )
+
+    assert response.status_code == 200
+    assert "no column for" in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+def test_phone_order_is_captured_through_the_same_service(
+    staff_client, stocked_product, django_capture_on_commit_callbacks
+):
+    changelist = staff_client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert reverse("admin:orders_order_phone") in changelist
+    search = staff_client.get(reverse("admin:orders_product_search"), {"q": "blue wid"}).json()
+    assert search["results"][0]["sku"] == "WIDGET-1"
+    data = {
+        "email": "carol@example.com",
+        "customer_name": "Carol Phone",
+        "line1": "1 Dial Rd",
+        "city": "London",
+        "postal_code": "SW1A 1AA",
+        "country": "gb",
+        "shipping_speed": "overnight",
+        "shipping_total": "4.99",
+        "payment_method": "card",
+        "payment_status": "authorized",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-sku": "WIDGET-1 · Blue widget",
+        "lines-0-quantity": "2",
+        "lines-0-unit_price": "",
+        "lines-1-sku": "",
+        "lines-1-quantity": "1",
+    }
+    staff_client.get(reverse("admin:orders_order_phone"))  # makes the phone channel on first use
+    data["channel"] = Channel.objects.get(kind="phone").pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:orders_order_phone"), data)
+
+    assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.content.decode())
+    order = Order.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{order.pk}/change/")
+    assert order.channel.kind == "phone" and order.status == "allocated"
+    assert order.total == Decimal("54.99")  # 2 × 25.00 list price + 4.99
+    assert order.shipping_address.country == "GB" and order.shipping_speed == "overnight"
+    assert len(mail.outbox) == 1 and "/track/o/" in mail.outbox[0].body
+
+
+def test_phone_order_with_unknown_product_shows_the_error(staff_client, stocked_product):
+    staff_client.get(reverse("admin:orders_order_phone"))
+    response = staff_client.post(
+        reverse("admin:orders_order_phone"),
+        {
+            "channel": Channel.objects.get(kind="phone").pk,
+            "email": "c@example.com",
+            "customer_name": "C",
+            "line1": "1 Rd",
+            "city": "X",
+            "country": "US",
+            "shipping_speed": "standard",
+            "shipping_total": "0",
+            "payment_method": "card",
+            "payment_status": "authorized",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-sku": "NO-SUCH",
+            "lines-0-quantity": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "No product with SKU or name" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_hold_queue_filters_by_reason_and_release_reruns_the_rules(staff_client, channel, order_input):
+    from orders.services import order_capture
+
+    unknown = order_capture(channel=channel, data=order_input(lines=[("GHOST-1", 1, "5.00")]))
+    unpaid = order_capture(
+        channel=channel,
+        data=order_input(lines=[("GHOST-2", 1, "5.00")], payment_status="pending", email="bo@example.com"),
+    )
+    queue = staff_client.get(reverse("admin:orders_orderhold_changelist"), {"reason__exact": "payment"})
+    assert unpaid.number in queue.content.decode() and unknown.number not in queue.content.decode()
+    by_reason = staff_client.get(reverse("admin:orders_order_changelist"), {"hold": "unknown_sku"})
+    assert unknown.number in by_reason.content.decode()
+
+    staff_client.post(reverse("admin:orders_order_object_action", args=[unknown.pk, "release"]))
+
+    unknown.refresh_from_db()
+    assert unknown.status == "on_hold"  # the SKU is still unknown: straight back on hold
+    assert unknown.holds.filter(released_at__isnull=True, reason="unknown_sku").count() == 1

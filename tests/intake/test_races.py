@@ -1,0 +1,55 @@
+"""The same order arriving at the same moment makes one order (PostgreSQL row locks)."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from inventory.models import StockItem
+from orders.models import Order
+
+from .conftest import order_body
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def post_together(auth, bodies_and_headers, n=10):
+    barrier = threading.Barrier(n)
+    replies = []
+
+    def worker(body, headers):
+        try:
+            client = Client()
+            barrier.wait()
+            response = client.post(
+                "/api/v1/orders", json.dumps(body), content_type="application/json", **auth, **headers
+            )
+            replies.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=bh) for bh in bodies_and_headers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return replies
+
+
+def test_same_external_id_from_ten_threads_makes_one_order(auth, widgets):
+    replies = post_together(auth, [(order_body(), {})] * 10)
+
+    assert sorted(status for status, _ in replies) == [200] * 9 + [201]
+    assert len({reply["number"] for _, reply in replies}) == 1
+    assert Order.objects.count() == 1
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+
+
+def test_same_idempotency_key_from_ten_threads_makes_one_order(auth, widgets):
+    replies = post_together(auth, [(order_body(), {"HTTP_IDEMPOTENCY_KEY": "retry-7"})] * 10)
+
+    assert {status for status, _ in replies} == {201}  # every retry gets the first reply
+    assert len({reply["number"] for _, reply in replies}) == 1
+    assert Order.objects.count() == 1
