@@ -181,12 +181,12 @@ def _ledger_table(movements, more_url: str):
         return "No movements yet."
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{:+d}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
                 f"{m.created_at:%Y-%m-%d %H:%M}",
                 m.get_kind_display(),
-                m.quantity,
+                f"{m.quantity:+d}",
                 m.reference,
                 " · ".join(p for p in [m.get_reason_code_display(), m.reason] if p),
                 m.actor or "system",
