@@ -41,6 +41,17 @@ def _lock_items(item_ids: Iterable[int]) -> dict[int, StockItem]:
     return {item.pk: item for item in items}
 
 
+def stock_lock_products(*, product_ids: Iterable[int]) -> None:
+    """Lock every stock item of these products, in every warehouse, in pk order.
+
+    Allocation takes these locks before it reads availability, so its decision (reserve here,
+    split, or backorder) is made on numbers nobody can change until it commits. Without them an
+    order could read "none left", lose the race to a cancellation that frees units and announces
+    them, and commit a backorder nobody will wake again. Must run inside a transaction.
+    """
+    list(StockItem.objects.select_for_update().filter(product_id__in=set(product_ids)).order_by("pk"))
+
+
 def stock_item_get_or_create(*, product: Product, warehouse: Warehouse, bin_location: str = ""):
     item, _ = StockItem.objects.get_or_create(product=product, warehouse=warehouse, bin_location=bin_location)
     return item
@@ -470,10 +481,9 @@ def inbound_receipt_receive(
     """Receive a delivery (or part of one) against an expected receipt.
 
     `quantities` maps receipt line id to units that arrived now; None receives everything
-    outstanding. Locks the receipt row, then the stock items (pk order, one at a time inside
-    stock_movement_record; only RECEIPT movements that add stock are written, so no reservation
-    can be blocked by them). Raises ReceiptError for a closed receipt, nothing to receive, an
-    unknown line, or more than is outstanding on a line, having received nothing. Sends
+    outstanding. Locks the receipt row, then every target stock item at once (pk order).
+    Raises ReceiptError for a closed receipt, nothing to receive, an unknown line, or more than
+    is outstanding on a line, having received nothing. Sends
     `stock_arrived` once after commit for every product received.
     """
     receipt = InboundReceipt.objects.select_for_update().select_related("warehouse").get(pk=receipt_id)
@@ -494,15 +504,24 @@ def inbound_receipt_receive(
                 f"{line.product.sku}: {line.outstanding} outstanding, can't receive {qty} "
                 "(enter a correction as an adjustment once it is on hand)."
             )
+    targets = {
+        pk: stock_item_for_receipt(
+            product=lines[pk].product,
+            warehouse=receipt.warehouse,
+            bin_location=lines[pk].bin_location or None,
+        )
+        for pk in wanted
+    }
+    # All target items at once in pk order, not one per line as we go: an allocation locking the
+    # same items in pk order could otherwise deadlock with us.
+    _lock_items(item.pk for item in targets.values())
     movements = []
     for pk, qty in sorted(wanted.items()):
-        line = lines[pk]
         movements.append(
-            stock_receive(
-                product=line.product,
-                warehouse=receipt.warehouse,
+            stock_movement_record(
+                stock_item_id=targets[pk].pk,
+                kind=StockMovement.Kind.RECEIPT,
                 quantity=qty,
-                bin_location=line.bin_location or None,
                 reference=f"receipt:{receipt.number}",
                 reason=receipt.supplier,
                 actor=actor,
@@ -510,7 +529,7 @@ def inbound_receipt_receive(
             )
         )
         InboundReceiptLine.objects.filter(pk=pk).update(quantity_received=F("quantity_received") + qty)
-        line.quantity_received += qty
+        lines[pk].quantity_received += qty
     complete = all(line.outstanding == 0 for line in lines.values())
     receipt.status = InboundReceipt.Status.RECEIVED if complete else InboundReceipt.Status.PARTIALLY_RECEIVED
     receipt.received_at = timezone.now()

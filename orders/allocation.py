@@ -17,7 +17,7 @@ from django.utils import timezone
 from inventory.exceptions import InsufficientStock
 from inventory.models import Warehouse
 from inventory.selectors import stock_list_available
-from inventory.services import ReserveRequest, stock_reserve, stock_reserve_split
+from inventory.services import ReserveRequest, stock_lock_products, stock_reserve, stock_reserve_split
 
 from .models import Channel, Order, OrderEvent
 from .notifications import order_email_after_commit
@@ -79,8 +79,9 @@ def _shortage_text(needed: dict[int, int], available, skus: dict[int, str]) -> s
 def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> bool:
     """Reserve the order's stock following its channel's allocation strategy.
 
-    The caller holds the order row lock; the order is `verified` or `backordered`. Stock rows
-    are locked by inventory's reserve services (pk order, all at once). When nothing can fill
+    The caller holds the order row lock; the order is `verified` or `backordered`. Then every
+    stock item of the order's products is locked (pk order, all at once) before availability is
+    read, and held until commit. When nothing can fill
     the order it becomes (or stays) `backordered` and the customer is told after commit; a
     released backorder e-mails the customer too. Returns True when allocated. With
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
@@ -97,6 +98,9 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> boo
     needed: dict[int, int] = {}
     for req in requests:
         needed[req.product_id] = needed.get(req.product_id, 0) + req.quantity
+    # Lock first, then read: the decision below is made on numbers no one can change until we
+    # commit (see stock_lock_products), so no order is backordered beside free stock.
+    stock_lock_products(product_ids=list(needed))
     available = stock_list_available(product_ids=list(needed)) if needed else {}
     warehouses = list(
         Warehouse.objects.filter(is_active=True, pk__in=list(available)).order_by("priority", "code")
