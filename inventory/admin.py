@@ -1,8 +1,205 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Product, Reservation, StockItem, StockMovement, Warehouse
+from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+
+from .models import (
+    InboundReceipt,
+    InboundReceiptLine,
+    Product,
+    Reservation,
+    StockItem,
+    StockMovement,
+    Warehouse,
+)
+from .selectors import stock_item_filter_low, stock_movement_list_for_item
+from .services import (
+    inbound_receipt_close,
+    inbound_receipt_receive,
+    stock_adjust,
+    stock_count_record,
+    stock_receive,
+    stock_transfer,
+)
+
+
+class WarehouseChoices:
+    """Active warehouses as select options, read when the page renders (not at import)."""
+
+    def __iter__(self):
+        return iter(Warehouse.objects.filter(is_active=True).order_by("priority").values_list("pk", "code"))
+
+    def __bool__(self):
+        return True
+
+
+def _whole_number(value: str, label: str, *, signed: bool = False) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{label} must be a whole number.") from None
+    if not signed and number < 0:
+        raise ValidationError(f"{label} can't be negative.")
+    return number
+
+
+def _warehouse(value: str) -> Warehouse:
+    warehouse = Warehouse.objects.filter(pk=_whole_number(value, "Warehouse"), is_active=True).first()
+    if warehouse is None:
+        raise ValidationError("Choose an active warehouse.")
+    return warehouse
+
+
+def _receive(product, user, data):
+    warehouse = _warehouse(data["warehouse"])
+    quantity = _whole_number(data["quantity"], "Quantity")
+    stock_receive(
+        product=product,
+        warehouse=warehouse,
+        quantity=quantity,
+        bin_location=data["bin_location"] or None,
+        reference=data["reference"] or "receipt:unannounced",
+        actor=user,
+    )
+    return f"{quantity} × {product.sku} received into {warehouse.code}."
+
+
+def _adjust(item, user, data):
+    quantity = _whole_number(data["quantity"], "Quantity", signed=True)
+    stock_adjust(
+        stock_item_id=item.pk,
+        quantity=quantity,
+        reason_code=data["reason_code"],
+        note=data["note"],
+        actor=user,
+    )
+    return f"{item}: adjusted by {quantity:+d}."
+
+
+def _count(item, user, data):
+    counted = _whole_number(data["counted"], "Counted quantity")
+    movement = stock_count_record(stock_item_id=item.pk, counted=counted, note=data["note"], actor=user)
+    if movement is None:
+        return f"{item}: count of {counted} matches the system."
+    return f"{item}: count of {counted} recorded, correction {movement.quantity:+d}."
+
+
+def _transfer(item, user, data):
+    warehouse = _warehouse(data["warehouse"])
+    quantity = _whole_number(data["quantity"], "Quantity")
+    out, into = stock_transfer(
+        stock_item_id=item.pk,
+        to_warehouse_id=warehouse.pk,
+        quantity=quantity,
+        to_bin_location=data["bin_location"] or None,
+        note=data["note"],
+        actor=user,
+    )
+    return f"{quantity} × {item.product.sku} moved to {into.stock_item} ({out.reference})."
+
+
+STOCK_PERMISSION = "inventory.change_stockitem"
+
+PRODUCT_ACTIONS = (
+    ObjectAction(
+        "receive",
+        "Receive stock",
+        _receive,
+        permission=STOCK_PERMISSION,
+        style="primary",
+        fields=(
+            ActionField("warehouse", "Warehouse", required=True, choices=WarehouseChoices()),
+            ActionField("quantity", "Quantity", required=True, placeholder="units"),
+            ActionField("bin_location", "Bin", placeholder="first bin there"),
+            ActionField("reference", "Reference", placeholder="delivery note"),
+        ),
+    ),
+)
+
+STOCK_ITEM_ACTIONS = (
+    ObjectAction(
+        "count",
+        "Record count",
+        _count,
+        permission=STOCK_PERMISSION,
+        style="primary",
+        order=10,
+        fields=(
+            ActionField("counted", "Counted quantity", required=True),
+            ActionField("note", "Note"),
+        ),
+    ),
+    ObjectAction(
+        "adjust",
+        "Adjust",
+        _adjust,
+        permission=STOCK_PERMISSION,
+        order=20,
+        fields=(
+            ActionField("quantity", "Change (+/-)", required=True, placeholder="-2"),
+            ActionField(
+                "reason_code", "Reason", required=True, choices=tuple(StockMovement.ReasonCode.choices)
+            ),
+            ActionField("note", "Note"),
+        ),
+    ),
+    ObjectAction(
+        "transfer",
+        "Transfer",
+        _transfer,
+        permission=STOCK_PERMISSION,
+        order=30,
+        fields=(
+            ActionField("warehouse", "To warehouse", required=True, choices=WarehouseChoices()),
+            ActionField("quantity", "Quantity", required=True),
+            ActionField("bin_location", "To bin", placeholder="first bin there"),
+            ActionField("note", "Note"),
+        ),
+    ),
+)
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "At or below reorder point")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return stock_item_filter_low(queryset)
+        return queryset
+
+
+def _ledger_table(movements, more_url: str):
+    if not movements:
+        return "No movements yet."
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                f"{m.created_at:%Y-%m-%d %H:%M}",
+                m.get_kind_display(),
+                f"{m.quantity:+d}",
+                m.reference,
+                " · ".join(p for p in [m.get_reason_code_display(), m.reason] if p),
+                m.actor or "system",
+            )
+            for m in movements
+        ),
+    )
+    return format_html(
+        '<table class="oms-table"><tr><th>When</th><th>Kind</th><th>Units</th><th>Reference</th>'
+        '<th>Reason</th><th>By</th></tr>{}</table><p><a href="{}">Full ledger</a></p>',
+        rows,
+        more_url,
+    )
 
 
 class StockItemInline(admin.TabularInline):
@@ -28,7 +225,8 @@ class StockItemInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = PRODUCT_ACTIONS
     list_display = ["sku", "name", "price", "on_hand", "reserved", "available", "is_active"]
     list_filter = ["is_active", "is_hazardous", "is_fragile", "is_oversize"]
     search_fields = ["sku", "name", "=barcode"]
@@ -100,7 +298,8 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(admin.ModelAdmin):
+class StockItemAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = STOCK_ITEM_ACTIONS
     list_display = [
         "product",
         "warehouse",
@@ -109,23 +308,62 @@ class StockItemAdmin(admin.ModelAdmin):
         "reserved",
         "available",
         "reorder_point",
+        "reorder_quantity",
+        "last_counted_at",
     ]
-    list_filter = ["warehouse"]
+    list_filter = [LowStockFilter, "warehouse"]
     search_fields = ["product__sku", "product__name", "bin_location"]
     list_select_related = ["product", "warehouse"]
-    readonly_fields = ["on_hand", "reserved"]
+    fields = [
+        "product",
+        "warehouse",
+        "bin_location",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+        "reorder_quantity",
+        "last_counted_at",
+        "ledger",
+    ]
+    readonly_fields = ["on_hand", "reserved", "available", "last_counted_at", "ledger"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Where stock sits is history once it exists: move it with a transfer instead.
+        if obj is not None:
+            return ["product", "warehouse", "bin_location", *self.readonly_fields]
+        return self.readonly_fields
 
     @admin.display(description="Available")
     def available(self, item):
-        return item.available
+        return item.available if item.pk else "—"
+
+    @admin.display(description="Ledger (newest first)")
+    def ledger(self, item):
+        if not item.pk:
+            return "—"
+        url = reverse("admin:inventory_stockmovement_changelist") + f"?stock_item={item.pk}"
+        return _ledger_table(stock_movement_list_for_item(stock_item_id=item.pk), url)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(admin.ModelAdmin):
     """The ledger: append-only, so nothing here can be edited or deleted."""
 
-    list_display = ["created_at", "stock_item", "kind", "quantity", "reference", "reason", "actor"]
-    list_filter = ["kind", "stock_item__warehouse"]
+    list_display = [
+        "created_at",
+        "stock_item",
+        "kind",
+        "quantity",
+        "reference",
+        "reason_code",
+        "reason",
+        "actor",
+    ]
+    list_filter = ["kind", "reason_code", "stock_item__warehouse"]
     search_fields = ["stock_item__product__sku", "reference"]
     list_select_related = ["stock_item__product", "stock_item__warehouse", "actor"]
     show_full_result_count = False
@@ -152,6 +390,148 @@ class ReservationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InboundReceiptLineForm(forms.ModelForm):
+    class Meta:
+        model = InboundReceiptLine
+        fields = ["product", "bin_location", "quantity_expected"]
+
+    def clean_quantity_expected(self):
+        value = self.cleaned_data["quantity_expected"]
+        received = self.instance.quantity_received if self.instance.pk else 0
+        if value < max(received, 1):
+            raise ValidationError(f"Expect at least {max(received, 1)} (already received {received}).")
+        return value
+
+
+class InboundReceiptLineInline(admin.TabularInline):
+    model = InboundReceiptLine
+    form = InboundReceiptLineForm
+    extra = 1
+    fields = ["product", "bin_location", "quantity_expected", "quantity_received", "outstanding"]
+    readonly_fields = ["quantity_received", "outstanding"]
+    autocomplete_fields = ["product"]
+
+    @admin.display(description="Outstanding")
+    def outstanding(self, line):
+        return line.outstanding if line.pk else "—"
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or obj.is_open
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or obj.is_open) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.status == InboundReceipt.Status.EXPECTED
+
+
+def _parse_quantities(receipt: InboundReceipt, text: str) -> dict[int, int]:
+    """ "SKU=qty, SKU=qty" (as typed or scanned) to {receipt line id: qty}."""
+    lines = {}
+    for line in receipt.lines.select_related("product"):
+        lines.setdefault(line.product.sku.lower(), line.pk)
+    quantities: dict[int, int] = {}
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        sku, sep, qty = part.partition("=")
+        if not sep:
+            raise ValidationError(f"“{part.strip()}”: write SKU=quantity.")
+        line_id = lines.get(sku.strip().lower())
+        if line_id is None:
+            raise ValidationError(f"{sku.strip()} is not on receipt {receipt.number}.")
+        quantities[line_id] = quantities.get(line_id, 0) + _whole_number(qty, sku.strip())
+    return quantities
+
+
+def _receipt_receive_all(receipt, user, data):
+    movements = inbound_receipt_receive(receipt_id=receipt.pk, actor=user)
+    return f"{receipt.number}: {sum(m.quantity for m in movements)} units received."
+
+
+def _receipt_receive_some(receipt, user, data):
+    movements = inbound_receipt_receive(
+        receipt_id=receipt.pk, quantities=_parse_quantities(receipt, data["quantities"]), actor=user
+    )
+    return f"{receipt.number}: {sum(m.quantity for m in movements)} units received."
+
+
+def _receipt_close(receipt, user, data):
+    receipt = inbound_receipt_close(receipt_id=receipt.pk, actor=user, note=data["note"])
+    return f"{receipt.number} is now {receipt.get_status_display().lower()}."
+
+
+RECEIPT_ACTIONS = (
+    ObjectAction(
+        "receive_some",
+        "Receive delivery",
+        _receipt_receive_some,
+        available=lambda r: r.is_open,
+        permission=STOCK_PERMISSION,
+        style="primary",
+        order=10,
+        fields=(ActionField("quantities", "Arrived", required=True, placeholder="SKU-1=5, SKU-2=3"),),
+    ),
+    ObjectAction(
+        "receive_all",
+        "Receive everything outstanding",
+        _receipt_receive_all,
+        available=lambda r: r.is_open,
+        permission=STOCK_PERMISSION,
+        order=20,
+    ),
+    ObjectAction(
+        "close",
+        "Close (expect no more)",
+        _receipt_close,
+        available=lambda r: r.is_open,
+        permission=STOCK_PERMISSION,
+        style="danger",
+        order=90,
+        fields=(ActionField("note", "Why"),),
+        confirm="Stop expecting the rest of this receipt?",
+    ),
+)
+
+
+@admin.register(InboundReceipt)
+class InboundReceiptAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = RECEIPT_ACTIONS
+    list_display = [
+        "number",
+        "supplier",
+        "supplier_reference",
+        "warehouse",
+        "status",
+        "expected_on",
+        "received_at",
+    ]
+    list_filter = ["status", "warehouse"]
+    search_fields = ["number", "supplier", "supplier_reference", "lines__product__sku"]
+    list_select_related = ["warehouse"]
+    date_hierarchy = "created_at"
+    inlines = [InboundReceiptLineInline]
+    readonly_fields = ["number", "status", "received_at"]
+    fields = [
+        "number",
+        "supplier",
+        "supplier_reference",
+        "warehouse",
+        "expected_on",
+        "status",
+        "received_at",
+        "notes",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != InboundReceipt.Status.EXPECTED:
+            return [*self.readonly_fields, "warehouse"]
+        return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
         return False

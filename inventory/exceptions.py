@@ -22,3 +22,7 @@ class InsufficientStock(DomainError):
 
 class StockMovementRefused(DomainError):
     """That stock movement would leave the item below its reservations or below zero."""
+
+
+class ReceiptError(DomainError):
+    """That receipt can't be recorded."""

@@ -4,6 +4,7 @@ reference that the caller chooses (orders use "order:<pk>" and "line:<pk>")."""
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.crypto import get_random_string
 
 from core.models import TimeStampedModel
 
@@ -63,8 +64,11 @@ class StockItem(TimeStampedModel):
     reserved = models.PositiveIntegerField(
         default=0, editable=False, help_text="Always the sum of active reservations."
     )
-    reorder_point = models.PositiveIntegerField(default=0)
-    reorder_quantity = models.PositiveIntegerField(default=0)
+    reorder_point = models.PositiveIntegerField(
+        default=0, help_text="Listed as low stock when available units fall to this or below (0: never)."
+    )
+    reorder_quantity = models.PositiveIntegerField(default=0, help_text="How many to order when low.")
+    last_counted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["warehouse__priority", "product__sku", "bin_location"]
@@ -100,11 +104,26 @@ class StockMovement(models.Model):
         TRANSFER_OUT = "transfer_out", "Transfer out"
         TRANSFER_IN = "transfer_in", "Transfer in"
 
+    class ReasonCode(models.TextChoices):
+        DAMAGED = "damaged", "Damaged"
+        EXPIRED = "expired", "Expired"
+        LOST = "lost", "Lost or stolen"
+        FOUND = "found", "Found"
+        SUPPLIER_ERROR = "supplier_error", "Supplier delivered wrong quantity"
+        DATA_ENTRY = "data_entry", "Data entry correction"
+        SAMPLE = "sample", "Sample or internal use"
+        OTHER = "other", "Other (see note)"
+
     stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     quantity = models.IntegerField(help_text="Positive adds stock, negative removes it.")
-    reference = models.CharField(max_length=100, blank=True, db_index=True)
-    reason = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="What caused it, e.g. receipt:RC-12."
+    )
+    reason_code = models.CharField(
+        max_length=20, choices=ReasonCode.choices, blank=True, help_text="Why, for adjustments."
+    )
+    reason = models.CharField(max_length=255, blank=True, help_text="Free-text note.")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -112,7 +131,12 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_not_zero"),
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment", reason_code=""), name="movement_adjustment_has_reason"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.quantity:+d} {self.stock_item_id}"
@@ -139,3 +163,71 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.stock_item_id} for {self.reference} ({self.status})"
+
+
+class InboundReceipt(TimeStampedModel):
+    """Stock we expect from a supplier, received in one or several deliveries."""
+
+    class Status(models.TextChoices):
+        EXPECTED = "expected", "Expected"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = [Status.EXPECTED, Status.PARTIALLY_RECEIVED]
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    supplier = models.CharField(max_length=200)
+    supplier_reference = models.CharField(
+        max_length=100, blank=True, help_text="The supplier's delivery note or purchase order number."
+    )
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="receipts")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.EXPECTED, db_index=True)
+    expected_on = models.DateField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True, help_text="When the last units arrived.")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.number} · {self.supplier}"
+
+    def save(self, *args, **kwargs):
+        if not self.number:
+            self.number = "RC-" + get_random_string(8, "ABCDEFGHJKMNPQRSTVWXYZ23456789")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class InboundReceiptLine(models.Model):
+    receipt = models.ForeignKey(InboundReceipt, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    bin_location = models.CharField(
+        max_length=32, blank=True, help_text="Where to put it; empty: the product's first bin there."
+    )
+    quantity_expected = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt", "product", "bin_location"], name="receipt_line_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity_expected__gt=0), name="receipt_line_expected_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_received__lte=F("quantity_expected")),
+                name="receipt_line_received_lte_expected",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity_received}/{self.quantity_expected} × {self.product.sku}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity_expected - self.quantity_received

@@ -2,9 +2,9 @@
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 
-from .models import Reservation, StockItem, StockMovement
+from .models import InboundReceipt, InboundReceiptLine, Reservation, StockItem, StockMovement
 
 
 def stock_list_available(*, product_ids) -> dict[int, dict[int, int]]:
@@ -67,3 +67,40 @@ def stock_list_discrepancies() -> list[str]:
         if not 0 <= item.reserved <= item.on_hand:
             problems.append(f"{item}: reserved {item.reserved} outside 0..{item.on_hand}")
     return problems
+
+
+def stock_item_filter_low(queryset):
+    """Narrow a StockItem queryset to items at or below their reorder point (available units;
+    items with reorder point 0 are never low)."""
+    return queryset.filter(reorder_point__gt=0, on_hand__lte=F("reserved") + F("reorder_point"))
+
+
+def stock_list_low() -> list[StockItem]:
+    """Items at or below their reorder point, with product, warehouse and `on_order` (units
+    still outstanding on open inbound receipts for that product and warehouse): three queries."""
+    items = list(
+        stock_item_filter_low(StockItem.objects.all())
+        .select_related("product", "warehouse")
+        .order_by("warehouse__code", "product__sku", "bin_location")
+    )
+    incoming = (
+        InboundReceiptLine.objects.filter(
+            receipt__status__in=InboundReceipt.OPEN,
+            product_id__in={i.product_id for i in items},
+        )
+        .values("product_id", "receipt__warehouse_id")
+        .annotate(total=Sum(F("quantity_expected") - F("quantity_received")))
+    )
+    on_order = {(r["product_id"], r["receipt__warehouse_id"]): r["total"] for r in incoming}
+    for item in items:
+        item.on_order = on_order.get((item.product_id, item.warehouse_id), 0)
+    return items
+
+
+def stock_movement_list_for_item(*, stock_item_id: int, limit: int = 50) -> list[StockMovement]:
+    """The newest ledger lines of one stock item, with who made them."""
+    return list(
+        StockMovement.objects.filter(stock_item_id=stock_item_id)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )

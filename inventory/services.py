@@ -8,13 +8,24 @@ transactions that touch overlapping items queue instead of deadlocking.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
-from .exceptions import InsufficientStock, Shortfall, StockMovementRefused
-from .models import Product, Reservation, StockItem, StockMovement, Warehouse
+from .exceptions import InsufficientStock, ReceiptError, Shortfall, StockMovementRefused
+from .models import (
+    InboundReceipt,
+    InboundReceiptLine,
+    Product,
+    Reservation,
+    StockItem,
+    StockMovement,
+    Warehouse,
+)
+from .signals import stock_arrived
 
 
 @dataclass(frozen=True)
@@ -30,9 +41,31 @@ def _lock_items(item_ids: Iterable[int]) -> dict[int, StockItem]:
     return {item.pk: item for item in items}
 
 
+def stock_lock_products(*, product_ids: Iterable[int]) -> None:
+    """Lock every stock item of these products, in every warehouse, in pk order.
+
+    Allocation takes these locks before it reads availability, so its decision (reserve here,
+    split, or backorder) is made on numbers nobody can change until it commits. Without them an
+    order could read "none left", lose the race to a cancellation that frees units and announces
+    them, and commit a backorder nobody will wake again. Must run inside a transaction.
+    """
+    list(StockItem.objects.select_for_update().filter(product_id__in=set(product_ids)).order_by("pk"))
+
+
 def stock_item_get_or_create(*, product: Product, warehouse: Warehouse, bin_location: str = ""):
     item, _ = StockItem.objects.get_or_create(product=product, warehouse=warehouse, bin_location=bin_location)
     return item
+
+
+def _announce_arrival(product_ids: Iterable[int]) -> None:
+    """Tell downstream apps, once this transaction commits, that units became available.
+
+    robust=True: a failing receiver (say, a backorder that can't be allocated) is logged and
+    must not turn a committed receipt into an error page.
+    """
+    ids = frozenset(product_ids)
+    if ids:
+        transaction.on_commit(partial(stock_arrived.send, sender=StockItem, product_ids=ids), robust=True)
 
 
 @transaction.atomic
@@ -43,15 +76,25 @@ def stock_movement_record(
     quantity: int,
     reference: str = "",
     reason: str = "",
+    reason_code: str = "",
     actor=None,
+    announce: bool = True,
 ) -> StockMovement:
-    """Add one ledger line and apply it to on-hand.
+    """Add one ledger line and apply it to on-hand: the only way on-hand changes.
 
-    Locks the stock item. Raises StockMovementRefused if the movement would take on-hand below
-    zero or below what is reserved (reservations must be released or consumed first).
+    Locks the stock item. Raises StockMovementRefused for zero units, an adjustment without a
+    known reason code, or a movement that would take on-hand below zero or below what is
+    reserved (reservations must be released or consumed first). After commit, a movement that
+    adds units sends `stock_arrived` (unless `announce` is False: the caller announces once).
     """
     if quantity == 0:
         raise StockMovementRefused("A movement of zero units changes nothing.")
+    if kind not in StockMovement.Kind.values:
+        raise StockMovementRefused(f"Unknown movement kind “{kind}”.")
+    if reason_code and reason_code not in StockMovement.ReasonCode.values:
+        raise StockMovementRefused(f"Unknown reason code “{reason_code}”.")
+    if kind == StockMovement.Kind.ADJUSTMENT and not reason_code:
+        raise StockMovementRefused("An adjustment needs a reason code.")
     item = _lock_items([stock_item_id])[stock_item_id]
     if item.on_hand + quantity < item.reserved:
         raise StockMovementRefused(
@@ -61,11 +104,14 @@ def stock_movement_record(
         stock_item=item,
         kind=kind,
         quantity=quantity,
-        reference=reference,
-        reason=reason,
-        actor=actor,
+        reference=reference[:100],
+        reason=reason[:255],
+        reason_code=reason_code,
+        actor=actor if getattr(actor, "pk", None) else None,
     )
     StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + quantity, updated_at=timezone.now())
+    if quantity > 0 and announce:
+        _announce_arrival([item.product_id])
     return movement
 
 
@@ -93,8 +139,13 @@ def stock_receive(
     actor=None,
     kind: str = StockMovement.Kind.RECEIPT,
     reason: str = "",
+    announce: bool = True,
 ) -> StockMovement:
-    """Put units on hand (receipt, return restock, transfer in)."""
+    """Put units on hand (receipt, return restock, transfer in).
+
+    Locks the stock item. Raises StockMovementRefused for less than one unit. Sends
+    `stock_arrived` after commit (see stock_movement_record).
+    """
     if quantity <= 0:
         raise StockMovementRefused("Received quantity must be at least 1.")
     item = stock_item_for_receipt(product=product, warehouse=warehouse, bin_location=bin_location)
@@ -105,6 +156,7 @@ def stock_receive(
         reference=reference,
         reason=reason,
         actor=actor,
+        announce=announce,
     )
 
 
@@ -115,15 +167,31 @@ def stock_reserve(*, reference: str, warehouse_id: int, requests: list[ReserveRe
     Locks the warehouse's stock items for the requested products (pk order). Bins are drawn in
     bin order. Raises InsufficientStock naming every short product, having reserved nothing.
     """
+    return stock_reserve_split(reference=reference, warehouse_ids=[warehouse_id], requests=requests)
+
+
+@transaction.atomic
+def stock_reserve_split(
+    *, reference: str, warehouse_ids: list[int], requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Reserve every request across the given warehouses, or nothing.
+
+    Each line is drawn from the warehouses in the order given (the first as far as it goes,
+    then the next), and inside a warehouse bin by bin. Locks every candidate stock item in all
+    those warehouses at once, in pk order, so concurrent reservations queue instead of
+    deadlocking. Raises InsufficientStock naming every product short over all of them, having
+    reserved nothing.
+    """
     needed: dict[int, int] = defaultdict(int)
     for req in requests:
         needed[req.product_id] += req.quantity
-    candidate_ids = StockItem.objects.filter(warehouse_id=warehouse_id, product_id__in=needed).values_list(
+    rank = {wid: i for i, wid in enumerate(warehouse_ids)}
+    candidate_ids = StockItem.objects.filter(warehouse_id__in=rank, product_id__in=needed).values_list(
         "pk", flat=True
     )
     items = _lock_items(candidate_ids)
     by_product: dict[int, list[StockItem]] = defaultdict(list)
-    for item in sorted(items.values(), key=lambda i: (i.bin_location, i.pk)):
+    for item in sorted(items.values(), key=lambda i: (rank[i.warehouse_id], i.bin_location, i.pk)):
         by_product[item.product_id].append(item)
 
     shortfalls = []
@@ -158,7 +226,7 @@ def stock_reserve(*, reference: str, warehouse_id: int, requests: list[ReserveRe
                 break
     Reservation.objects.bulk_create(reservations)
     now = timezone.now()
-    for item_id, qty in taken.items():
+    for item_id, qty in sorted(taken.items()):
         StockItem.objects.filter(pk=item_id).update(reserved=F("reserved") + qty, updated_at=now)
     return reservations
 
@@ -176,7 +244,8 @@ def _close_reservations(reservations: list[Reservation], status: str) -> dict[in
 def stock_release(*, reference: str, line_references: Iterable[str] | None = None) -> int:
     """Release the active reservations held under `reference` (optionally only some lines).
 
-    Locks the affected stock items (pk order). Returns the number of units released.
+    Locks the affected stock items (pk order). Returns the number of units released. The freed
+    units are announced with `stock_arrived` after commit, so backorders can take them.
     """
     qs = Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
     if line_references is not None:
@@ -190,6 +259,7 @@ def stock_release(*, reference: str, line_references: Iterable[str] | None = Non
     now = timezone.now()
     for item_id, qty in per_item.items():
         StockItem.objects.filter(pk=item_id).update(reserved=F("reserved") - qty, updated_at=now)
+    _announce_arrival(StockItem.objects.filter(pk__in=per_item).values_list("product_id", flat=True))
     return sum(per_item.values())
 
 
@@ -235,3 +305,250 @@ def stock_consume(
             on_hand=F("on_hand") - qty, reserved=F("reserved") - qty, updated_at=now
         )
     return dict(per_line)
+
+
+# --- adjustments, counts, transfers --------------------------------------------------------------
+@transaction.atomic
+def stock_adjust(
+    *, stock_item_id: int, quantity: int, reason_code: str, note: str = "", reference: str = "", actor=None
+) -> StockMovement:
+    """Correct on-hand by a signed number of units, for a stated reason (damage, loss, found...).
+
+    Locks the stock item. Raises StockMovementRefused for zero units, a missing or unknown
+    reason code, or taking on-hand below what is reserved. Positive adjustments send
+    `stock_arrived` after commit.
+    """
+    return stock_movement_record(
+        stock_item_id=stock_item_id,
+        kind=StockMovement.Kind.ADJUSTMENT,
+        quantity=quantity,
+        reason_code=reason_code,
+        reason=note,
+        reference=reference or f"adjustment:{stock_item_id}",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def stock_count_record(
+    *, stock_item_id: int, counted: int, note: str = "", actor=None
+) -> StockMovement | None:
+    """Record a cycle count: the difference to on-hand becomes a COUNT movement.
+
+    Locks the stock item. Returns None when the count matches (the count date is still kept).
+    Raises StockMovementRefused for a negative count or one below the units reserved there
+    (those belong to orders: cancel or re-allocate them first, then count again).
+    """
+    if counted < 0:
+        raise StockMovementRefused("A count can't be negative.")
+    item = _lock_items([stock_item_id])[stock_item_id]
+    if counted < item.reserved:
+        raise StockMovementRefused(
+            f"{item}: counted {counted} but {item.reserved} are reserved for orders; "
+            "re-allocate or cancel those orders before recording this count."
+        )
+    now = timezone.now()
+    StockItem.objects.filter(pk=item.pk).update(last_counted_at=now, updated_at=now)
+    difference = counted - item.on_hand
+    if difference == 0:
+        return None
+    return stock_movement_record(
+        stock_item_id=item.pk,
+        kind=StockMovement.Kind.COUNT,
+        quantity=difference,
+        reason=(f"Counted {counted}, system had {item.on_hand}. {note}").strip(),
+        reference=f"count:{now:%Y-%m-%d}",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def stock_transfer(
+    *,
+    stock_item_id: int,
+    to_warehouse_id: int,
+    quantity: int,
+    to_bin_location: str | None = None,
+    note: str = "",
+    actor=None,
+) -> tuple[StockMovement, StockMovement]:
+    """Move units from one stock item to a warehouse (or another bin): a TRANSFER_OUT and a
+    TRANSFER_IN movement sharing one reference.
+
+    Locks both stock items together in pk order (never one then the other, which could
+    deadlock against a reservation locking them the other way round). Raises
+    StockMovementRefused for less than one unit, a transfer onto the same item, to an inactive
+    warehouse, or of more than the source's available units. Sends `stock_arrived` after commit.
+    """
+    if quantity <= 0:
+        raise StockMovementRefused("Transfer at least one unit.")
+    source = StockItem.objects.select_related("product", "warehouse").get(pk=stock_item_id)
+    target_warehouse = Warehouse.objects.get(pk=to_warehouse_id)
+    if not target_warehouse.is_active:
+        raise StockMovementRefused(f"{target_warehouse} is inactive.")
+    if to_bin_location is None and target_warehouse.pk == source.warehouse_id:
+        raise StockMovementRefused("Choose a bin: the stock is already in that warehouse.")
+    target = stock_item_for_receipt(
+        product=source.product, warehouse=target_warehouse, bin_location=to_bin_location
+    )
+    if target.pk == source.pk:
+        raise StockMovementRefused("That is the same warehouse and bin.")
+    locked = _lock_items([source.pk, target.pk])
+    if locked[source.pk].available < quantity:
+        raise StockMovementRefused(
+            f"{source}: only {locked[source.pk].available} available (the rest is reserved); "
+            f"can't transfer {quantity}."
+        )
+    reference = f"transfer:{get_random_string(8, '0123456789ABCDEFGHJKMNPQRSTVWXYZ')}"
+    reason = f"{source} → {target}. {note}".strip()
+    out = stock_movement_record(
+        stock_item_id=source.pk,
+        kind=StockMovement.Kind.TRANSFER_OUT,
+        quantity=-quantity,
+        reference=reference,
+        reason=reason,
+        actor=actor,
+    )
+    into = stock_movement_record(
+        stock_item_id=target.pk,
+        kind=StockMovement.Kind.TRANSFER_IN,
+        quantity=quantity,
+        reference=reference,
+        reason=reason,
+        actor=actor,
+    )
+    return out, into
+
+
+# --- inbound receipts ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReceiptLineInput:
+    product_id: int
+    quantity_expected: int
+    bin_location: str = ""
+
+
+@transaction.atomic
+def inbound_receipt_create(
+    *,
+    supplier: str,
+    warehouse_id: int,
+    lines: list[ReceiptLineInput],
+    supplier_reference: str = "",
+    expected_on=None,
+    notes: str = "",
+) -> InboundReceipt:
+    """Announce a delivery we expect from a supplier. Nothing goes on hand until it is received.
+
+    Raises ReceiptError without a supplier, without lines, for a quantity below 1 or a product
+    listed twice for the same bin.
+    """
+    if not supplier.strip():
+        raise ReceiptError("Name the supplier.")
+    if not lines:
+        raise ReceiptError("A receipt needs at least one line.")
+    seen = set()
+    for line in lines:
+        if line.quantity_expected < 1:
+            raise ReceiptError("Expected quantities must be at least 1.")
+        key = (line.product_id, line.bin_location)
+        if key in seen:
+            raise ReceiptError("The same product and bin appears twice; add the quantities up.")
+        seen.add(key)
+    receipt = InboundReceipt.objects.create(
+        supplier=supplier.strip()[:200],
+        supplier_reference=supplier_reference.strip()[:100],
+        warehouse_id=warehouse_id,
+        expected_on=expected_on,
+        notes=notes,
+    )
+    InboundReceiptLine.objects.bulk_create(
+        InboundReceiptLine(
+            receipt=receipt,
+            product_id=line.product_id,
+            bin_location=line.bin_location.strip()[:32],
+            quantity_expected=line.quantity_expected,
+        )
+        for line in lines
+    )
+    return receipt
+
+
+@transaction.atomic
+def inbound_receipt_receive(
+    *, receipt_id: int, quantities: dict[int, int] | None = None, actor=None
+) -> list[StockMovement]:
+    """Receive a delivery (or part of one) against an expected receipt.
+
+    `quantities` maps receipt line id to units that arrived now; None receives everything
+    outstanding. Locks the receipt row, then every target stock item at once (pk order).
+    Raises ReceiptError for a closed receipt, nothing to receive, an unknown line, or more than
+    is outstanding on a line, having received nothing. Sends
+    `stock_arrived` once after commit for every product received.
+    """
+    receipt = InboundReceipt.objects.select_for_update().select_related("warehouse").get(pk=receipt_id)
+    if not receipt.is_open:
+        raise ReceiptError(f"Receipt {receipt.number} is {receipt.get_status_display().lower()}.")
+    lines = {line.pk: line for line in receipt.lines.select_related("product").order_by("pk")}
+    if quantities is None:
+        quantities = {pk: line.outstanding for pk, line in lines.items()}
+    wanted = {pk: qty for pk, qty in quantities.items() if qty}
+    if not wanted:
+        raise ReceiptError("Enter at least one received quantity.")
+    for pk, qty in wanted.items():
+        line = lines.get(pk)
+        if line is None:
+            raise ReceiptError(f"Line {pk} is not on receipt {receipt.number}.")
+        if qty < 0 or qty > line.outstanding:
+            raise ReceiptError(
+                f"{line.product.sku}: {line.outstanding} outstanding, can't receive {qty} "
+                "(enter a correction as an adjustment once it is on hand)."
+            )
+    targets = {
+        pk: stock_item_for_receipt(
+            product=lines[pk].product,
+            warehouse=receipt.warehouse,
+            bin_location=lines[pk].bin_location or None,
+        )
+        for pk in wanted
+    }
+    # All target items at once in pk order, not one per line as we go: an allocation locking the
+    # same items in pk order could otherwise deadlock with us.
+    _lock_items(item.pk for item in targets.values())
+    movements = []
+    for pk, qty in sorted(wanted.items()):
+        movements.append(
+            stock_movement_record(
+                stock_item_id=targets[pk].pk,
+                kind=StockMovement.Kind.RECEIPT,
+                quantity=qty,
+                reference=f"receipt:{receipt.number}",
+                reason=receipt.supplier,
+                actor=actor,
+                announce=False,
+            )
+        )
+        InboundReceiptLine.objects.filter(pk=pk).update(quantity_received=F("quantity_received") + qty)
+        lines[pk].quantity_received += qty
+    complete = all(line.outstanding == 0 for line in lines.values())
+    receipt.status = InboundReceipt.Status.RECEIVED if complete else InboundReceipt.Status.PARTIALLY_RECEIVED
+    receipt.received_at = timezone.now()
+    receipt.save(update_fields=["status", "received_at", "updated_at"])
+    _announce_arrival(lines[pk].product_id for pk in wanted)
+    return movements
+
+
+@transaction.atomic
+def inbound_receipt_close(*, receipt_id: int, actor=None, note: str = "") -> InboundReceipt:
+    """Stop expecting the rest of a receipt: one never received is cancelled, one partly
+    received is closed as received (short). Locks the receipt. Raises ReceiptError if it is
+    already closed."""
+    receipt = InboundReceipt.objects.select_for_update().get(pk=receipt_id)
+    if not receipt.is_open:
+        raise ReceiptError(f"Receipt {receipt.number} is already {receipt.get_status_display().lower()}.")
+    short = receipt.status == InboundReceipt.Status.PARTIALLY_RECEIVED
+    receipt.status = InboundReceipt.Status.RECEIVED if short else InboundReceipt.Status.CANCELLED
+    if note:
+        receipt.notes = f"{receipt.notes}\n{note}".strip()
+    receipt.save(update_fields=["status", "notes", "updated_at"])
+    return receipt

@@ -1,45 +1,153 @@
-"""Allocation: choose the warehouse that fills an order and reserve its stock there."""
+"""Allocation: choose the warehouse(s) that fill an order and reserve stock there.
+
+The channel's `allocation_strategy` decides:
+- priority: ship complete from the highest-priority warehouse that can fill the whole order;
+- nearest: ship complete from the warehouse nearest the customer (same region, then same
+  country, then the rest), priority breaking ties;
+- split: ship complete when one warehouse can; otherwise split across warehouses (those that
+  can cover most of the order first), one shipment per warehouse.
+The choice and its reason are written to the order's timeline. An order no strategy can fill
+waits as `backordered`; orders.backorders allocates it when stock arrives.
+"""
+
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import Warehouse
 from inventory.selectors import stock_list_available
-from inventory.services import ReserveRequest, stock_reserve
+from inventory.services import ReserveRequest, stock_lock_products, stock_reserve, stock_reserve_split
 
-from .models import Order, OrderEvent
+from .models import Channel, Order, OrderEvent
 from .notifications import order_email_after_commit
 
+Strategy = Channel.AllocationStrategy
 
-def order_allocate(*, order: Order, actor=None) -> bool:
-    """Reserve the whole order in the highest-priority warehouse that can fill it.
 
-    The caller holds the order row lock; the order is `verified` or `backordered`. Stock rows
-    are locked by stock_reserve (pk order). When no warehouse can fill the order it becomes (or
-    stays) `backordered` and the customer is told. Returns True when allocated.
+@dataclass(frozen=True)
+class Candidate:
+    warehouse: Warehouse
+    reason: str
+
+
+def _can_fill(stock: dict[int, int], needed: dict[int, int]) -> bool:
+    return all(stock.get(pid, 0) >= qty for pid, qty in needed.items())
+
+
+def _units_covered(stock: dict[int, int], needed: dict[int, int]) -> int:
+    return sum(min(stock.get(pid, 0), qty) for pid, qty in needed.items())
+
+
+def _distance(warehouse: Warehouse, country: str, region: str) -> tuple[int, str]:
+    """0 same region, 1 same country, 2 elsewhere (we hold no coordinates; region and country
+    are what every address has)."""
+    if country and warehouse.country.upper() == country:
+        if region and warehouse.region.strip().lower() == region:
+            return 0, f"same region as the customer ({warehouse.region}, {warehouse.country})"
+        return 1, f"same country as the customer ({warehouse.country})"
+    return 2, f"no warehouse in the customer's country {country or '(unknown)'} can ship it all"
+
+
+def _single_candidates(
+    *, order: Order, strategy: str, warehouses: list[Warehouse], available, needed
+) -> list[Candidate]:
+    """Warehouses that (by an unlocked look) can ship the whole order, best first."""
+    fillable = [w for w in warehouses if _can_fill(available.get(w.pk, {}), needed)]
+    if strategy == Strategy.NEAREST:
+        address = order.shipping_address
+        country = (address.country if address else "").strip().upper()
+        region = (address.region if address else "").strip().lower()
+        ranked = sorted(fillable, key=lambda w: (_distance(w, country, region)[0], w.priority, w.code))
+        return [Candidate(w, f"nearest: {_distance(w, country, region)[1]}") for w in ranked]
+    return [Candidate(w, "highest-priority warehouse that can ship the whole order") for w in fillable]
+
+
+def _shortage_text(needed: dict[int, int], available, skus: dict[int, str]) -> str:
+    parts = []
+    for pid, qty in needed.items():
+        total = sum(stock.get(pid, 0) for stock in available.values())
+        if total < qty:
+            parts.append(f"{skus[pid]}: {total} available in all warehouses, {qty} needed")
+        else:
+            best = max((stock.get(pid, 0) for stock in available.values()), default=0)
+            if best < qty:
+                parts.append(f"{skus[pid]}: at most {best} in one warehouse, {qty} needed")
+    return "; ".join(parts) or "no stock"
+
+
+def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> bool:
+    """Reserve the order's stock following its channel's allocation strategy.
+
+    The caller holds the order row lock; the order is `verified` or `backordered`. Then every
+    stock item of the order's products is locked (pk order, all at once) before availability is
+    read, and held until commit. When nothing can fill
+    the order it becomes (or stays) `backordered` and the customer is told after commit; a
+    released backorder e-mails the customer too. Returns True when allocated. With
+    `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
     """
     from .services import order_event_record, order_transition
 
-    lines = [line for line in order.lines.all() if line.product_id and line.quantity]
+    strategy = order.channel.allocation_strategy
+    lines = [line for line in order.lines.all() if line.product_id and line.quantity > line.quantity_shipped]
     requests = [
         ReserveRequest(line.stock_reference, line.product_id, line.quantity - line.quantity_shipped)
         for line in lines
     ]
+    skus = {line.product_id: line.sku for line in lines}
     needed: dict[int, int] = {}
     for req in requests:
         needed[req.product_id] = needed.get(req.product_id, 0) + req.quantity
-    available = stock_list_available(product_ids=list(needed))
-    warehouses = Warehouse.objects.filter(is_active=True, pk__in=list(available)).order_by("priority", "code")
-    tried = []
-    for warehouse in warehouses:
-        stock = available.get(warehouse.pk, {})
-        if any(stock.get(pid, 0) < qty for pid, qty in needed.items()):
-            continue
-        try:
-            stock_reserve(reference=order.stock_reference, warehouse_id=warehouse.pk, requests=requests)
-        except InsufficientStock:
-            tried.append(warehouse.code)  # taken by a concurrent order since we looked
-            continue
+    # Lock first, then read: the decision below is made on numbers no one can change until we
+    # commit (see stock_lock_products), so no order is backordered beside free stock.
+    stock_lock_products(product_ids=list(needed))
+    available = stock_list_available(product_ids=list(needed)) if needed else {}
+    warehouses = list(
+        Warehouse.objects.filter(is_active=True, pk__in=list(available)).order_by("priority", "code")
+    )
+    label = Strategy(strategy).value
+
+    decision = ""
+    if requests:
+        for candidate in _single_candidates(
+            order=order, strategy=strategy, warehouses=warehouses, available=available, needed=needed
+        ):
+            try:
+                stock_reserve(
+                    reference=order.stock_reference, warehouse_id=candidate.warehouse.pk, requests=requests
+                )
+            except InsufficientStock:
+                continue  # taken by a concurrent order since we looked; try the next one
+            w = candidate.warehouse
+            decision = f"Strategy “{label}”: reserved in {w.code} ({w.name}), {candidate.reason}."
+            break
+        if not decision and strategy == Strategy.SPLIT and warehouses:
+            # Warehouses covering most of the order first, so it ships in as few parcels as it can.
+            ranked = sorted(
+                warehouses,
+                key=lambda w: (-_units_covered(available.get(w.pk, {}), needed), w.priority, w.code),
+            )
+            try:
+                reservations = stock_reserve_split(
+                    reference=order.stock_reference, warehouse_ids=[w.pk for w in ranked], requests=requests
+                )
+            except InsufficientStock:
+                reservations = []
+            if reservations:
+                per_warehouse: dict[int, int] = {}
+                for res in reservations:
+                    wid = res.stock_item.warehouse_id
+                    per_warehouse[wid] = per_warehouse.get(wid, 0) + res.quantity
+                codes = {w.pk: w.code for w in warehouses}
+                parts = ", ".join(
+                    f"{codes[w.pk]} ({per_warehouse[w.pk]} units)" for w in ranked if w.pk in per_warehouse
+                )
+                decision = (
+                    f"Strategy “{label}”: no single warehouse can ship the whole order; split across "
+                    f"{parts}, one shipment each."
+                )
+
+    if decision:
         was_backordered = order.status == Order.Status.BACKORDERED
         order_transition(
             order=order,
@@ -48,15 +156,25 @@ def order_allocate(*, order: Order, actor=None) -> bool:
             actor=actor,
             at=timezone.now(),
             update_fields=("allocated_at",),
-            message=(
-                f"Reserved in {warehouse.code} ({warehouse.name}): highest-priority warehouse "
-                "that can ship the whole order."
-            ),
+            message=decision,
         )
         if was_backordered:
+            order_event_record(
+                order=order,
+                kind=OrderEvent.Kind.ALLOCATED,
+                actor=actor,
+                visible=True,
+                message="The items you were waiting for have arrived; your order is being prepared.",
+            )
             order_email_after_commit(order_id=order.pk, kind="backorder_released")
         return True
 
+    reason = f"Strategy “{label}”: " + (
+        "no warehouse can ship the whole order ("
+        if strategy != Strategy.SPLIT
+        else "not enough stock even across all warehouses ("
+    )
+    reason += (_shortage_text(needed, available, skus) if requests else "no line can be stocked") + ")."
     if order.status == Order.Status.VERIFIED:
         order_transition(
             order=order,
@@ -66,12 +184,13 @@ def order_allocate(*, order: Order, actor=None) -> bool:
             visible=True,
             message="Some items are out of stock; we will ship as soon as they arrive.",
         )
+        order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=reason)
         order_email_after_commit(order_id=order.pk, kind="backordered")
-    else:
+    elif record_miss:
         order_event_record(
             order=order,
             kind=OrderEvent.Kind.NOTE,
             actor=actor,
-            message="Allocation tried again: still not enough stock in any warehouse.",
+            message=f"Allocation tried again, still backordered. {reason}",
         )
     return False

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self):
+        from inventory.signals import stock_arrived
+
+        from .backorders import stock_arrived_receiver
+
+        stock_arrived.connect(stock_arrived_receiver, dispatch_uid="orders.backorders.stock_arrived")

@@ -16,6 +16,11 @@ from core.models import TimeStampedModel
 
 
 class Channel(TimeStampedModel):
+    class AllocationStrategy(models.TextChoices):
+        PRIORITY = "priority", "Ship complete from the highest-priority warehouse"
+        NEAREST = "nearest", "Ship complete from the warehouse nearest the customer"
+        SPLIT = "split", "Split across warehouses when no single one can fill the order"
+
     class Kind(models.TextChoices):
         WEB = "web", "Online store (API)"
         SHOPIFY = "shopify", "Shopify"
@@ -28,6 +33,12 @@ class Channel(TimeStampedModel):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB)
     return_window_days = models.PositiveIntegerField(default=30)
+    allocation_strategy = models.CharField(
+        max_length=10,
+        choices=AllocationStrategy.choices,
+        default=AllocationStrategy.PRIORITY,
+        help_text="How orders from this channel choose the warehouse(s) that ship them.",
+    )
     webhook_secret = models.CharField(
         max_length=255, blank=True, help_text="Shared secret the platform signs its webhooks with."
     )

@@ -55,3 +55,32 @@ def order_get_for_tracking(*, number: str, email: str | None = None) -> Order | 
     if email is not None and order.email.strip().lower() != (email or "").strip().lower():
         return None
     return order
+
+
+HOLDS_STOCK = [Order.Status.ALLOCATED, Order.Status.PROCESSING, Order.Status.PARTIALLY_SHIPPED]
+
+
+def reservation_list_stale() -> list[str]:
+    """Active reservations held by orders that should hold none (cancelled, shipped, or never
+    allocated) or by orders that no longer exist: stock kept from everyone else."""
+    from django.db.models import Sum
+
+    held = (
+        Reservation.objects.filter(status=Reservation.Status.ACTIVE, reference__startswith="order:")
+        .values("reference")
+        .annotate(total=Sum("quantity"))
+    )
+    totals = {row["reference"]: row["total"] for row in held}
+    ids = {int(ref.split(":", 1)[1]): ref for ref in totals if ref.split(":", 1)[1].isdigit()}
+    orders = Order.objects.in_bulk(list(ids), field_name="pk")
+    problems = []
+    for order_id, ref in sorted(ids.items()):
+        order = orders.get(order_id)
+        if order is None:
+            problems.append(f"{ref} holds {totals[ref]} reserved units but no such order exists")
+        elif order.status not in HOLDS_STOCK:
+            problems.append(
+                f"order {order.number} is {order.get_status_display().lower()} but still holds "
+                f"{totals[ref]} reserved units"
+            )
+    return problems

@@ -46,3 +46,16 @@ def test_database_refuses_reserved_above_on_hand(stocked_product):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         StockItem.objects.filter(product=stocked_product).update(reserved=11)
+
+
+def test_stale_reservation_of_a_cancelled_order_is_reported(channel, stocked_product, order_input, capsys):
+    from inventory.models import Reservation
+    from orders.models import Order
+
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 3, "25.00")]))
+    # An order cancelled behind the services' back keeps its reservation: a stale one.
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+    with pytest.raises(CommandError):
+        call_command("check_inventory")
+    assert f"order {order.number} is cancelled but still holds 3 reserved units" in capsys.readouterr().err
+    assert Reservation.objects.filter(status="active").count() == 1

@@ -1,19 +1,23 @@
 """Verify the stock invariants over every stock item and order line.
 
+Checked: on_hand equals the sum of the item's ledger; reserved equals its active reservations;
+0 <= reserved <= on_hand; every allocated line's reserved plus shipped units equal its ordered
+quantity; no reservation is held by an order that should hold none (stale reservations).
+
 Exits non-zero with a readable list of discrepancies when any invariant is broken.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.selectors import stock_list_discrepancies
-from orders.selectors import order_line_list_discrepancies
+from orders.selectors import order_line_list_discrepancies, reservation_list_stale
 
 
 class Command(BaseCommand):
     help = "Check that stock, reservations, the ledger and order lines agree."
 
     def handle(self, *args, **options):
-        problems = stock_list_discrepancies() + order_line_list_discrepancies()
+        problems = stock_list_discrepancies() + order_line_list_discrepancies() + reservation_list_stale()
         if problems:
             for problem in problems:
                 self.stderr.write(f"- {problem}")
