@@ -16,7 +16,7 @@ from django_fsm import can_proceed
 from core.money import ZERO
 from fulfillment.models import ShipmentLine
 from inventory.models import Product, StockMovement
-from inventory.services import stock_receive
+from inventory.services import stock_lock_products, stock_receive
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput, order_capture, order_event_record, order_lock
 
@@ -220,7 +220,12 @@ def return_request_inspect(
         raise ReturnTransitionError(return_request=rr, transition="inspect")
     results = results or {}
     restocked = 0
-    for line in rr.lines.select_related("order_line__product"):
+    lines = list(rr.lines.select_related("order_line__product"))
+    # Lock every stock item these lines may restock, all at once in pk order, before the first
+    # movement: restocking line by line would lock in line order and could deadlock against an
+    # allocation locking the same items in pk order.
+    stock_lock_products(product_ids=[ln.order_line.product_id for ln in lines if ln.order_line.product_id])
+    for line in lines:
         condition, disposition = results.get(line.pk, (Condition.RESELLABLE, ""))
         if condition not in Condition.values:
             raise ReturnNotAllowed(f"Unknown condition “{condition}” for {line.order_line.sku}.")

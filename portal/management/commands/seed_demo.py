@@ -71,7 +71,7 @@ CUSTOMERS = [
 PLAN = [
     ("delivered", 70),
     ("shipped", 30),
-    ("partially_shipped", 0),
+    ("partially_shipped", 6),
     ("processing", 20),
     ("allocated", 25),
     ("backordered", 10),
@@ -200,6 +200,33 @@ class Command(BaseCommand):
                     "allows_hazardous": hazardous,
                 },
             )
+        # Two products each stocked in one warehouse only: an order for both can only ship in two
+        # parcels, from the marketplace channel, which splits (the demo's partially shipped orders).
+        self.split_pair = []
+        for sku, name, warehouse in [
+            ("XMAS-TREE", "Tabletop Christmas tree", self.warehouses[0]),
+            ("XMAS-LIGHTS", "String lights (10 m)", self.warehouses[1]),
+        ]:
+            product, _ = Product.objects.get_or_create(
+                sku=sku,
+                defaults={
+                    "name": name,
+                    "price": Decimal("29.00"),
+                    "weight_grams": 900,
+                    "barcode": f"300{len(self.split_pair):09d}",
+                    "length_mm": 400,
+                    "width_mm": 200,
+                    "height_mm": 200,
+                },
+            )
+            stock_receive(
+                product=product,
+                warehouse=warehouse,
+                quantity=20,
+                bin_location="X-01-1",
+                reference="demo-opening-stock",
+            )
+            self.split_pair.append(product)
         kinds = [
             ("web", "Web shop", "web"),
             ("shopify", "Shopify store", "shopify"),
@@ -212,6 +239,9 @@ class Command(BaseCommand):
             Channel.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0]
             for code, name, kind in kinds
         ]
+        self.split_channel = self.channels[-1]
+        self.split_channel.allocation_strategy = Channel.AllocationStrategy.SPLIT
+        self.split_channel.save(update_fields=["allocation_strategy", "updated_at"])
 
     def _input(self, index: int, state: str) -> OrderInput:
         rng = self.rng
@@ -220,6 +250,8 @@ class Command(BaseCommand):
         products = rng.sample(in_stock, rng.randint(1, 3))
         lines = [LineInput(p.sku, rng.randint(1, 2), p.price) for p in products]
         extra = {}
+        if state == "partially_shipped":
+            lines = [LineInput(p.sku, 1, p.price) for p in self.split_pair]
         if state == "backordered":
             lines = [LineInput(self.products[13 * rng.randint(0, 3)].sku, 2, Decimal("24.00"))]
         if state == "on_hold":
@@ -258,6 +290,8 @@ class Command(BaseCommand):
             for _ in range(count):
                 index += 1
                 channel = self.channels[index % len(self.channels)]
+                if state == "partially_shipped":
+                    channel = self.split_channel
                 order = order_capture(channel=channel, data=self._input(index, state))
                 self._drive(order, state, index)
 
@@ -274,6 +308,8 @@ class Command(BaseCommand):
             if index % 2:
                 shipment_start_picking(shipment_id=shipments[0].pk)
             return
+        if state == "partially_shipped":
+            shipments = shipments[:1]  # the second parcel is still in the warehouse
         for shipment in shipments:
             shipment_pack(shipment_id=shipment.pk)
             shipment = shipment_ship(shipment_id=shipment.pk, notify=False)
