@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "returns",
     "portal",
+    "reports",
 ]
 
 MIDDLEWARE = [

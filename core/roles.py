@@ -82,6 +82,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_returnrequest",
         "returns.view_returnline",
         "returns.view_refund",
+        "reports.export_data",
+        "reports.view_dashboard",
+        "reports.view_exportlog",
     ],
 }
 

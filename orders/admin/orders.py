@@ -6,7 +6,6 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
 
-from ..exports import order_export_response
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..services import (
     order_allocate_now,
@@ -180,7 +179,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_per_page = 50
     show_full_result_count = False
-    actions = ["export_csv", "cancel_selected"]
+    actions = ["cancel_selected"]  # reports adds the CSV export actions
     inlines = [OrderLineInline, OrderHoldInline]
     readonly_fields = [
         "number",
@@ -307,13 +306,6 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 "", '<li><span class="oms-when">{}</span><strong>{}</strong>{}{}{}{}</li>', rows
             ),
         )
-
-    @admin.action(description="Export selected (or all filtered) orders as CSV", permissions=["export"])
-    def export_csv(self, request, queryset):
-        return order_export_response(queryset)
-
-    def has_export_permission(self, request):
-        return request.user.has_perm("orders.export_order")
 
     @admin.action(description="Cancel selected orders", permissions=["change"])
     def cancel_selected(self, request, queryset):
