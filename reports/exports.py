@@ -8,10 +8,10 @@ in docs/exports.md; a test keeps that page and this registry in step.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import models
-from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
+from django.db import connections, models
+from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 
-from core.csv_stream import BOOLEAN, DATETIME, MONEY, NUMBER, TEXT
+from core.csv_stream import BOOLEAN, DATE, DATETIME, MONEY, NUMBER, RAW, TEXT
 from fulfillment.models import Shipment, TrackingEvent
 from inventory.models import StockItem, StockMovement
 from orders.models import Order, OrderLine
@@ -56,8 +56,10 @@ def _kind_of_field(model: type[models.Model], path: str) -> str:
     for part in parts[:-1]:
         model = model._meta.get_field(part).related_model
     f = model._meta.get_field(parts[-1])
-    if isinstance(f, models.DateTimeField | models.DateField):
+    if isinstance(f, models.DateTimeField):
         return DATETIME
+    if isinstance(f, models.DateField):
+        return DATE
     if isinstance(f, models.BooleanField):
         return BOOLEAN
     if isinstance(f, models.IntegerField | models.DecimalField | models.FloatField | models.AutoField):
@@ -65,20 +67,66 @@ def _kind_of_field(model: type[models.Model], path: str) -> str:
     return TEXT
 
 
-def column_kinds(export: ExportKind) -> list[str]:
+def _renders_in_sql(queryset: models.QuerySet) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def column_kinds(export: ExportKind, queryset: models.QuerySet) -> list[str]:
+    """How csv_lines must render each column of export_rows(export, queryset).
+
+    On PostgreSQL the query already returns every cell as finished text (RAW).
+    """
+    if _renders_in_sql(queryset):
+        return [RAW] * len(export.columns)
     return [c.kind or _kind_of_field(export.model, c.source) for c in export.columns]
+
+
+# PostgreSQL renders the cells itself, exactly as core.csv_stream does in Python, so Python only
+# hands tuples of strings to csv.writer (several times the rows per second; docs/benchmarks.md).
+# Date-times come out in UTC (the connection's time zone under USE_TZ), microseconds only when set.
+_SQL_RENDER = {
+    TEXT: (
+        "CASE WHEN LEFT(%(expressions)s, 1) IN ('=', '+', '-', '@', CHR(9), CHR(13))"
+        " AND %(expressions)s !~ '^[+-]?[0-9]+([.][0-9]+)?$'"
+        " THEN CHR(39) || %(expressions)s ELSE %(expressions)s END"
+    ),
+    DATETIME: (
+        "REPLACE(TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+        " '.000000+', '+')"
+    ),
+    DATE: "TO_CHAR(%(expressions)s, 'YYYY-MM-DD')",
+    BOOLEAN: "CASE WHEN %(expressions)s THEN 'true' WHEN NOT %(expressions)s THEN 'false' END",
+    NUMBER: "(%(expressions)s)::text",
+    MONEY: "TO_CHAR(%(expressions)s, 'FM999999999999990.00')",
+}
+
+
+class _RenderedInSQL(Func):
+    """One column rendered to CSV text by a _SQL_RENDER template (which may repeat the column)."""
+
+    output_field = models.TextField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        template = self.extra.get("template", self.template)
+        return sql, tuple(params) * template.count("%(expressions)s")
 
 
 def export_rows(export: ExportKind, queryset: models.QuerySet):
     """The rows of `export` for `queryset`: one query, read in chunks from a server-side cursor."""
     names, annotations = [], {}
+    in_sql = _renders_in_sql(queryset)
     for i, column in enumerate(export.columns):
-        if isinstance(column.source, str):
+        if in_sql:
+            kind = column.kind or _kind_of_field(export.model, column.source)
+            source = F(column.source) if isinstance(column.source, str) else column.source
+            annotations[f"_col{i}"] = _RenderedInSQL(source, template=_SQL_RENDER[kind])
+            names.append(f"_col{i}")
+        elif isinstance(column.source, str):
             names.append(column.source)
         else:
-            alias = f"_col{i}"
-            annotations[alias] = column.source
-            names.append(alias)
+            annotations[f"_col{i}"] = column.source
+            names.append(f"_col{i}")
     qs = queryset.annotate(**annotations) if annotations else queryset
     return qs.order_by("pk").values_list(*names).iterator(chunk_size=CHUNK_SIZE)
 

@@ -48,7 +48,7 @@ def export_stream(
         export.headers,
         rows,
         bom=bom,
-        kinds=column_kinds(export),
+        kinds=column_kinds(export, queryset),
         on_row_count=lambda n: export_log_finish(log_id=log.pk, row_count=n),
     )
 

@@ -31,7 +31,7 @@ def export_response(*, request, export: ExportKind, queryset, query: str, bom: b
         export.headers,
         export_rows(export, queryset),
         bom=bom,
-        kinds=column_kinds(export),
+        kinds=column_kinds(export, queryset),
         on_row_count=lambda n: export_log_finish(log_id=log.pk, row_count=n),
     )
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.paginator import LargeTablePaginator
 
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..services import (
@@ -179,6 +180,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_per_page = 50
     show_full_result_count = False
+    paginator = LargeTablePaginator  # no full-table COUNT on every page
     actions = ["cancel_selected"]  # reports adds the CSV export actions
     inlines = [OrderLineInline, OrderHoldInline]
     readonly_fields = [

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.csv_stream import BOM
+from fulfillment.models import Shipment
 from inventory.models import Product
 from orders.models import Order
 from reports.exports import EXPORTS
@@ -152,6 +153,11 @@ def test_computed_columns(db, tmp_path):
     )
     movement = read_csv(_export_to_file(tmp_path, "stock_movements"))[0]
     assert movement["quantity"] == "7"
+    shipment = read_csv(_export_to_file(tmp_path, "shipments"))[0]
+    saved = Shipment.objects.get()
+    assert saved.created_at.microsecond  # auto_now_add: microseconds are printed, as isoformat does
+    assert shipment["created_at"] == saved.created_at.astimezone(dt.UTC).isoformat()
+    assert (shipment["estimated_delivery"], shipment["shipped_at"]) == ("2026-03-05", "")
     event = read_csv(_export_to_file(tmp_path, "tracking_events"))[0]
     assert event["location"] == "'-Berlin"
     assert event["occurred_at"] == "2026-03-02T09:30:00+00:00"
