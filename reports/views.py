@@ -117,14 +117,13 @@ def dashboard(request):
         height=220,
     )
 
-    returns = selectors.return_list_by_reason(start=since, stop=stop)
+    returns = selectors.return_get_summary(start=since, stop=stop)
     reasons_chart = horizontal_bars(
         [(r["label"], r["units"], f"{r['units']} ({r['rate']}%)") for r in returns["reasons"]],
         title="Units returned by reason",
     )
-    by_product = selectors.return_list_by_product(start=since, stop=stop)
     product_chart = horizontal_bars(
-        [(r["sku"], float(r["rate"] or 0), f"{r['rate']}%") for r in by_product],
+        [(r["sku"], float(r["rate"] or 0), f"{r['rate']}%") for r in returns["products"]],
         title="Return rate by product",
     )
     low_stock, low_stock_total = selectors.stock_list_low()
@@ -146,7 +145,7 @@ def dashboard(request):
         "backorders": selectors.order_get_backorder_rate(start=since, stop=stop),
         "returns": returns,
         "reasons_chart": reasons_chart,
-        "by_product": by_product,
+        "by_product": returns["products"],
         "product_chart": product_chart,
         "low_stock": low_stock,
         "low_stock_total": low_stock_total,

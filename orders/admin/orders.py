@@ -177,7 +177,8 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     ]
     search_fields = ["number", "=external_id", "email", "customer_name"]
     list_select_related = ["channel"]
-    date_hierarchy = "placed_at"
+    # No date_hierarchy: its links run a DISTINCT over every matching order on each page
+    # (0.3 s at a million orders, docs/benchmarks.md); the "placed at" filter covers dates.
     list_per_page = 50
     show_full_result_count = False
     paginator = LargeTablePaginator  # no full-table COUNT on every page
