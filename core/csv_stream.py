@@ -26,6 +26,7 @@ TEXT = "text"
 DATETIME = "datetime"
 DATE = "date"
 RAW = "raw"  # already rendered (by the database): written as it is
+LINE = "line"  # the only kind of a row that is one finished CSV line (rendered by the database)
 BOOLEAN = "boolean"
 NUMBER = "number"
 MONEY = "money"  # a computed amount: always two decimal places
@@ -43,7 +44,7 @@ def csv_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+        return iso(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | Decimal | float):
@@ -58,8 +59,18 @@ def _text(value):
     return neutralise(text)
 
 
+def iso(value: dt.date) -> str:
+    """ISO 8601; a fraction of a second without trailing zeros (14:05:00.5, as PostgreSQL has it)."""
+    text = value.isoformat()
+    if isinstance(value, dt.datetime) and value.microsecond:
+        head, dot, rest = text.partition(".")
+        digits, offset = rest[:6], rest[6:]
+        text = f"{head}{dot}{digits.rstrip('0')}{offset}"
+    return text
+
+
 def _datetime(value):
-    return "" if value is None else value.isoformat()
+    return "" if value is None else iso(value)
 
 
 def _boolean(value):
@@ -77,6 +88,7 @@ _RENDERERS: dict[str, Callable | None] = {
     DATETIME: _datetime,
     DATE: _datetime,
     RAW: None,
+    LINE: None,
     BOOLEAN: _boolean,
     MONEY: _money,
     NUMBER: None,  # the csv module writes ints and Decimals as they are, and None as ""
@@ -111,7 +123,8 @@ def csv_lines(
     """Yield the CSV text in chunks of `batch_size` rows.
 
     With `kinds` (TEXT, DATETIME, DATE, BOOLEAN, NUMBER, MONEY or RAW per column) rendering is
-    typed and fast; without, every cell goes through `csv_cell`. `on_row_count(n)` is called
+    typed and fast; without, every cell goes through `csv_cell`; kinds == [LINE] means each row
+    is a 1-tuple holding a finished line. `on_row_count(n)` is called
     once, after the last row, with the number of data rows written.
     """
     buffer = io.StringIO()
@@ -122,8 +135,13 @@ def csv_lines(
     writer.writerow(header)
     count = 0
     it = iter(rows)
+    whole_lines = kinds is not None and list(kinds) == [LINE]
     while batch := list(islice(it, batch_size)):
-        writer.writerows(batch if render is None else map(render, batch))
+        if whole_lines:
+            buffer.write("\r\n".join([row[0] for row in batch]))
+            buffer.write("\r\n")
+        else:
+            writer.writerows(batch if render is None else map(render, batch))
         count += len(batch)
         yield buffer.getvalue()
         buffer.seek(0)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections, models
 from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
+from django.db.models.functions import Coalesce
 
-from core.csv_stream import BOOLEAN, DATE, DATETIME, MONEY, NUMBER, RAW, TEXT
+from core.csv_stream import BOOLEAN, DATE, DATETIME, LINE, MONEY, NUMBER, TEXT
 from fulfillment.models import Shipment, TrackingEvent
 from inventory.models import StockItem, StockMovement
 from orders.models import Order, OrderLine
@@ -74,27 +75,27 @@ def _renders_in_sql(queryset: models.QuerySet) -> bool:
 def column_kinds(export: ExportKind, queryset: models.QuerySet) -> list[str]:
     """How csv_lines must render each column of export_rows(export, queryset).
 
-    On PostgreSQL the query already returns every cell as finished text (RAW).
+    On PostgreSQL the query returns each row as one finished CSV line (LINE).
     """
     if _renders_in_sql(queryset):
-        return [RAW] * len(export.columns)
+        return [LINE]
     return [c.kind or _kind_of_field(export.model, c.source) for c in export.columns]
 
 
-# PostgreSQL renders the cells itself, exactly as core.csv_stream does in Python, so Python only
-# hands tuples of strings to csv.writer (several times the rows per second; docs/benchmarks.md).
-# Date-times come out in UTC (the connection's time zone under USE_TZ), microseconds only when set.
+# PostgreSQL renders the cells itself, exactly as core.csv_stream does in Python, and joins them
+# into the CSV line, so Python only joins lines (rows per second: docs/benchmarks.md).
+# Date-times come out in UTC (the connection's time zone under USE_TZ); fractions of a second
+# without trailing zeros, as PostgreSQL prints them (core.csv_stream does the same).
 _SQL_RENDER = {
     TEXT: (
-        "CASE WHEN LEFT(%(expressions)s, 1) IN ('=', '+', '-', '@', CHR(9), CHR(13))"
+        "CASE WHEN ASCII(%(expressions)s) IN (61, 43, 45, 64, 9, 13)"  # = + - @ tab CR
         " AND %(expressions)s !~ '^[+-]?[0-9]+([.][0-9]+)?$'"
         " THEN CHR(39) || %(expressions)s ELSE %(expressions)s END"
     ),
-    DATETIME: (
-        "REPLACE(TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
-        " '.000000+', '+')"
-    ),
-    DATE: "TO_CHAR(%(expressions)s, 'YYYY-MM-DD')",
+    # The text form under DateStyle ISO and time zone UTC ("2026-03-01 14:05:00.5+00"), the
+    # cheapest PostgreSQL can give, turned into ISO 8601 ("2026-03-01T14:05:00.5+00:00").
+    DATETIME: "REPLACE((%(expressions)s)::text, ' ', 'T') || ':00'",
+    DATE: "(%(expressions)s)::text",
     BOOLEAN: "CASE WHEN %(expressions)s THEN 'true' WHEN NOT %(expressions)s THEN 'false' END",
     NUMBER: "(%(expressions)s)::text",
     MONEY: "TO_CHAR(%(expressions)s, 'FM999999999999990.00')",
@@ -112,23 +113,46 @@ class _RenderedInSQL(Func):
         return sql, tuple(params) * template.count("%(expressions)s")
 
 
+# Text may hold a comma, quote or line break: quoted as Python's csv module does (QUOTE_MINIMAL).
+# The test looks at the stored text (the neutralising quote adds none of those characters), so
+# the neutralised text is computed once for the branch taken.
+_SQL_TEXT_CELL = (
+    "CASE WHEN %(expressions)s ~ ('[\",' || CHR(10) || CHR(13) || ']')"
+    " THEN '\"' || REPLACE({text}, '\"', '\"\"') || '\"' ELSE {text} END"
+).format(text=_SQL_RENDER[TEXT])
+
+
+def _csv_line_expression(export: ExportKind) -> Func:
+    """One SQL expression that renders a whole CSV line (without its line ending)."""
+    cells = []
+    for column in export.columns:
+        kind = column.kind or _kind_of_field(export.model, column.source)
+        source = F(column.source) if isinstance(column.source, str) else column.source
+        cell = _RenderedInSQL(source, template=_SQL_TEXT_CELL if kind == TEXT else _SQL_RENDER[kind])
+        cells.append(Coalesce(cell, Value("")))
+    return Func(*cells, template="%(expressions)s", arg_joiner=" || ',' || ", output_field=models.TextField())
+
+
 def export_rows(export: ExportKind, queryset: models.QuerySet):
-    """The rows of `export` for `queryset`: one query, read in chunks from a server-side cursor."""
+    """The rows of `export` for `queryset`: one query, read in chunks from a server-side cursor.
+
+    On PostgreSQL each row is a 1-tuple holding the finished CSV line (column_kinds says LINE):
+    the database renders and quotes every cell, Python only joins lines.
+    """
+    qs = queryset.order_by("pk")
+    if _renders_in_sql(queryset):
+        qs = qs.annotate(_line=_csv_line_expression(export)).values_list("_line")
+        return qs.iterator(chunk_size=CHUNK_SIZE)
     names, annotations = [], {}
-    in_sql = _renders_in_sql(queryset)
     for i, column in enumerate(export.columns):
-        if in_sql:
-            kind = column.kind or _kind_of_field(export.model, column.source)
-            source = F(column.source) if isinstance(column.source, str) else column.source
-            annotations[f"_col{i}"] = _RenderedInSQL(source, template=_SQL_RENDER[kind])
-            names.append(f"_col{i}")
-        elif isinstance(column.source, str):
+        if isinstance(column.source, str):
             names.append(column.source)
         else:
             annotations[f"_col{i}"] = column.source
             names.append(f"_col{i}")
-    qs = queryset.annotate(**annotations) if annotations else queryset
-    return qs.order_by("pk").values_list(*names).iterator(chunk_size=CHUNK_SIZE)
+    if annotations:
+        qs = qs.annotate(**annotations)
+    return qs.values_list(*names).iterator(chunk_size=CHUNK_SIZE)
 
 
 def _orders_lines(qs):

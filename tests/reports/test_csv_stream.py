@@ -28,6 +28,15 @@ def test_dates_are_iso_and_none_is_empty():
     assert csv_cell(True) == "true"
 
 
+def test_fractions_of_a_second_lose_trailing_zeros():
+    assert csv_cell(dt.datetime(2026, 3, 1, 14, 5, 0, 500000, tzinfo=dt.UTC)) == "2026-03-01T14:05:00.5+00:00"
+    assert (
+        csv_cell(dt.datetime(2026, 3, 1, 14, 5, 0, 123456, tzinfo=dt.UTC))
+        == "2026-03-01T14:05:00.123456+00:00"
+    )
+    assert csv_cell(dt.datetime(2026, 3, 1, 14, 5, 0, 10, tzinfo=dt.UTC)) == "2026-03-01T14:05:00.00001+00:00"
+
+
 def test_typed_rows_render_like_the_general_path():
     at = dt.datetime(2026, 3, 1, 14, 5, tzinfo=dt.UTC)
     rows = [("=1+1", at, True, -3, Decimal("9.99")), (None, None, None, None, None)]
