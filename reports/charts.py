@@ -116,7 +116,7 @@ def horizontal_bars(
         rows,
     )
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart" viewBox="0 0 {} {}" width="100%" '
+        '<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart kpi-hbars" viewBox="0 0 {} {}" width="{}" '
         'role="img" aria-label="{}"><title>{}</title>{}</svg>',
-        width, height, title, title, body,
+        width, height, width, title, title, body,
     )  # fmt: skip

@@ -95,6 +95,8 @@ def dashboard(request):
         default = DateRangeForm({})
         default.is_valid()
         start, end = default.cleaned_data["start"], default.cleaned_data["end"]
+        if not form.is_bound:
+            form = DateRangeForm(initial={"start": start, "end": end})
     since, stop = selectors.dashboard_range(start=start, end=end)
     now = timezone.now()
 

@@ -33,6 +33,21 @@ def export_links(context):
     )
 
 
+@register.filter
+def duration_short(value) -> str:
+    """A lead time as a manager reads it: "1 d 12 h", "5 h 30 min", "45 min"; "—" for none."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
 @register.simple_tag(takes_context=True)
 def dashboard_url(context):
     request = context.get("request")

@@ -81,7 +81,7 @@ def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
 
     assert ctx["orders_total"] == 6
     html = response.content.decode()
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart"') == 4
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart') == 4
     main = html.split('id="content-main" class="kpi"', 1)[1]
     assert "<script" not in main.split("END SVGs", 1)[0].rsplit("</div>", 1)[0]  # charts need no JS
     assert "03-01 · Web shop: 2" in html  # bar tooltip: 2 web orders on 1 March
@@ -121,6 +121,7 @@ def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
     assert ctx["low_stock_total"] == 2
     assert [(i.product.sku, i.available_qty) for i in ctx["low_stock"]] == [("SKU-A", 4), ("SKU-B", 0)]
     assert "33.3%" in html and "30.0%" in html
+    assert ">2 h<" in html and ">10 h<" in html  # lead time tiles
 
 
 def test_a_narrower_range_changes_the_cohort(manager_client, operation):
@@ -136,6 +137,7 @@ def test_empty_range_shows_dashes_not_errors(manager_client, db):
     response = manager_client.get(reverse("reports:dashboard"), RANGE)
     assert response.status_code == 200
     assert response.context["lead_time"].median is None
+    assert 'value="2026-03-01"' in response.content.decode()  # the range shown is the one asked for
     assert response.context["on_time"]["rate"] is None
 
 
@@ -147,6 +149,7 @@ def test_bad_range_is_explained_and_the_default_range_shown(manager_client, db, 
     assert response.status_code == 200
     assert "Showing the default range instead." in response.content.decode()
     assert response.context["end"] == timezone.localdate()
+    assert "Showing the default range instead." in response.content.decode()
     assert (response.context["end"] - response.context["start"]).days == 29
 
 
@@ -179,3 +182,22 @@ def test_dashboard_queries_do_not_grow_with_the_data(manager_client, operation):
         stock_item(line.product, on_hand=1, reorder_point=2)
     large = _dashboard_queries(manager_client)
     assert len(small) == len(large), "\n".join(large)
+
+
+def test_without_a_range_the_last_30_days_are_shown_in_the_form(manager_client, db):
+    response = manager_client.get(reverse("reports:dashboard"))
+    today = timezone.localdate()
+    html = response.content.decode()
+    assert f'value="{today - dt.timedelta(days=29)}"' in html and f'value="{today}"' in html
+    assert "Showing the default range instead." not in html
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(None, "—"), (dt.timedelta(minutes=45), "45 min"), (dt.timedelta(hours=5, minutes=30), "5 h 30 min"),
+     (dt.timedelta(days=1, hours=12, minutes=59), "1 d 12 h")],
+)  # fmt: skip
+def test_lead_times_read_in_days_hours_minutes(value, shown):
+    from reports.templatetags.reports_admin import duration_short
+
+    assert duration_short(value) == shown
