@@ -306,3 +306,32 @@ def test_export_of_a_list_filtered_through_a_join(manager_client, orders):
     url = reverse("reports:export", args=["order_lines"])
     lines = read_csv(streamed_text(manager_client.get(url, {"hold": "fraud"})))
     assert [r["order_number"] for r in lines] == [evil.number]
+
+
+def test_command_progress_bar_goes_to_stderr(orders, tmp_path):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command(
+        "export", "orders", "-o", str(tmp_path / "o.csv"), "--progress", "always", stdout=out, stderr=err
+    )
+    assert "100%" in err.getvalue() and "3.00/3.00" in err.getvalue()  # tqdm: rows done/total
+    assert "Exported 3 orders to" in out.getvalue()
+    assert len(read_csv((tmp_path / "o.csv").read_text(encoding="utf-8"))) == 3
+
+
+def test_managers_read_the_export_log_and_nobody_edits_it(manager_client, client, clerk, orders):
+    manager_client.get(reverse("reports:export", args=["orders"]), {"status__exact": "allocated"})
+    page = manager_client.get(reverse("admin:reports_exportlog_changelist"))
+    assert page.status_code == 200
+    assert "status__exact=allocated" in page.content.decode()
+    assert not page.context["has_add_permission"]
+    log = ExportLog.objects.get()
+    assert (
+        manager_client.post(
+            reverse("admin:reports_exportlog_delete", args=[log.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    client.force_login(clerk)
+    assert client.get(reverse("admin:reports_exportlog_changelist")).status_code == 403
