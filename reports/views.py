@@ -140,6 +140,9 @@ def dashboard(request):
         "daily_chart": daily_chart,
         "backlog": backlog,
         "backlog_keys": bucket_keys,
+        "backlog_rows": [
+            (row["label"], [row[key] for key, _ in bucket_keys], row["total"]) for row in backlog
+        ],
         "backlog_total": sum(r["total"] for r in backlog),
         "backlog_chart": backlog_chart,
         "lead_time": selectors.order_get_lead_time(start=since, stop=stop),

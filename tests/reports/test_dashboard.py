@@ -94,6 +94,7 @@ def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
     assert backlog["processing"]["d3_7"] == 1
     assert backlog["backordered"]["over_7d"] == 1
     assert backlog["allocated"]["over_7d"] == 1
+    assert "<tr><td>Backordered</td><td>0</td><td>0</td><td>0</td><td>1</td><td>1</td></tr>" in html
 
     lead = ctx["lead_time"]
     assert (lead.orders, lead.median, lead.p90) == (4, dt.timedelta(hours=2), dt.timedelta(hours=10))

@@ -148,7 +148,9 @@ def test_computed_columns(db, tmp_path):
     _one_of_everything()
     line = read_csv(_export_to_file(tmp_path, "order_lines"))[0]
     assert (line["line_total"], line["sku"]) == ("10.00", "'=CMD|' /C calc'!A0")
-    stock = read_csv(_export_to_file(tmp_path, "stock_levels"))[0]
+    stock_item(ProductFactory(sku="PLENTY"), on_hand=50, reorder_point=5)
+    stock, plenty = read_csv(_export_to_file(tmp_path, "stock_levels"))
+    assert (plenty["sku"], plenty["available"], plenty["needs_reorder"]) == ("PLENTY", "50", "false")
     assert (stock["on_hand"], stock["reserved"], stock["available"], stock["needs_reorder"]) == (
         "7",
         "2",
