@@ -353,6 +353,7 @@ def pages(n: int) -> dict:
         ("search: name fragment", "q=Customer+4242"),
         ("page 200", "p=200"),
         ("sorted by total, page 50", "o=7&p=50"),
+        ("with the optional facet counts (“Show counts”)", "_facets=1"),
     ]:
         seconds, queries, status = timed_get(client, f"{changelist}?{query}")
         results[f"order list: {label}"] = {

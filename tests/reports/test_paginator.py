@@ -48,3 +48,14 @@ def test_order_list_never_counts_the_whole_table(manager_client, five_orders):
     ]
     assert counts, "the list shows how many orders there are"
     assert all("LIMIT" in sql for sql in counts), counts
+
+
+def test_order_list_offers_no_facet_counts(manager_client, five_orders):
+    with CaptureQueriesContext(connection) as ctx:
+        response = manager_client.get(reverse("admin:orders_order_changelist"), {"_facets": "1"})
+    assert response.status_code == 200
+    assert "Show counts" not in response.content.decode()
+    counts = [
+        q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper() and "orders_order" in q["sql"]
+    ]
+    assert all("LIMIT" in sql for sql in counts), counts
