@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "returns",
     "support",
     "portal",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="portal:lookup", permanent=False)),
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
     path("api/v1/", orders_api.urls),

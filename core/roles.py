@@ -105,6 +105,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_storecredit",
         "support.view_thread",
         "support.view_message",
+        "reports.export_data",
+        "reports.view_dashboard",
+        "reports.view_exportlog",
     ],
 }
 

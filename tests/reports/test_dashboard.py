@@ -1,0 +1,204 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Order
+from returns.models import ReturnRequest
+from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, ProductFactory
+
+from .factories import ReturnLineFactory, ShipmentFactory, backorder_event, stock_item
+
+S = Order.Status
+RANGE = {"start": "2026-03-01", "end": "2026-03-10"}
+
+
+def at(day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, tzinfo=dt.UTC)
+
+
+def placed(channel, when, status, **kwargs) -> Order:
+    order = OrderFactory(channel=channel, placed_at=when, status=status, **kwargs)
+    Order.objects.filter(pk=order.pk).update(created_at=when)  # captured when placed
+    return order
+
+
+@pytest.fixture
+def operation(db):
+    """A small March: six orders in range, one outside, a backlog, shipments, returns, stock."""
+    web = ChannelFactory(code="web", name="Web shop")
+    phone = ChannelFactory(code="phone", name="Phone")
+    a, b = ProductFactory(sku="SKU-A", name="Anvil"), ProductFactory(sku="SKU-B", name="Bucket")
+    hour = dt.timedelta(hours=1)
+
+    o1 = placed(web, at(1, 10), S.SHIPPED, shipped_at=at(1, 10) + 1 * hour)
+    o2 = placed(web, at(1, 12), S.SHIPPED, shipped_at=at(1, 12) + 2 * hour)
+    o3 = placed(phone, at(2), S.SHIPPED, shipped_at=at(2) + 3 * hour)
+    o4 = placed(web, at(3), S.SHIPPED, shipped_at=at(3) + 10 * hour)
+    backorder_event(placed(web, at(4), S.BACKORDERED))
+    backorder_event(placed(phone, at(4), S.ALLOCATED))
+    placed(web, dt.datetime(2026, 2, 20, tzinfo=dt.UTC), S.SHIPPED, shipped_at=at(1, 0))  # before range
+
+    now = timezone.now()
+    placed(web, now - 2 * hour, S.PENDING)
+    placed(web, now - dt.timedelta(days=2), S.ON_HOLD)
+    placed(phone, now - dt.timedelta(days=5), S.PROCESSING)
+
+    march_4, march_5 = dt.date(2026, 3, 4), dt.date(2026, 3, 5)
+    ShipmentFactory(
+        order=o1, status="delivered", shipped_at=at(1, 11), estimated_delivery=march_4, delivered_at=at(3)
+    )
+    ShipmentFactory(
+        order=o2, status="delivered", shipped_at=at(1, 14), estimated_delivery=march_4, delivered_at=at(5)
+    )
+    ShipmentFactory(order=o3, status="in_transit", shipped_at=at(2, 13), estimated_delivery=march_5)
+    ShipmentFactory(order=o4, status="shipped", shipped_at=at(3, 20))
+    ShipmentFactory(order=o4, status="shipped", shipped_at=at(3, 20),
+                    estimated_delivery=timezone.localdate() + dt.timedelta(days=3))  # fmt: skip
+
+    line1 = OrderLineFactory(order=o1, product=a, quantity=4, quantity_shipped=4)
+    line2 = OrderLineFactory(order=o2, product=b, quantity=2, quantity_shipped=2)
+    line3 = OrderLineFactory(order=o3, product=a, quantity=4, quantity_shipped=4)
+    ReturnLineFactory(order_line=line1, return_request__order=o1, quantity=2)
+    ReturnLineFactory(
+        order_line=line2, return_request__order=o2, return_request__reason=ReturnRequest.Reason.DOES_NOT_FIT
+    )
+    ReturnLineFactory(order_line=line3, return_request__order=o3, return_request__status="rejected")
+
+    stock_item(a, on_hand=10, reserved=6, reorder_point=5)  # 4 available: short by 1
+    stock_item(b, on_hand=3, reserved=3, reorder_point=0)  # none available
+    stock_item(ProductFactory(sku="SKU-C"), on_hand=20, reorder_point=5)  # fine
+
+
+def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
+    response = manager_client.get(reverse("reports:dashboard"), RANGE)
+    assert response.status_code == 200
+    ctx = response.context
+
+    assert ctx["orders_total"] == 6
+    html = response.content.decode()
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart') == 4
+    main = html.split('id="content-main" class="kpi"', 1)[1]
+    assert "<script" not in main.split("END SVGs", 1)[0].rsplit("</div>", 1)[0]  # charts need no JS
+    assert "03-01 · Web shop: 2" in html  # bar tooltip: 2 web orders on 1 March
+    assert "03-04 · Phone: 1" in html
+
+    backlog = {row["status"]: row for row in ctx["backlog"]}
+    assert ctx["backlog_total"] == 5
+    assert (backlog["pending"]["total"], backlog["pending"]["under_1d"]) == (1, 1)
+    assert backlog["on_hold"]["d1_3"] == 1
+    assert backlog["processing"]["d3_7"] == 1
+    assert backlog["backordered"]["over_7d"] == 1
+    assert backlog["allocated"]["over_7d"] == 1
+    assert "<tr><td>Backordered</td><td>0</td><td>0</td><td>0</td><td>1</td><td>1</td></tr>" in html
+
+    lead = ctx["lead_time"]
+    assert (lead.orders, lead.median, lead.p90) == (4, dt.timedelta(hours=2), dt.timedelta(hours=10))
+
+    on_time = ctx["on_time"]
+    assert (on_time["on_time"], on_time["late"], on_time["overdue"], on_time["pending"]) == (1, 1, 1, 1)
+    assert on_time["no_estimate"] == 1
+    assert on_time["rate"] == Decimal("33.3")
+
+    backorders = ctx["backorders"]
+    assert (backorders["backordered"], backorders["orders"], backorders["still_backordered"]) == (2, 6, 1)
+    assert backorders["rate"] == Decimal("33.3")
+
+    returns = ctx["returns"]
+    assert (returns["returned_units"], returns["shipped_units"], returns["rate"]) == (3, 10, Decimal("30.0"))
+    assert [(r["reason"], r["units"], r["rate"]) for r in returns["reasons"]] == [
+        ("damaged", 2, Decimal("20.0")),
+        ("does_not_fit", 1, Decimal("10.0")),
+    ]
+    assert [(r["sku"], r["returned"], r["shipped"], r["rate"]) for r in ctx["by_product"]] == [
+        ("SKU-A", 2, 8, Decimal("25.0")),
+        ("SKU-B", 1, 2, Decimal("50.0")),
+    ]
+
+    assert ctx["low_stock_total"] == 2
+    assert [(i.product.sku, i.available_qty) for i in ctx["low_stock"]] == [("SKU-A", 4), ("SKU-B", 0)]
+    assert "33.3%" in html and "30.0%" in html
+    assert ">2 h<" in html and ">10 h<" in html  # lead time tiles
+
+
+def test_a_narrower_range_changes_the_cohort(manager_client, operation):
+    ctx = manager_client.get(
+        reverse("reports:dashboard"), {"start": "2026-03-02", "end": "2026-03-02"}
+    ).context
+    assert ctx["orders_total"] == 1
+    assert (ctx["lead_time"].median, ctx["lead_time"].p90) == (dt.timedelta(hours=3), dt.timedelta(hours=3))
+    assert ctx["backlog_total"] == 5  # the backlog is always "now"
+
+
+def test_empty_range_shows_dashes_not_errors(manager_client, db):
+    response = manager_client.get(reverse("reports:dashboard"), RANGE)
+    assert response.status_code == 200
+    assert response.context["lead_time"].median is None
+    assert 'value="2026-03-01"' in response.content.decode()  # the range shown is the one asked for
+    assert response.context["on_time"]["rate"] is None
+
+
+@pytest.mark.parametrize(
+    "params", [{"start": "not-a-date"}, {"start": "2026-03-10", "end": "2026-03-01"}, {"start": "1990-01-01"}]
+)
+def test_bad_range_is_explained_and_the_default_range_shown(manager_client, db, params):
+    response = manager_client.get(reverse("reports:dashboard"), params)
+    assert response.status_code == 200
+    assert "Showing the default range instead." in response.content.decode()
+    assert response.context["end"] == timezone.localdate()
+    assert "Showing the default range instead." in response.content.decode()
+    assert (response.context["end"] - response.context["start"]).days == 29
+
+
+def test_only_managers_see_the_dashboard(client, clerk, manager):
+    url = reverse("reports:dashboard")
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
+    assert url not in client.get(reverse("admin:index")).content.decode()
+    client.force_login(manager)
+    assert url in client.get(reverse("admin:index")).content.decode()
+
+
+def _dashboard_queries(client) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("reports:dashboard"), RANGE).status_code == 200
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(manager_client, operation):
+    small = _dashboard_queries(manager_client)
+    web = ChannelFactory(code="web")
+    for day in range(1, 10):
+        order = placed(web, at(day), S.SHIPPED, shipped_at=at(day, 18))
+        ShipmentFactory(
+            order=order, status="shipped", shipped_at=at(day, 18), estimated_delivery=dt.date(2026, 3, 20)
+        )
+        line = OrderLineFactory(order=order, product=ProductFactory(), quantity=1, quantity_shipped=1)
+        ReturnLineFactory(order_line=line, return_request__order=order)
+        stock_item(line.product, on_hand=1, reorder_point=2)
+    large = _dashboard_queries(manager_client)
+    assert len(small) == len(large), "\n".join(large)
+
+
+def test_without_a_range_the_last_30_days_are_shown_in_the_form(manager_client, db):
+    response = manager_client.get(reverse("reports:dashboard"))
+    today = timezone.localdate()
+    html = response.content.decode()
+    assert f'value="{today - dt.timedelta(days=29)}"' in html and f'value="{today}"' in html
+    assert "Showing the default range instead." not in html
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(None, "—"), (dt.timedelta(minutes=45), "45 min"), (dt.timedelta(hours=5, minutes=30), "5 h 30 min"),
+     (dt.timedelta(days=1, hours=12, minutes=59), "1 d 12 h")],
+)  # fmt: skip
+def test_lead_times_read_in_days_hours_minutes(value, shown):
+    from reports.templatetags.reports_admin import duration_short
+
+    assert duration_short(value) == shown
