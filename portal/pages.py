@@ -1,10 +1,10 @@
 """The customer's order page, rendered once and served from the shared cache.
 
-What is cached is only what every visitor of the order sees: the status card, parcels, items,
-returns, timeline, the message thread and the empty message form, as HTML fragments. The link
-token, the CSRF token, a bound form with errors and the "sent" notice are added per request by
-the view, and the token is checked (signature and expiry) on every request before the cache is
-even asked.
+What is cached is only what every visitor of the order sees: the whole page rendered once, with
+holes (placeholder strings) where the link token, the CSRF token and the "sent" notice go; each
+request fills the holes in with its own (two-phase rendering, so a warm page costs one cache
+round trip and a few string replacements, no query and no template). The token is checked
+(signature and expiry) on every request before the cache is even asked.
 
 Freshness: every write that changes what the page shows locks the order (orders.services.
 order_lock) or records an order event (order_event_record), and both replace the order's
@@ -14,7 +14,9 @@ the stamp it was rendered with, so the next request after a commit renders afres
 holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
 """
 
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -26,21 +28,23 @@ from .selectors import order_get_page
 
 ORDER_PAGE_TIMEOUT = 300
 NAMESPACE = "order"
+# Placeholders for the per-request parts: plain letters, so the template's escaping leaves them
+# intact.
+TOKEN_HOLE = "portal-link-token-hole"
+CSRF_HOLE = "portalcsrftokenhole"
+SENT_HOLE = "portal-sent-notice-hole"
 
 
 def _key(number: str) -> str:
     return f"portal:page:{number}:{timezone.localdate().isoformat()}"
 
 
-def order_page_render(*, number: str) -> dict | None:
-    """Render the shared parts of an order's page from the database (no cache); None when
-    there is no such order."""
-    order = order_get_for_tracking(number=number)
-    if order is None:
-        return None
+def order_page_parts(*, order) -> dict:
+    """The shared parts of an order's page, rendered from the database as HTML fragments (for
+    portal/order.html's `page`)."""
     context = order_get_page(order=order)
+    form_html = render_to_string("portal/_message_fields.html", {"message_form": MessageForm()})
     return {
-        "number": order.number,
         "status": order.status,
         "may_return": context["may_return"],
         "show_actions": bool(context["may_return"] or context["thread"] or context["returns"]),
@@ -48,17 +52,30 @@ def order_page_render(*, number: str) -> dict | None:
         "status_html": mark_safe(render_to_string("portal/_order_status.html", context)),
         "body_html": mark_safe(render_to_string("portal/_order_body.html", context)),
         "messages_html": mark_safe(render_to_string("portal/_order_messages.html", context)),
-        "form_html": mark_safe(
-            render_to_string("portal/_message_fields.html", {"message_form": MessageForm()})
-        ),
+        "form_html": mark_safe(form_html),
     }
 
 
-def order_page_get(*, number: str) -> dict | None:
-    """The shared parts of an order's page: from the cache when it holds them under the order's
-    current version stamp (no database query), else rendered and stored. None when there is no
-    such order (not cached: a number that does not exist is never looked up without a valid
-    signed token)."""
+def order_page_render(*, number: str) -> str | None:
+    """The whole order page from the database, with holes for the per-request parts; None
+    when there is no such order."""
+    order = order_get_for_tracking(number=number)
+    if order is None:
+        return None
+    context = {
+        "number": order.number,
+        "page": order_page_parts(order=order),
+        "token": TOKEN_HOLE,
+        "csrf_token": CSRF_HOLE,
+        "sent_hole": SENT_HOLE,
+    }
+    return render_to_string("portal/order.html", context)
+
+
+def order_page_get(*, number: str) -> str | None:
+    """The order page with holes: from the cache when it holds it under the order's current
+    version stamp (no database query), else rendered and stored. None when there is no such
+    order (not cached: only a valid signed token gets this far)."""
     key = _key(number)
     stamp, page = cache_get_versioned(namespace=NAMESPACE, ident=number, key=key)
     if page is not None:
@@ -69,3 +86,19 @@ def order_page_get(*, number: str) -> dict | None:
     if page is not None:
         cache_set_versioned(key=key, stamp=stamp, value=page, timeout=ORDER_PAGE_TIMEOUT)
     return page
+
+
+def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
+    """The order page for this request: the shared page with this visitor's link token, CSRF
+    token and notice filled in. None when there is no such order."""
+    page = order_page_get(number=number)
+    if page is None:
+        return None
+    # Holes are matched with their quotes around them: customer-written text is HTML-escaped,
+    # so it can never produce them. The notice's hole comes before any customer text.
+    for name in ("portal:return_new", "portal:message_post"):
+        page = page.replace(f'"{reverse(name, args=[TOKEN_HOLE])}"', f'"{reverse(name, args=[token])}"')
+    csrf = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
+    page = page.replace(f'name="csrfmiddlewaretoken" value="{CSRF_HOLE}"', csrf, 1)
+    sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
+    return page.replace(SENT_HOLE, sent_alert, 1)

@@ -10,7 +10,7 @@ answer. Every form is a POST with a CSRF token. Pages are never cached by browse
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.csp import CSP
@@ -26,7 +26,7 @@ from returns.services import return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
-from .pages import order_page_get
+from .pages import order_page_html, order_page_parts
 from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
 
 NOT_FOUND = "We couldn't find an order with that number and e-mail address. Please check both and try again."
@@ -96,11 +96,11 @@ def order_page(request, token):
     """The order page. The token is checked on every request; the order's content comes from
     the shared cache (portal/pages.py), so a warm page costs no database query."""
     number = order_number_from_token(token)
-    page = order_page_get(number=number) if number else None
-    if page is None:
+    sent = request.GET.get("sent", "")
+    html = order_page_html(request=request, number=number, token=token, sent=sent) if number else None
+    if html is None:
         return render(request, "portal/expired.html", status=404)
-    context = {"number": page["number"], "page": page, "token": token, "sent": request.GET.get("sent", "")}
-    return render(request, "portal/order.html", context)
+    return HttpResponse(html)
 
 
 def _posts_allowed(order) -> bool:
@@ -129,7 +129,7 @@ def message_post(request, order, token):
                 return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
     context = {
         "number": order.number,
-        "page": order_page_get(number=order.number),
+        "page": order_page_parts(order=order),
         "token": token,
         "message_form": form,
         "message_error": error,

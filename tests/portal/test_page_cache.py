@@ -183,3 +183,16 @@ def test_lost_version_stamp_never_serves_an_old_page(client, order):
     cache.delete(f"cv:order:{order.number}")  # evicted, or Redis restarted without the pages
     order_note_add(order_id=order.pk, message="written while the stamp was gone", visible=True)
     assert "written while the stamp was gone" in page(client, order)
+
+
+def test_sent_notice_and_holes_are_per_request(client, order, django_capture_on_commit_callbacks):
+    hole_words = "portal-link-token-hole portalcsrftokenhole portal-sent-notice-hole"
+    with django_capture_on_commit_callbacks(execute=True):
+        support_message_post(order_id=order.pk, body=f'Odd words: {hole_words} value="x"')
+    plain = page(client, order)
+    assert "your message has been sent" not in plain
+    assert hole_words in plain  # the customer's own text is left alone
+    token = order_tracking_token(order_number=order.number)
+    noticed = client.get(reverse("portal:order", args=[token]) + "?sent=message").content.decode()
+    assert "your message has been sent" in noticed and hole_words in noticed
+    assert f'action="{reverse("portal:message_post", args=[token])}"' in noticed
