@@ -14,10 +14,15 @@ the stamp it was rendered with, so the next request after a commit renders afres
 holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
 """
 
+import functools
+from urllib.parse import quote
+
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 
 from core.cache_versions import cache_get_versioned, cache_set_versioned
@@ -33,6 +38,7 @@ NAMESPACE = "order"
 TOKEN_HOLE = "portal-link-token-hole"
 CSRF_HOLE = "portalcsrftokenhole"
 SENT_HOLE = "portal-sent-notice-hole"
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # as django.urls.resolvers quotes URL arguments
 
 
 def _key(number: str) -> str:
@@ -88,6 +94,11 @@ def order_page_get(*, number: str) -> str | None:
     return page
 
 
+@functools.cache
+def _hole_urls() -> tuple[str, ...]:
+    return tuple(reverse(name, args=[TOKEN_HOLE]) for name in ("portal:return_new", "portal:message_post"))
+
+
 def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
     """The order page for this request: the shared page with this visitor's link token, CSRF
     token and notice filled in. None when there is no such order."""
@@ -96,8 +107,9 @@ def order_page_html(*, request, number: str, token: str, sent: str) -> str | Non
         return None
     # Holes are matched with their quotes around them: customer-written text is HTML-escaped,
     # so it can never produce them. The notice's hole comes before any customer text.
-    for name in ("portal:return_new", "portal:message_post"):
-        page = page.replace(f'"{reverse(name, args=[TOKEN_HOLE])}"', f'"{reverse(name, args=[token])}"')
+    quoted = quote(token, safe=URL_SAFE)  # what reverse() would put in the URL
+    for hole_url in _hole_urls():
+        page = page.replace(f'"{hole_url}"', f'"{escape(hole_url.replace(TOKEN_HOLE, quoted))}"')
     csrf = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
     page = page.replace(f'name="csrfmiddlewaretoken" value="{CSRF_HOLE}"', csrf, 1)
     sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
