@@ -1,26 +1,35 @@
 """Benchmark: the customer order page under load on gunicorn + PostgreSQL, beside a trivial
-Django view (/healthz) measured in the same run.
+Django view (/healthz) measured in the same run with the same server and the same load.
 
 Creates its own database (oms_bench_portal), fills it with ORDERS orders (3 lines, 2 shipments
-with carrier events, a customer timeline, a return and a message thread each), starts gunicorn,
-and drives each URL with 32 concurrent clients (4 processes x 8 threads, a new connection per
-request as a browser behind a proxy would for sync workers). Prints req/s, p50 and p99. Drops
-the database at the end.
+with carrier events, a customer timeline, a return and a message thread each), and drives each
+URL with wrk (a C load generator: 32 connections on 2 threads; a Lua script picks a random
+order's signed link for every request). Three runs on identical gunicorn settings:
+
+- `/healthz` (no database, no cache): the baseline;
+- the order page with the shared cache (Redis at BENCH_CACHE_URL, pages warmed first): what
+  customers get, since a page is re-rendered only after a change to its order;
+- the order page with caching off (CACHE_URL=dummycache://): every request renders from
+  PostgreSQL, the cost after each change to an order.
+
+Prints req/s, p50 and p99 for each. Drops the database and flushes its Redis database at the end.
 
     .venv/bin/python bench/order_page.py [--seconds 15] [--orders 400] [--workers 4]
+
+Needs wrk (Debian/Ubuntu: `sudo apt-get install wrk`) and a Redis server (`apt-get install
+redis-server`), by default at redis://127.0.0.1:6379/14 (set BENCH_CACHE_URL to change it).
 """
 
 import argparse
 import datetime as dt
 import http.client
-import multiprocessing as mp
+import json
 import os
-import random
+import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "oms_bench_portal"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PORT = int(os.environ.get("BENCH_PORT", "8766"))
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")
+CONNECTIONS, THREADS = 32, 2
 ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{DB_NAME}",
@@ -38,7 +49,27 @@ ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "CONN_MAX_AGE": "60",
     "LOG_LEVEL": "WARNING",
+    "CACHE_URL": CACHE_URL,
 }
+
+# One random order page per request; the summary as one JSON line for the script to read.
+WRK_LUA = """
+local paths = {}
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+end
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {Host = "127.0.0.1"})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
 
 
 def admin_sql(sql: str) -> None:
@@ -162,84 +193,101 @@ def seed(count: int) -> list[str]:
     return [order_tracking_url(order_number=o.number, absolute=False) for o in orders]
 
 
-def client(paths, seconds, out_queue, threads=8):
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
+def redis_flush() -> None:
+    import redis
 
-    def run():
-        nonlocal errors
-        rng = random.Random()
-        mine = []
-        while time.perf_counter() < stop_at:
-            path = rng.choice(paths)
-            start = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-                conn.request("GET", path, headers={"Host": "127.0.0.1"})
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                ok = response.status == 200
-            except OSError:
-                ok = False
-            elapsed = time.perf_counter() - start
-            if ok:
-                mine.append(elapsed)
-            else:
-                with lock:
-                    errors += 1
-        with lock:
-            latencies.extend(mine)
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    out_queue.put((latencies, errors))
+    redis.Redis.from_url(CACHE_URL).flushdb()
 
 
-def measure(name: str, paths: list[str], seconds: int, processes: int = 4) -> dict:
-    queue = mp.Queue()
-    procs = [mp.Process(target=client, args=(paths, seconds, queue)) for _ in range(processes)]
-    start = time.perf_counter()
-    for p in procs:
-        p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    wall = time.perf_counter() - start
-    latencies = sorted(x for lat, _ in results for x in lat)
-    errors = sum(e for _, e in results)
+def wrk(name: str, paths_file: str, seconds: int) -> dict:
+    """Drive the URLs in paths_file with wrk; return and print req/s, p50, p99."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_LUA)
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                f"--threads={THREADS}",
+                f"--connections={CONNECTIONS}",
+                f"--duration={seconds}s",
+                "--timeout=10s",
+                f"--script={script.name}",
+                f"http://127.0.0.1:{PORT}",
+                "--",
+                paths_file,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    found = [line[4:] for line in out.stdout.splitlines() if line.startswith("WRK ")]
+    if not found:
+        raise RuntimeError(f"wrk gave no summary:\n{out.stdout}\n{out.stderr}")
+    summary = json.loads(found[0])
     row = {
         "name": name,
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / wall,
-        "p50": statistics.median(latencies) * 1000 if latencies else 0,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+        "requests": summary["requests"],
+        "errors": summary["errors"] + summary["non2xx"],
+        "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+        "p50": summary["p50_us"] / 1000,
+        "p99": summary["p99_us"] / 1000,
     }
     print(
-        f"{name:<28} {row['rps']:8.1f} req/s  p50 {row['p50']:6.1f} ms  p99 {row['p99']:6.1f} ms  "
-        f"({row['requests']} ok, {errors} errors)",
+        f"{name:<34} {row['rps']:8.1f} req/s  p50 {row['p50']:6.1f} ms  p99 {row['p99']:6.1f} ms  "
+        f"({row['requests']} requests, {row['errors']} errors or non-2xx)",
         flush=True,
     )
     return row
+
+
+def get(path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 def wait_up(timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-            if conn.getresponse().status == 200:
+            if get("/healthz") == 200:
                 return
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("gunicorn did not come up")
+
+
+def start_gunicorn(workers: int, cache_url: str) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**ENV, "CACHE_URL": cache_url},
+        start_new_session=True,
+    )
+    wait_up()
+    return server
+
+
+def stop(server: subprocess.Popen | None) -> None:
+    if server is not None and server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
 
 
 def main():
@@ -248,50 +296,55 @@ def main():
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit(
+            "wrk is not installed: `sudo apt-get install wrk` (Debian/Ubuntu), or build github.com/wg/wrk."
+        )
 
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args, Path(tmp))
+
+
+def run(args, tmp: Path) -> None:
     admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
     admin_sql(f"CREATE DATABASE {DB_NAME}")
+    redis_flush()
     server = None
+    paths_file, healthz_file = str(tmp / "paths.txt"), str(tmp / "healthz.txt")
     try:
         manage("migrate", "--noinput", "-v0")
         manage("collectstatic", "--noinput", "-v0")
         paths = seed(args.orders)
+        Path(paths_file).write_text("\n".join(paths) + "\n")
+        Path(healthz_file).write_text("/healthz\n")
         print(
-            f"{len(paths)} orders seeded; gunicorn with {args.workers} sync workers; 32 clients; "
-            f"{args.seconds}s per URL; {os.cpu_count()} CPUs",
+            f"{len(paths)} orders seeded; gunicorn with {args.workers} sync workers; wrk {CONNECTIONS} "
+            f"connections on {THREADS} threads; {args.seconds}s per run; {os.cpu_count()} CPUs; "
+            f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        server = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{PORT}",
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=ENV,
-            start_new_session=True,
-        )
-        wait_up()
-        measure("warm-up", paths, 3)
-        base = measure("trivial view /healthz", ["/healthz"], args.seconds)
-        page = measure("customer order page", paths, args.seconds)
-        print(
-            f"order page / trivial view: {page['rps'] / base['rps']:.2f} of the rate "
-            f"(target >= 0.50); p99 {page['p99']:.1f} ms (target < 50 ms)"
-        )
+        server = start_gunicorn(args.workers, CACHE_URL)
+        wrk("warm-up /healthz", healthz_file, 3)
+        base = wrk("trivial view /healthz", healthz_file, args.seconds)
+        assert all(get(p) == 200 for p in paths), "an order page did not render"  # fills the cache
+        warm = wrk("order page, shared cache (Redis)", paths_file, args.seconds)
+        stop(server)
+        server = start_gunicorn(args.workers, "dummycache://")
+        wrk("warm-up (no cache)", paths_file, 3)
+        cold = wrk("order page, no cache (every render)", paths_file, args.seconds)
+        print(f"load average after the runs {os.getloadavg()[0]:.1f}")
+        for label, row in [("cached", warm), ("uncached", cold)]:
+            print(
+                f"order page {label} / trivial view: {row['rps'] / base['rps']:.2f} of the rate "
+                f"(target >= 0.50); p99 {row['p99']:.1f} ms (target < 50 ms)"
+            )
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+        stop(server)
         from django.db import connections
 
         connections.close_all() if "django" in sys.modules else None
         admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        redis_flush()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core.cache_versions import cache_version_bump
 from inventory.models import Reservation, StockItem
 from orders.models import Order, OrderEvent
 
@@ -166,7 +167,8 @@ def pick_list_create(
     shipment_ids = sorted(pk for pk, _ in candidates)
     order_ids = sorted({order_id for _, order_id in candidates})
     for chunk in _chunks(order_ids):
-        list(Order.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk"))
+        locked = Order.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("number")
+        cache_version_bump(namespace="order", idents=[number for (number,) in locked])
     shipments = []
     for chunk in _chunks(shipment_ids):
         shipments += (

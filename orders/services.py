@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core.cache_versions import cache_version_bump
 from core.money import ZERO, quantize
 from inventory.models import Product
 from inventory.services import stock_release
@@ -83,7 +84,9 @@ def order_event_record(
     from_status: str = "",
     to_status: str = "",
 ) -> OrderEvent:
-    """Append one event to the order's timeline."""
+    """Append one event to the order's timeline (and, after commit, expire the order's cached
+    customer page)."""
+    cache_version_bump(namespace="order", idents=order.number)
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
@@ -129,11 +132,14 @@ def order_transition(
 
 
 def order_lock(order_id: int) -> Order:
-    return (
+    """Lock the order row for a write; after commit the order's cached customer page expires."""
+    order = (
         Order.objects.select_for_update(of=("self",))
         .select_related("shipping_address", "channel")
         .get(pk=order_id)
     )
+    cache_version_bump(namespace="order", idents=order.number)
+    return order
 
 
 # --- capture ----------------------------------------------------------------------------------

@@ -3,13 +3,14 @@ from the order page, request a return and write to customer service.
 
 No order data without a valid token or a matching lookup. Lookups are rate-limited per client
 IP and per order number in the shared cache; a wrong number and a wrong e-mail get the same
-answer. Every form is a POST with a CSRF token. Pages are never cached and get a strict CSP.
+answer. Every form is a POST with a CSRF token. Pages are never cached by browsers or proxies
+(the order page's shared content is cached server-side, see pages.py) and get a strict CSP.
 """
 
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.csp import CSP
@@ -25,8 +26,8 @@ from returns.services import return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
+from .pages import order_page_html, order_page_parts
 from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
-from .selectors import order_get_page
 
 NOT_FOUND = "We couldn't find an order with that number and e-mail address. Please check both and try again."
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
@@ -91,15 +92,15 @@ def track_lookup(request):
 
 @portal_view
 @require_http_methods(["GET"])
-@with_order
-def order_page(request, order, token):
-    context = order_get_page(order=order)
-    context.update(
-        token=token,
-        message_form=MessageForm(),
-        sent=request.GET.get("sent", ""),
-    )
-    return render(request, "portal/order.html", context)
+def order_page(request, token):
+    """The order page. The token is checked on every request; the order's content comes from
+    the shared cache (portal/pages.py), so a warm page costs no database query."""
+    number = order_number_from_token(token)
+    sent = request.GET.get("sent", "")
+    html = order_page_html(request=request, number=number, token=token, sent=sent) if number else None
+    if html is None:
+        return render(request, "portal/expired.html", status=404)
+    return HttpResponse(html)
 
 
 def _posts_allowed(order) -> bool:
@@ -126,8 +127,13 @@ def message_post(request, order, token):
                 error = str(exc)
             else:
                 return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
-    context = order_get_page(order=order)
-    context.update(token=token, message_form=form, message_error=error)
+    context = {
+        "number": order.number,
+        "page": order_page_parts(order=order),
+        "token": token,
+        "message_form": form,
+        "message_error": error,
+    }
     return render(request, "portal/order.html", context, status=429 if error == TOO_MANY_POSTS else 400)
 
 

@@ -22,6 +22,16 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached order pages and rate-limit counters are
+    keyed by order number, which a rolled-back database can hand out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def channel(db):
     return ChannelFactory()

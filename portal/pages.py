@@ -1,0 +1,116 @@
+"""The customer's order page, rendered once and served from the shared cache.
+
+What is cached is only what every visitor of the order sees: the whole page rendered once, with
+holes (placeholder strings) where the link token, the CSRF token and the "sent" notice go; each
+request fills the holes in with its own (two-phase rendering, so a warm page costs one cache
+round trip and a few string replacements, no query and no template). The token is checked
+(signature and expiry) on every request before the cache is even asked.
+
+Freshness: every write that changes what the page shows locks the order (orders.services.
+order_lock) or records an order event (order_event_record), and both replace the order's
+version stamp after commit (core.cache_versions); a pick list run does the same for its orders
+and portal.signals covers staff correcting an address in the admin. An entry is only used under
+the stamp it was rendered with, so the next request after a commit renders afresh. The key also
+holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
+"""
+
+import functools
+from urllib.parse import quote
+
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import mark_safe
+
+from core.cache_versions import cache_get_versioned, cache_set_versioned
+from orders.selectors import order_get_for_tracking
+
+from .forms import MessageForm
+from .selectors import order_get_page
+
+ORDER_PAGE_TIMEOUT = 300
+NAMESPACE = "order"
+# Placeholders for the per-request parts: plain letters, so the template's escaping leaves them
+# intact.
+TOKEN_HOLE = "portal-link-token-hole"
+CSRF_HOLE = "portalcsrftokenhole"
+SENT_HOLE = "portal-sent-notice-hole"
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # as django.urls.resolvers quotes URL arguments
+
+
+def _key(number: str) -> str:
+    return f"portal:page:{number}:{timezone.localdate().isoformat()}"
+
+
+def order_page_parts(*, order) -> dict:
+    """The shared parts of an order's page, rendered from the database as HTML fragments (for
+    portal/order.html's `page`)."""
+    context = order_get_page(order=order)
+    form_html = render_to_string("portal/_message_fields.html", {"message_form": MessageForm()})
+    return {
+        "status": order.status,
+        "may_return": context["may_return"],
+        "show_actions": bool(context["may_return"] or context["thread"] or context["returns"]),
+        "has_messages": bool(context["thread_messages"]),
+        "status_html": mark_safe(render_to_string("portal/_order_status.html", context)),
+        "body_html": mark_safe(render_to_string("portal/_order_body.html", context)),
+        "messages_html": mark_safe(render_to_string("portal/_order_messages.html", context)),
+        "form_html": mark_safe(form_html),
+    }
+
+
+def order_page_render(*, number: str) -> str | None:
+    """The whole order page from the database, with holes for the per-request parts; None
+    when there is no such order."""
+    order = order_get_for_tracking(number=number)
+    if order is None:
+        return None
+    context = {
+        "number": order.number,
+        "page": order_page_parts(order=order),
+        "token": TOKEN_HOLE,
+        "csrf_token": CSRF_HOLE,
+        "sent_hole": SENT_HOLE,
+    }
+    return render_to_string("portal/order.html", context)
+
+
+def order_page_get(*, number: str) -> str | None:
+    """The order page with holes: from the cache when it holds it under the order's current
+    version stamp (no database query), else rendered and stored. None when there is no such
+    order (not cached: only a valid signed token gets this far)."""
+    key = _key(number)
+    stamp, page = cache_get_versioned(namespace=NAMESPACE, ident=number, key=key)
+    if page is not None:
+        return page
+    # The stamp was read before the rows: a write committing meanwhile replaces it, so what we
+    # store now can't be served after that write.
+    page = order_page_render(number=number)
+    if page is not None:
+        cache_set_versioned(key=key, stamp=stamp, value=page, timeout=ORDER_PAGE_TIMEOUT)
+    return page
+
+
+@functools.cache
+def _hole_urls() -> tuple[str, ...]:
+    return tuple(reverse(name, args=[TOKEN_HOLE]) for name in ("portal:return_new", "portal:message_post"))
+
+
+def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
+    """The order page for this request: the shared page with this visitor's link token, CSRF
+    token and notice filled in. None when there is no such order."""
+    page = order_page_get(number=number)
+    if page is None:
+        return None
+    # Holes are matched with their quotes around them: customer-written text is HTML-escaped,
+    # so it can never produce them. The notice's hole comes before any customer text.
+    quoted = quote(token, safe=URL_SAFE)  # what reverse() would put in the URL
+    for hole_url in _hole_urls():
+        page = page.replace(f'"{hole_url}"', f'"{escape(hole_url.replace(TOKEN_HOLE, quoted))}"')
+    csrf = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
+    page = page.replace(f'name="csrfmiddlewaretoken" value="{CSRF_HOLE}"', csrf, 1)
+    sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
+    return page.replace(SENT_HOLE, sent_alert, 1)
