@@ -8,7 +8,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -186,6 +187,8 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "placed_at"]),
             models.Index(fields=["channel", "placed_at"]),
+            # The duplicate-window rule asks for the same e-mail (any case) near a time.
+            models.Index(Upper("email"), F("placed_at"), name="order_email_upper_placed_idx"),
         ]
 
     def __str__(self):
