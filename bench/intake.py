@@ -1,25 +1,31 @@
-"""Intake benchmark: gunicorn on PostgreSQL, N concurrent clients posting 3-line orders.
-The scarce SKU is ordered by every third order, so its last units are raced for.
+"""Intake benchmark: gunicorn on PostgreSQL, wrk posting 3-line orders.
 
-Measures, in the same run and on the same server settings, the request rate of the trivial
-/healthz view (the baseline), then order intake (orders/s, p50/p99 latency). 5% of posts are
-retries of an order already sent. One SKU has less stock than the run needs, so orders end
-backordered and allocation races for the last units. At the end it checks zero duplicate orders
-and zero oversold units (check_inventory), then drops its database.
+wrk (a C load generator, so the client doesn't eat the CPU the server needs) drives one gunicorn
+(`config.wsgi`, DEBUG off) with the same connections, threads and duration twice in one run:
+first `GET /healthz` (the cheapest Django view: the baseline), then `POST /api/v1/orders` with a
+unique 3-line order per request (counter-based external ids, random SKUs, the channel's key).
+A share of the posts are retries of an order already sent (they must come back 200 with the same
+order). Every third order also wants a scarce SKU, so allocation races for its last units.
 
-    .venv/bin/python bench/intake.py [--clients 8] [--seconds 30] [--workers 4]
+At the end it checks, in the database: no (channel, external id) has two orders, no stock item
+has more reserved than on hand, and `check_inventory` agrees; then it drops its database.
+
+    .venv/bin/python bench/intake.py [--connections 16] [--threads 2] [--seconds 30]
+                                     [--workers 4] [--worker-class sync] [--worker-threads 1]
+
+Needs wrk (Debian/Ubuntu: `apt-get install wrk`; macOS: `brew install wrk`).
 """
 
 import argparse
 import http.client
 import json
 import os
-import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 DB = "oms_bench_intake"
 PG = "postgres://postgres@127.0.0.1:5432"
+SKUS = 30
 
 SEED = """
 from inventory.models import StockMovement, Warehouse, Product
@@ -36,7 +43,7 @@ from inventory.services import stock_receive
 from orders.intake.keys import channel_api_key_create
 from orders.models import Channel
 wh = Warehouse.objects.create(code="MAIN", name="Main", country="US", priority=1)
-for sku, qty in [(f"BENCH-{i:02d}", 100000) for i in range(30)] + [("BENCH-C", {scarce})]:
+for sku, qty in [(f"BENCH-{i:02d}", 1000000) for i in range({skus})] + [("BENCH-C", {scarce})]:
     p = Product.objects.create(sku=sku, name=sku, price="10.00")
     stock_receive(product=p, warehouse=wh, quantity=qty, bin_location="A-1",
                   kind=StockMovement.Kind.RECEIPT, reference="bench")
@@ -45,15 +52,99 @@ print(channel_api_key_create(channel=channel)[1])
 """
 
 CHECK = """
-from django.db.models import Count
+import json
+from django.db.models import Count, F
 from inventory.models import StockItem
 from orders.models import Order
-dupes = Order.objects.values("channel", "external_id").annotate(n=Count("pk")).filter(n__gt=1).count()
-over = sum(max(0, s.reserved - s.on_hand) for s in StockItem.objects.all())
+rows = Order.objects.values("channel", "external_id")
 c = StockItem.objects.get(product__sku="BENCH-C")
-by = dict(Order.objects.values_list("status").annotate(n=Count("pk")))
-print({"orders": Order.objects.count(), "duplicates": dupes, "oversold": over,
-       "scarce_reserved": c.reserved, "scarce_on_hand": c.on_hand, "by_status": by})
+print(json.dumps({
+    "orders": Order.objects.count(),
+    "distinct_external_ids": rows.distinct().count(),
+    "duplicates": rows.annotate(n=Count("pk")).filter(n__gt=1).count(),
+    "oversold_items": StockItem.objects.filter(reserved__gt=F("on_hand")).count(),
+    "scarce_reserved": c.reserved,
+    "scarce_on_hand": c.on_hand,
+    "by_status": dict(Order.objects.values_list("status").annotate(n=Count("pk")).order_by()),
+}))
+"""
+
+# wrk runs one Lua state per thread: each thread numbers its own orders (thread id + counter),
+# counts reply statuses, and the summary is printed as one JSON line from done().
+LUA = r"""
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+local n = 0
+created, replayed, other = 0, 0, 0  -- globals: done() reads them with thread:get
+local skus = %(skus)d
+local retry = %(retry)f
+function init(args)
+  math.randomseed(1000 + tid)
+end
+
+local function sku(i) return string.format("BENCH-%%02d", i) end
+
+function request()
+  n = n + 1
+  local id = n
+  if n > 10 and math.random() < retry then id = math.random(n - 1) end
+  local r = math.random
+  local a = r(0, skus - 1)
+  local b = (a + r(1, skus - 1)) %% skus
+  local c
+  if id %% 3 == 0 then c = "BENCH-C" else
+    c = (a + r(1, skus - 1)) %% skus
+    while c == b do c = (c + 1) %% skus end
+    if c == a then c = "BENCH-C" else c = sku(c) end
+  end
+  local body = string.format(
+    '{"external_id":"B%%d-%%d","customer":{"email":"c%%d-%%d@example.com","name":"Bench Customer"},'
+    .. '"shipping_address":{"name":"Bench Customer","line1":"1 Load St","city":"New York",'
+    .. '"region":"NY","postal_code":"10001","country":"US"},"currency":"USD",'
+    .. '"lines":[{"sku":"%%s","quantity":1,"unit_price":"10.00"},'
+    .. '{"sku":"%%s","quantity":2,"unit_price":"10.00"},{"sku":"%%s","quantity":1,"unit_price":"10.00"}],'
+    .. '"shipping_total":"5.00","payment":{"method":"card","status":"authorized"}}',
+    tid, id, tid, id, sku(a), sku(b), c)
+  return wrk.format("POST", "/api/v1/orders", {
+    ["Authorization"] = "Bearer %(key)s",
+    ["Content-Type"] = "application/json",
+  }, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1
+  elseif status == 200 then replayed = replayed + 1
+  else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, rp, o = 0, 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created"); rp = rp + t:get("replayed"); o = o + t:get("other")
+  end
+  io.write(string.format(
+    'WRKJSON {"created":%%d,"replayed":%%d,"other":%%d,"requests":%%d,"errors":%%d,'
+    .. '"duration_us":%%d,"p50_us":%%d,"p99_us":%%d}\n',
+    c, rp, o, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+BASELINE_LUA = r"""
+function done(summary, latency, requests)
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"errors":%d,"non2xx":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d}\n',
+    summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, summary.duration, latency:percentile(50), latency:percentile(99)))
+end
 """
 
 
@@ -75,89 +166,45 @@ def manage(env, *args, stdin=None) -> str:
     return result.stdout.strip()
 
 
-def order_body(n: int) -> bytes:
-    """3 lines from a catalogue of 30 SKUs; every third order also wants the scarce SKU."""
-    rng = random.Random(n)
-    skus = rng.sample([f"BENCH-{i:02d}" for i in range(30)], 2) + [
-        "BENCH-C" if n % 3 == 0 else f"BENCH-{rng.randrange(30):02d}"
-    ]
-    if len(set(skus)) < 3:
-        skus[2] = "BENCH-C"
-    return json.dumps(
-        {
-            "external_id": f"BENCH-{n}",
-            "customer": {"email": f"c{n}@example.com", "name": "Bench Customer"},
-            "shipping_address": {
-                "name": "Bench Customer",
-                "line1": "1 Load St",
-                "city": "New York",
-                "region": "NY",
-                "postal_code": "10001",
-                "country": "US",
-            },
-            "currency": "USD",
-            "lines": [
-                {"sku": sku, "quantity": q, "unit_price": "10.00"}
-                for sku, q in zip(skus, (1, 2, 1), strict=True)
+def run_wrk(wrk: str, args, url: str, script: str) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(
+            [
+                wrk,
+                f"--threads={args.threads}",
+                f"--connections={args.connections}",
+                f"--duration={args.seconds}s",
+                "--timeout=30s",
+                f"--script={f.name}",
+                url,
             ],
-            "shipping_total": "5.00",
-            "payment": {"method": "card", "status": "authorized"},
-        }
-    ).encode()
-
-
-def run_clients(port, clients, seconds, make_request):
-    """Each client keeps one connection and sends requests back to back until time is up."""
-    latencies, statuses, lock = [], {}, threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def client(index):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, seen = [], {}
-        i = 0
-        while time.perf_counter() < deadline:
-            method, path, body, headers = make_request(index, i)
-            i += 1
-            start = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                status = "error"
-            mine.append(time.perf_counter() - start)
-            seen[status] = seen.get(status, 0) + 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            for k, v in seen.items():
-                statuses[k] = statuses.get(k, 0) + v
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, statuses, time.perf_counter() - started
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(f.name)
+    line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
+    return json.loads(line[len("WRKJSON ") :])
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--baseline-seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--seconds", type=int, default=30, help="per URL")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--worker-threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--retry", type=float, default=0.05, help="share of posts that are retries")
     parser.add_argument("--scarce", type=int, default=400, help="units of the scarce SKU")
     args = parser.parse_args()
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk` (macOS).")
 
     env = {
         **os.environ,
@@ -174,18 +221,19 @@ def main():
     server = None
     try:
         manage(env, "migrate", "--noinput", "-v0")
-        key = manage(env, "shell", stdin=SEED.replace("{scarce}", str(args.scarce))).splitlines()[-1]
+        seed = SEED.replace("{scarce}", str(args.scarce)).replace("{skus}", str(SKUS))
+        key = manage(env, "shell", stdin=seed).splitlines()[-1]
         port = free_port()
         server = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
                 "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
+                f"--bind=127.0.0.1:{port}",
+                f"--workers={args.workers}",
+                f"--worker-class={args.worker_class}",
+                f"--threads={args.worker_threads}",
+                "--backlog=2048",
+                "--log-level=warning",
             ],
             cwd=ROOT,
             env=env,
@@ -193,50 +241,53 @@ def main():
         )
         for _ in range(100):
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
                 break
             except OSError:
                 time.sleep(0.1)
-
-        print(f"gunicorn {args.workers} sync workers, {args.clients} clients, PostgreSQL db {DB}")
-        lat, statuses, took = run_clients(
-            port, args.clients, args.baseline_seconds, lambda c, i: ("GET", "/healthz", None, {})
-        )
-        baseline = len(lat) / took
+        base = f"http://127.0.0.1:{port}"
+        threads = f" x {args.worker_threads} threads" if args.worker_class == "gthread" else ""
         print(
-            f"baseline /healthz: {baseline:.0f} req/s, "
-            f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms"
+            f"gunicorn {args.workers} {args.worker_class} workers{threads}; wrk {args.threads} threads, "
+            f"{args.connections} connections, {args.seconds} s per URL; PostgreSQL db {DB}; "
+            f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
+        # Warm every worker up (imports, URL resolver, DB connection) before measuring.
+        run_wrk(wrk, argparse.Namespace(**{**vars(args), "seconds": 2}), f"{base}/healthz", BASELINE_LUA)
 
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        sent = {}
-
-        def order_request(c, i):
-            n = c * 1_000_000 + i
-            if i > 10 and random.random() < 0.05:  # a retry of an order this client sent before
-                n = c * 1_000_000 + random.randrange(i)
-            sent[n] = True
-            return "POST", "/api/v1/orders", order_body(n), headers
-
-        lat, statuses, took = run_clients(port, args.clients, args.seconds, order_request)
-        created = statuses.get(201, 0)
-        rate = created / took
+        b = run_wrk(wrk, args, f"{base}/healthz", BASELINE_LUA)
+        baseline = b["requests"] / (b["duration_us"] / 1e6)
         print(
-            f"intake: {created} orders created in {took:.1f} s = {rate:.1f} orders/s "
-            f"({len(lat) / took:.1f} req/s incl. retries), p50 {pct(lat, 0.5):.0f} ms, "
-            f"p99 {pct(lat, 0.99):.0f} ms, statuses {statuses}"
+            f"baseline GET /healthz: {baseline:.0f} req/s, p50 {b['p50_us'] / 1000:.1f} ms, "
+            f"p99 {b['p99_us'] / 1000:.1f} ms, errors {b['errors']}, non-2xx {b['non2xx']}"
+        )
+        lua = LUA % {"skus": SKUS, "retry": args.retry, "key": key}
+        r = run_wrk(wrk, args, f"{base}/api/v1/orders", lua)
+        seconds = r["duration_us"] / 1e6
+        rate = r["created"] / seconds
+        print(
+            f"intake POST /api/v1/orders: {r['created']} orders created in {seconds:.1f} s = {rate:.1f} "
+            f"orders/s ({r['requests'] / seconds:.1f} req/s incl. {r['replayed']} retries answered 200), "
+            f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms, "
+            f"other statuses {r['other']}, socket errors {r['errors']}"
         )
         print(f"intake / baseline: {100 * rate / baseline:.1f}% (target >= 15%)")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     try:
-        result = manage(env, "shell", stdin=CHECK)
-        print("end state:", result)
+        state = json.loads(manage(env, "shell", stdin=CHECK).splitlines()[-1])
+        print(
+            f"end state: {state['orders']} orders, {state['distinct_external_ids']} distinct external ids, "
+            f"duplicates {state['duplicates']}, oversold stock items {state['oversold_items']}, "
+            f"scarce SKU reserved {state['scarce_reserved']} of {state['scarce_on_hand']}, "
+            f"by status {state['by_status']}"
+        )
         print("check_inventory:", manage(env, "check_inventory"))
-        unique = len(sent)
-        print(f"distinct external ids sent: {unique}")
     finally:
         admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     return 0

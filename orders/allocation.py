@@ -16,8 +16,12 @@ from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import Warehouse
-from inventory.selectors import stock_list_available
-from inventory.services import ReserveRequest, stock_lock_products, stock_reserve, stock_reserve_split
+from inventory.services import (
+    ReserveRequest,
+    stock_lock_products,
+    stock_reserve_locked,
+    stock_reserve_split,
+)
 
 from .models import Channel, Order, OrderEvent
 from .notifications import order_email_after_commit
@@ -52,7 +56,7 @@ def _distance(warehouse: Warehouse, country: str, region: str) -> tuple[int, str
 def _single_candidates(
     *, order: Order, strategy: str, warehouses: list[Warehouse], available, needed
 ) -> list[Candidate]:
-    """Warehouses that (by an unlocked look) can ship the whole order, best first."""
+    """Warehouses that (on the locked numbers) can ship the whole order, best first."""
     fillable = [w for w in warehouses if _can_fill(available.get(w.pk, {}), needed)]
     if strategy == Strategy.NEAREST:
         address = order.shipping_address
@@ -76,7 +80,21 @@ def _shortage_text(needed: dict[int, int], available, skus: dict[int, str]) -> s
     return "; ".join(parts) or "no stock"
 
 
-def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> bool:
+def _available_from(items) -> tuple[dict[int, dict[int, int]], list[Warehouse]]:
+    """Available units as {warehouse_id: {product_id: units}} and the active warehouses holding
+    them (priority, code order), read from stock items this transaction has locked."""
+    available: dict[int, dict[int, int]] = {}
+    warehouses: dict[int, Warehouse] = {}
+    for item in items:
+        if not item.warehouse.is_active:
+            continue
+        warehouses[item.warehouse_id] = item.warehouse
+        stock = available.setdefault(item.warehouse_id, {})
+        stock[item.product_id] = stock.get(item.product_id, 0) + item.on_hand - item.reserved
+    return available, sorted(warehouses.values(), key=lambda w: (w.priority, w.code))
+
+
+def order_allocate(*, order: Order, actor=None, record_miss: bool = True, lines=None) -> bool:
     """Reserve the order's stock following its channel's allocation strategy.
 
     The caller holds the order row lock; the order is `verified` or `backordered`. Then every
@@ -85,11 +103,16 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> boo
     the order it becomes (or stays) `backordered` and the customer is told after commit; a
     released backorder e-mails the customer too. Returns True when allocated. With
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
+    `lines` are the order's lines when the caller has them in hand (capture), else they are read.
     """
     from .services import order_event_record, order_transition
 
     strategy = order.channel.allocation_strategy
-    lines = [line for line in order.lines.all() if line.product_id and line.quantity > line.quantity_shipped]
+    lines = [
+        line
+        for line in (order.lines.all() if lines is None else lines)
+        if line.product_id and line.quantity > line.quantity_shipped
+    ]
     requests = [
         ReserveRequest(line.stock_reference, line.product_id, line.quantity - line.quantity_shipped)
         for line in lines
@@ -100,11 +123,9 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> boo
         needed[req.product_id] = needed.get(req.product_id, 0) + req.quantity
     # Lock first, then read: the decision below is made on numbers no one can change until we
     # commit (see stock_lock_products), so no order is backordered beside free stock.
-    stock_lock_products(product_ids=list(needed))
-    available = stock_list_available(product_ids=list(needed)) if needed else {}
-    warehouses = list(
-        Warehouse.objects.filter(is_active=True, pk__in=list(available)).order_by("priority", "code")
-    )
+    # One query locks the items and brings their numbers and warehouses.
+    locked = stock_lock_products(product_ids=list(needed))
+    available, warehouses = _available_from(locked)
     label = Strategy(strategy).value
 
     decision = ""
@@ -113,11 +134,14 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True) -> boo
             order=order, strategy=strategy, warehouses=warehouses, available=available, needed=needed
         ):
             try:
-                stock_reserve(
-                    reference=order.stock_reference, warehouse_id=candidate.warehouse.pk, requests=requests
+                stock_reserve_locked(
+                    reference=order.stock_reference,
+                    items=locked,
+                    warehouse_id=candidate.warehouse.pk,
+                    requests=requests,
                 )
             except InsufficientStock:
-                continue  # taken by a concurrent order since we looked; try the next one
+                continue  # not on locked numbers; kept so a surprise falls through to the next
             w = candidate.warehouse
             decision = f"Strategy “{label}”: reserved in {w.code} ({w.name}), {candidate.reason}."
             break

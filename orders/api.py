@@ -5,6 +5,7 @@ order_capture / order_cancel and renders the reply. Every POST is kept as an Inb
 its outcome; no body of any shape produces a server error.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -24,8 +26,8 @@ from pydantic import ValidationError as PydanticValidationError
 from .exceptions import CaptureError, OrderTransitionError
 from .intake.inbound import (
     Outcome,
+    clean_text,
     inbound_request_finish,
-    inbound_request_record,
     intake_capture,
     register_reprocessor,
     request_headers,
@@ -146,22 +148,13 @@ class ErrorOut(Schema):
 
 # --- authentication ---------------------------------------------------------------------------
 class ChannelKeyAuth(HttpBearer):
-    """Bearer <channel key>. POSTs are stored as InboundRequests before anything else happens."""
+    """Bearer <channel key>. A POST refused here is stored as a rejected InboundRequest; every
+    other POST is stored once, with its outcome, by the handler that answers it (`_store`)."""
 
     def __call__(self, request: HttpRequest):
-        if request.method == "POST":
-            request.inbound = inbound_request_record(
-                source=InboundRequest.Source.API,
-                body=request.body,
-                headers=request_headers(request),
-                delivery_id=request.headers.get("Idempotency-Key", ""),
-                topic=request.path[:100],
-            )
         result = super().__call__(request)
-        if not result and getattr(request, "inbound", None):
-            inbound_request_finish(
-                inbound=request.inbound, outcome=Outcome.REJECTED, error="Missing or bad API key.", status=401
-            )
+        if not result and request.method == "POST":
+            _store(request, Outcome.REJECTED, 401, error="Missing or bad API key.")
         return result
 
     def authenticate(self, request, token):
@@ -169,9 +162,6 @@ class ChannelKeyAuth(HttpBearer):
         if key is None:
             return None
         request.channel = key.channel
-        if getattr(request, "inbound", None):
-            request.inbound.channel = key.channel
-            InboundRequest.objects.filter(pk=request.inbound.pk).update(channel=key.channel)
         return key
 
 
@@ -194,16 +184,34 @@ def _field_errors(errors: list[dict]) -> dict[str, str]:
     return result
 
 
-def _finish(request, outcome, status, order=None, error=""):
-    inbound = getattr(request, "inbound", None)
-    if inbound is not None:
-        inbound_request_finish(inbound=inbound, outcome=outcome, order=order, error=error, status=status)
+def _store(request, outcome, status, order=None, error=""):
+    """Write down this request, raw, with its outcome: one row per request. Called inside the
+    capture's transaction on success (the order and its record commit together) and on its own
+    after a refusal or a failure (see create_order)."""
+    if getattr(request, "inbound", None) is not None:
+        inbound_request_finish(
+            inbound=request.inbound, outcome=outcome, order=order, error=error, status=status
+        )
+        return
+    request.inbound = InboundRequest.objects.create(
+        source=InboundRequest.Source.API,
+        channel=getattr(request, "channel", None),
+        body=clean_text(request.body),
+        headers=request_headers(request),
+        delivery_id=clean_text(request.headers.get("Idempotency-Key", ""), 255),
+        topic=clean_text(request.path, 100),
+        outcome=outcome,
+        response_status=status,
+        order=order,
+        error=clean_text(error),
+        processed_at=timezone.now(),
+    )
 
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc):
     errors = _field_errors(exc.errors)
-    _finish(request, Outcome.INVALID, 422, error="; ".join(f"{k}: {v}" for k, v in errors.items()))
+    _store(request, Outcome.INVALID, 422, error="; ".join(f"{k}: {v}" for k, v in errors.items()))
     return api.create_response(
         request, {"detail": "The order data is invalid.", "errors": errors}, status=422
     )
@@ -212,7 +220,7 @@ def _validation_error(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
     if exc.status_code != 401:
-        _finish(request, Outcome.INVALID, exc.status_code, error=str(exc))
+        _store(request, Outcome.INVALID, exc.status_code, error=str(exc))
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
@@ -257,8 +265,11 @@ def order_reply(order: Order) -> dict:
         "external_id": order.external_id,
         "currency": order.currency,
         "total": str(order.total),
+        # Active holds exist only on held orders (release and cancel close them): no read otherwise.
         "holds": [
-            {"reason": h.reason, "detail": h.detail} for h in order.holds.all() if h.released_at is None
+            {"reason": h.reason, "detail": h.detail}
+            for h in (order.holds.all() if order.status == Order.Status.ON_HOLD else ())
+            if h.released_at is None
         ],
     }
 
@@ -267,27 +278,47 @@ class IdempotencyConflict(Exception):
     pass
 
 
-def _idempotent_capture(*, channel, key: str, body: bytes, data: OrderInput) -> tuple[int, dict, str, Order]:
-    """Capture once per (channel, Idempotency-Key): the key's row is inserted first, so a
-    concurrent request with the same key waits on the unique index and then replays the reply."""
-    request_hash = hashlib.sha256(body).hexdigest()
-    with transaction.atomic():
+def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict, Order]:
+    """Capture and write the request down with its outcome. The caller's transaction holds both."""
+    captured = intake_capture(channel=channel, data=data)
+    status = 201 if captured.created else 200
+    reply = order_reply(captured.order)
+    _store(request, captured.outcome, status, order=captured.order)
+    return status, reply, captured.order
+
+
+def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tuple[int, dict]:
+    """Capture once per (channel, Idempotency-Key).
+
+    A key seen before replays its first reply (or raises IdempotencyConflict for another body).
+    A new key's record is inserted in the capture's transaction, after the order: when two
+    requests race with the same key, the second waits on the record's unique index, its whole
+    transaction (order included) rolls back, and it replays the first one's reply."""
+    request_hash = hashlib.sha256(request.body).hexdigest()
+    records = IdempotencyRecord.objects.filter(channel=channel, key=key).select_related("order")
+    record = records.first()
+    if record is None:
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    channel=channel, key=key, request_hash=request_hash, status_code=0
+                status, reply, order = _capture_and_store(request=request, channel=channel, data=data)
+                IdempotencyRecord.objects.create(
+                    channel=channel,
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=status,
+                    response_body=reply,
+                    order=order,
                 )
+                return status, reply
         except IntegrityError:
-            record = IdempotencyRecord.objects.select_related("order").get(channel=channel, key=key)
-            if record.request_hash != request_hash:
-                raise IdempotencyConflict from None
-            return record.status_code, record.response_body, Outcome.DUPLICATE, record.order
-        captured = intake_capture(channel=channel, data=data)
-        status = 201 if captured.created else 200
-        reply = order_reply(captured.order)
-        record.status_code, record.response_body, record.order = status, reply, captured.order
-        record.save(update_fields=["status_code", "response_body", "order"])
-        return status, reply, captured.outcome, captured.order
+            request.inbound = None  # rolled back with the capture
+            record = records.first()
+            if record is None:
+                raise
+    if record.request_hash != request_hash:
+        raise IdempotencyConflict
+    _store(request, Outcome.DUPLICATE, record.status_code, order=record.order)
+    return record.status_code, record.response_body
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -311,21 +342,24 @@ def create_order(
         if key:
             if len(key) > 255 or "\x00" in key:
                 raise CaptureError({"Idempotency-Key": "Must be at most 255 characters."})
-            status, reply, outcome, order = _idempotent_capture(
-                channel=channel, key=key, body=request.body, data=data
-            )
+            status, reply = _idempotent_capture(request=request, channel=channel, key=key, data=data)
         else:
-            captured = intake_capture(channel=channel, data=data)
-            order, outcome = captured.order, captured.outcome
-            status, reply = (201 if captured.created else 200), order_reply(order)
+            with transaction.atomic():
+                status, reply, _order = _capture_and_store(request=request, channel=channel, data=data)
     except IdempotencyConflict:
         message = "This Idempotency-Key was used with a different request body."
-        _finish(request, Outcome.INVALID, 409, error=message)
+        _store(request, Outcome.INVALID, 409, error=message)
         return Status(409, {"detail": message})
     except CaptureError as exc:
-        _finish(request, Outcome.INVALID, 422, error=str(exc))
+        request.inbound = None  # a row written before the error was rolled back with it
+        _store(request, Outcome.INVALID, 422, error=str(exc))
         return Status(422, {"detail": "The order can't be captured.", "errors": exc.errors})
-    _finish(request, outcome, status, order=order)
+    except BaseException as exc:
+        # Whatever failed rolled the capture back; the request itself is still written down.
+        request.inbound = None
+        with contextlib.suppress(Exception):
+            _store(request, Outcome.FAILED, 500, error=f"{type(exc).__name__}: {exc}")
+        raise
     return Status(status, reply)
 
 
@@ -358,9 +392,9 @@ def cancel_order(request, number: str, payload: CancelIn | None = None):
                 order_id=order.pk, reason=(payload.reason if payload else "") or "Cancelled by the channel"
             )
         except OrderTransitionError as exc:
-            _finish(request, Outcome.INVALID, 409, order=order, error=str(exc))
+            _store(request, Outcome.INVALID, 409, order=order, error=str(exc))
             return Status(409, {"detail": str(exc)})
-    _finish(request, Outcome.CANCELLED, 200, order=order)
+    _store(request, Outcome.CANCELLED, 200, order=order)
     order = Order.objects.prefetch_related("holds").get(pk=order.pk)
     return Status(200, order_reply(order))
 

@@ -8,7 +8,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -189,6 +190,8 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
             # Behind the admin list's filters, in the list's order (newest first).
             models.Index(fields=["shipping_speed", "placed_at"], name="order_speed_placed_idx"),
             models.Index(fields=["payment_status", "placed_at"], name="order_payment_placed_idx"),
+            # The duplicate-window rule asks for the same e-mail (any case) near a time.
+            models.Index(Upper("email"), F("placed_at"), name="order_email_upper_placed_idx"),
         ]
 
     def __str__(self):

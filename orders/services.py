@@ -200,9 +200,9 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     errors = _validate_input(data)
     if errors:
         raise CaptureError(errors)
+    # No look-up for an earlier capture first: the unique (channel, external id) index answers
+    # that on insert below (a replay costs a rolled-back insert; a first capture costs nothing).
     external_id = (data.external_id or "").strip()
-    if external_id and (existing := Order.objects.filter(channel=channel, external_id=external_id).first()):
-        raise DuplicateOrder(existing)
 
     now = timezone.now()
     products = {p.sku: p for p in Product.objects.filter(sku__in={ln.sku for ln in data.lines if ln.sku})}
@@ -243,17 +243,21 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
             raise
         raise DuplicateOrder(existing) from None
 
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=products.get(ln.sku),
-            sku=ln.sku[:64],
-            name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
-            unit_price=quantize(ln.unit_price),
-            quantity=ln.quantity,
-        )
-        for ln in data.lines
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=products.get(ln.sku),
+                sku=ln.sku[:64],
+                name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
+                unit_price=quantize(ln.unit_price),
+                quantity=ln.quantity,
+            )
+            for ln in data.lines
+        ]
     )
+    if any(line.pk is None for line in lines):  # a backend that can't return ids from bulk inserts
+        lines = None
     order_event_record(
         order=order,
         kind=Kind.CAPTURED,
@@ -262,14 +266,17 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         to_status=order.status,
         message=f"Order received from {channel.name}.",
     )
-    _order_check_and_advance(order=order, actor=actor, extra_holds=data.extra_holds)
+    _order_check_and_advance(order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True)
     order_email_after_commit(order_id=order.pk, kind="confirmation")
     return order
 
 
-def _order_check_and_advance(*, order: Order, actor, extra_holds=()) -> None:
-    """Run verification; hold with every reason, or verify and allocate. Caller holds the lock."""
-    findings = [(f.reason, f.detail) for f in order_run_verification(order)]
+def _order_check_and_advance(*, order: Order, actor, extra_holds=(), lines=None, new: bool = False) -> None:
+    """Run verification; hold with every reason, or verify and allocate. Caller holds the lock.
+
+    `lines` (with their products) and `new` (no holds yet) spare the reads when the caller has
+    just created the order."""
+    findings = [(f.reason, f.detail) for f in order_run_verification(order, lines=lines, new=new)]
     findings.extend(extra_holds)
     if findings:
         OrderHold.objects.bulk_create(
@@ -292,7 +299,7 @@ def _order_check_and_advance(*, order: Order, actor, extra_holds=()) -> None:
         update_fields=("verified_at",),
         message="Every verification rule passed.",
     )
-    order_allocate(order=order, actor=actor)
+    order_allocate(order=order, actor=actor, lines=lines)
 
 
 # --- holds ------------------------------------------------------------------------------------

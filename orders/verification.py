@@ -178,12 +178,20 @@ def check_payment(order: Order, lines) -> list[Finding]:
 RULES = [check_required, check_address, check_skus, check_limits, check_duplicate, check_payment]
 
 
-def order_run_verification(order: Order) -> list[Finding]:
-    """Every finding for this order, skipping review reasons staff have already released."""
-    lines = list(order.lines.select_related("product"))
-    reviewed = set(
-        order.holds.filter(released_at__isnull=False, reason__in=REVIEW_REASONS).values_list(
-            "reason", flat=True
+def order_run_verification(order: Order, *, lines=None, new: bool = False) -> list[Finding]:
+    """Every finding for this order, skipping review reasons staff have already released.
+
+    `lines` (with products) are read unless given; `new` says the order was just created, so it
+    has no released holds to read."""
+    if lines is None:
+        lines = list(order.lines.select_related("product"))
+    reviewed = (
+        set()
+        if new
+        else set(
+            order.holds.filter(released_at__isnull=False, reason__in=REVIEW_REASONS).values_list(
+                "reason", flat=True
+            )
         )
     )
     findings = []

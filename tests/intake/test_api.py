@@ -201,3 +201,44 @@ def test_openapi_document_is_served(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel"} <= set(paths)
+
+
+def test_capture_query_count_does_not_grow_with_the_orders_already_there(client, auth, widgets):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def capture_queries(n: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = post(
+                client, order_body(external_id=f"WEB-Q{n}", customer={"email": f"q{n}@example.com"}), auth
+            )
+        assert response.status_code == 201 and response.json()["status"] == "allocated"
+        return len(ctx.captured_queries)
+
+    post(
+        client, order_body(external_id="WEB-F0", customer={"email": "f0@example.com"}), auth
+    )  # key's last use
+    first = capture_queries(1)
+    for i in range(1, 14):
+        post(client, order_body(external_id=f"WEB-F{i}", customer={"email": f"f{i}@example.com"}), auth)
+    assert capture_queries(15) == first
+    # One inbound row per request, written with its outcome.
+    assert InboundRequest.objects.count() == 16
+    assert not InboundRequest.objects.exclude(outcome="captured").exists()
+
+
+def test_a_failure_while_capturing_still_stores_the_request(client, auth, widgets, monkeypatch):
+    from orders import api
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api, "intake_capture", broken)
+    client.raise_request_exception = False
+    response = post(client, order_body(), auth)
+
+    assert response.status_code == 500
+    assert Order.objects.count() == 0
+    inbound = InboundRequest.objects.get()
+    assert (inbound.outcome, inbound.response_status) == ("failed", 500)
+    assert "disk on fire" in inbound.error and json.loads(inbound.body)["external_id"] == "WEB-1001"

@@ -33,7 +33,12 @@ from inventory.services import (
 from orders.models import Channel, Order
 from orders.selectors import order_line_list_discrepancies, reservation_list_stale
 from orders.services import order_cancel, order_capture
-from returns.services import return_request_approve, return_request_create, return_request_receive
+from returns.services import (
+    return_request_approve,
+    return_request_create,
+    return_request_inspect,
+    return_request_receive,
+)
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory
 
@@ -141,7 +146,8 @@ class InventoryMachine(RuleBasedStateMachine):
         return_request_approve(return_id=rr.pk)
         condition = "resellable" if resellable else "damaged"
         with after_commit():
-            return_request_receive(return_id=rr.pk, conditions={rr.lines.get().pk: condition})
+            return_request_receive(return_id=rr.pk)
+            return_request_inspect(return_id=rr.pk, results={rr.lines.get().pk: (condition, "")})
 
     @rule(data=st.data(), delta=st.integers(-4, 4))
     def count(self, data, delta):
