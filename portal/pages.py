@@ -1,7 +1,7 @@
 """The customer's order page, rendered once and served from the shared cache.
 
 What is cached is only what every visitor of the order sees: the whole page rendered once, with
-holes (placeholder strings) where the link token, the CSRF token and the "sent" notice go; each
+holes (placeholder strings) where the link token and the "sent" notice go; each
 request fills the holes in with its own (two-phase rendering, so a warm page costs one cache
 round trip and a few string replacements, no query and no template). The token is checked
 (signature and expiry) on every request before the cache is even asked.
@@ -17,7 +17,6 @@ holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
 import functools
 from urllib.parse import quote
 
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +27,6 @@ from django.utils.safestring import mark_safe
 from core.cache_versions import cache_get_versioned, cache_set_versioned
 from orders.selectors import order_get_for_tracking
 
-from .forms import MessageForm
 from .selectors import order_get_page
 
 ORDER_PAGE_TIMEOUT = 300
@@ -36,7 +34,6 @@ NAMESPACE = "order"
 # Placeholders for the per-request parts: plain letters, so the template's escaping leaves them
 # intact.
 TOKEN_HOLE = "portal-link-token-hole"
-CSRF_HOLE = "portalcsrftokenhole"
 SENT_HOLE = "portal-sent-notice-hole"
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # as django.urls.resolvers quotes URL arguments
 
@@ -49,7 +46,6 @@ def order_page_parts(*, order) -> dict:
     """The shared parts of an order's page, rendered from the database as HTML fragments (for
     portal/order.html's `page`)."""
     context = order_get_page(order=order)
-    form_html = render_to_string("portal/_message_fields.html", {"message_form": MessageForm()})
     return {
         "status": order.status,
         "may_return": context["may_return"],
@@ -58,7 +54,6 @@ def order_page_parts(*, order) -> dict:
         "status_html": mark_safe(render_to_string("portal/_order_status.html", context)),
         "body_html": mark_safe(render_to_string("portal/_order_body.html", context)),
         "messages_html": mark_safe(render_to_string("portal/_order_messages.html", context)),
-        "form_html": mark_safe(form_html),
     }
 
 
@@ -72,7 +67,6 @@ def order_page_render(*, number: str) -> str | None:
         "number": order.number,
         "page": order_page_parts(order=order),
         "token": TOKEN_HOLE,
-        "csrf_token": CSRF_HOLE,
         "sent_hole": SENT_HOLE,
     }
     return render_to_string("portal/order.html", context)
@@ -100,8 +94,9 @@ def _hole_urls() -> tuple[str, ...]:
 
 
 def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
-    """The order page for this request: the shared page with this visitor's link token, CSRF
-    token and notice filled in. None when there is no such order."""
+    """The order page for this request: the shared page with this visitor's link token and
+    notice filled in. None when there is no such order. The page carries no form, so no CSRF
+    token: the message form lives on its own page (portal:message_post), rendered fresh."""
     page = order_page_get(number=number)
     if page is None:
         return None
@@ -110,7 +105,5 @@ def order_page_html(*, request, number: str, token: str, sent: str) -> str | Non
     quoted = quote(token, safe=URL_SAFE)  # what reverse() would put in the URL
     for hole_url in _hole_urls():
         page = page.replace(f'"{hole_url}"', f'"{escape(hole_url.replace(TOKEN_HOLE, quoted))}"')
-    csrf = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
-    page = page.replace(f'name="csrfmiddlewaretoken" value="{CSRF_HOLE}"', csrf, 1)
     sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
     return page.replace(SENT_HOLE, sent_alert, 1)

@@ -12,11 +12,13 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.csp import CSP
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from core.exceptions import DomainError
 from orders.links import order_number_from_token, order_tracking_token
@@ -26,8 +28,9 @@ from returns.services import return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
-from .pages import order_page_html, order_page_parts
+from .pages import order_page_html
 from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
+from .selectors import order_get_page
 
 NOT_FOUND = "We couldn't find an order with that number and e-mail address. Please check both and try again."
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
@@ -110,31 +113,39 @@ def _posts_allowed(order) -> bool:
 
 
 @portal_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 @with_order
 def message_post(request, order, token):
-    form = MessageForm(request.POST)
+    """The customer's page for writing to customer service about an order: the thread so far
+    and the form. Rendered fresh (it carries this visitor's CSRF token); a sent message leads
+    back to the order page with a notice."""
+    form = MessageForm(request.POST or None)
     error = ""
-    if form.is_valid():
+    status = 200
+    if request.method == "POST" and form.is_valid():
         if not _posts_allowed(order):
-            error = TOO_MANY_POSTS
+            error, status = TOO_MANY_POSTS, 429
         else:
             try:
                 support_message_post(
                     order_id=order.pk, body=form.cleaned_data["body"], topic=form.cleaned_data["topic"]
                 )
             except DomainError as exc:
-                error = str(exc)
+                error, status = str(exc), 400
             else:
                 return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
+    elif request.method == "POST":
+        status = 400
+    thread = order_get_page(order=order)
     context = {
         "number": order.number,
-        "page": order_page_parts(order=order),
         "token": token,
         "message_form": form,
         "message_error": error,
+        "has_messages": bool(thread["thread_messages"]),
+        "messages_html": mark_safe(render_to_string("portal/_order_messages.html", thread)),
     }
-    return render(request, "portal/order.html", context, status=429 if error == TOO_MANY_POSTS else 400)
+    return render(request, "portal/messages.html", context, status=status)
 
 
 @portal_view
