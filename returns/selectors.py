@@ -81,21 +81,36 @@ def return_list_returnable_lines(*, order: Order, today: dt.date | None = None) 
     return result
 
 
+EXCHANGE_OTHER_PRODUCTS_LIMIT = 30
+
+
 def product_list_exchange_options(*, products: list[Product]) -> dict[int, list[Product]]:
-    """For each product, the active products it may be exchanged for: its variants, i.e. the
-    products whose SKU shares its stem (the part before the last "-"), itself first."""
-    stems = {p.pk: p.sku.rsplit("-", 1)[0] for p in products if p is not None}
+    """For each product, the active products it may be exchanged for: itself first, then its
+    variants (the products whose SKU shares its stem, the part before the last "-"), then other
+    products at the same price (an even exchange: the replacement is free, so only same-priced
+    products qualify), at most EXCHANGE_OTHER_PRODUCTS_LIMIT of those. Two queries."""
+    products = [p for p in products if p is not None]
+    stems = {p.pk: p.sku.rsplit("-", 1)[0] for p in products}
     if not stems:
         return {}
     query = Q()
     for stem in set(stems.values()):
         query |= Q(sku__startswith=f"{stem}-") | Q(sku=stem)
     candidates = list(Product.objects.filter(query, is_active=True).order_by("sku"))
+    prices = {p.price for p in products}
+    same_price = list(
+        Product.objects.filter(is_active=True, is_returnable=True, price__in=prices).order_by("name", "sku")[
+            : EXCHANGE_OTHER_PRODUCTS_LIMIT * len(prices) + len(candidates)
+        ]
+    )
     options = {}
-    for pk, stem in stems.items():
-        same = [c for c in candidates if c.pk == pk]
-        others = [c for c in candidates if c.pk != pk and c.sku.rsplit("-", 1)[0] == stem]
-        options[pk] = same + others
+    for product in products:
+        stem = stems[product.pk]
+        same = [c for c in candidates if c.pk == product.pk]
+        variants = [c for c in candidates if c.pk != product.pk and c.sku.rsplit("-", 1)[0] == stem]
+        taken = {product.pk, *(v.pk for v in variants)}
+        others = [c for c in same_price if c.price == product.price and c.pk not in taken]
+        options[product.pk] = same + variants + others[:EXCHANGE_OTHER_PRODUCTS_LIMIT]
     return options
 
 

@@ -219,9 +219,22 @@ def test_exchange_captures_a_paid_zero_priced_replacement_for_the_chosen_variant
     assert any(replacement.number in s for s in subjects) and any(rr.number in s for s in subjects)
 
 
-def test_exchange_for_an_unrelated_product_is_refused(order, warehouse):
-    stranger = ProductFactory(sku="GADGET-9")
+def test_exchange_for_another_product_at_the_same_price_is_allowed(order, warehouse):
     line = order.lines.get()
+    other = ProductFactory(sku="GADGET-1", name="Green gadget", price=line.product.price)
+    rr = return_request_create(
+        order_id=order.pk,
+        quantities={line.pk: 1},
+        reason="changed_mind",
+        resolution="exchange",
+        exchange_products={line.pk: other.pk},
+    )
+    assert rr.lines.get().exchange_product == other
+
+
+def test_exchange_for_an_unrelated_product_at_another_price_is_refused(order, warehouse):
+    line = order.lines.get()
+    stranger = ProductFactory(sku="GADGET-9", price=line.product.price + Decimal("10.00"))
     with pytest.raises(ReturnNotAllowed, match="can't exchange"):
         return_request_create(
             order_id=order.pk,
