@@ -15,8 +15,7 @@ from django_fsm import can_proceed
 from inventory.selectors import reservation_list_active
 from inventory.services import stock_consume
 from orders.models import Order, OrderEvent, OrderLine
-from orders.notifications import order_email_after_commit
-from orders.services import order_event_record, order_lock, order_transition
+from orders.services import order_event_record, order_lock, order_notify, order_transition
 
 from .estimates import estimate_delivery
 from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
@@ -215,7 +214,7 @@ def shipment_ship(
     TrackingEvent.objects.filter(shipment__isnull=True, tracking_number=tracking_number).update(
         shipment=shipment
     )
-    _notify(order=order, kind="shipped", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
+    order_notify(order=order, kind="shipped", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
     return shipment
 
 
@@ -237,7 +236,9 @@ def _shipment_deliver_locked(*, order: Order, shipment: Shipment, actor, at, not
             update_fields=("delivered_at",),
             message="Your order has been delivered.",
         )
-        _notify(order=order, kind="delivered", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
+        order_notify(
+            order=order, kind="delivered", notify=notify, actor=actor, extra={"shipment_id": shipment.pk}
+        )
     else:
         order_event_record(
             order=order,
@@ -245,19 +246,6 @@ def _shipment_deliver_locked(*, order: Order, shipment: Shipment, actor, at, not
             actor=actor,
             visible=True,
             message=f"Shipment {shipment.number} delivered.",
-        )
-
-
-def _notify(*, order: Order, kind: str, notify: bool, actor=None, extra: dict | None = None) -> None:
-    """Queue the customer e-mail after commit, or note on the timeline that staff chose not to."""
-    if notify:
-        order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
-    else:
-        order_event_record(
-            order=order,
-            kind=Kind.NOTE,
-            actor=actor,
-            message=f"Customer not e-mailed ({kind.replace('_', ' ')}): staff chose not to notify.",
         )
 
 

@@ -20,10 +20,10 @@ from django.db.models import Max
 from django_fsm import can_proceed
 
 from orders.models import OrderEvent
-from orders.services import order_event_record
+from orders.services import order_event_record, order_notify
 
 from .models import Shipment, TrackingEvent
-from .services import _notify, _shipment_deliver_locked, _shipment_transition, shipment_lock
+from .services import _shipment_deliver_locked, _shipment_transition, shipment_lock
 
 logger = logging.getLogger(__name__)
 TS = TrackingEvent.Status
@@ -191,7 +191,7 @@ def _apply(*, order, shipment: Shipment, event: TrackingEvent) -> str:
         message=_message(shipment, event.status, event.description, event.location),
     )
     if email:
-        _notify(
+        order_notify(
             order=order, kind=email, notify=True, extra={"shipment_id": shipment.pk, "event_id": event.pk}
         )
     return shipment.status

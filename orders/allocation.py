@@ -24,7 +24,6 @@ from inventory.services import (
 )
 
 from .models import Channel, Order, OrderEvent
-from .notifications import order_email_after_commit
 
 Strategy = Channel.AllocationStrategy
 
@@ -94,7 +93,9 @@ def _available_from(items) -> tuple[dict[int, dict[int, int]], list[Warehouse]]:
     return available, sorted(warehouses.values(), key=lambda w: (w.priority, w.code))
 
 
-def order_allocate(*, order: Order, actor=None, record_miss: bool = True, lines=None) -> bool:
+def order_allocate(
+    *, order: Order, actor=None, record_miss: bool = True, lines=None, notify: bool = True
+) -> bool:
     """Reserve the order's stock following its channel's allocation strategy.
 
     The caller holds the order row lock; the order is `verified` or `backordered`. Then every
@@ -105,7 +106,7 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True, lines=
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
     `lines` are the order's lines when the caller has them in hand (capture), else they are read.
     """
-    from .services import order_event_record, order_transition
+    from .services import order_event_record, order_notify, order_transition
 
     strategy = order.channel.allocation_strategy
     lines = [
@@ -190,7 +191,7 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True, lines=
                 visible=True,
                 message="The items you were waiting for have arrived; your order is being prepared.",
             )
-            order_email_after_commit(order_id=order.pk, kind="backorder_released")
+            order_notify(order=order, kind="backorder_released", notify=notify, actor=actor)
         return True
 
     reason = f"Strategy “{label}”: " + (
@@ -209,7 +210,7 @@ def order_allocate(*, order: Order, actor=None, record_miss: bool = True, lines=
             message="Some items are out of stock; we will ship as soon as they arrive.",
         )
         order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=reason)
-        order_email_after_commit(order_id=order.pk, kind="backordered")
+        order_notify(order=order, kind="backordered", notify=notify, actor=actor)
     elif record_miss:
         order_event_record(
             order=order,

@@ -131,6 +131,22 @@ def order_transition(
     )
 
 
+def order_notify(
+    *, order: Order, kind: str, notify: bool = True, actor=None, extra: dict | None = None
+) -> None:
+    """Queue a customer e-mail after commit, or, when staff chose not to notify for a manual
+    change, say so on the order's timeline instead."""
+    if notify:
+        order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
+    else:
+        order_event_record(
+            order=order,
+            kind=Kind.NOTE,
+            actor=actor,
+            message=f"Customer not e-mailed ({kind.replace('_', ' ')}): staff chose not to notify.",
+        )
+
+
 def order_lock(order_id: int) -> Order:
     """Lock the order row for a write; after commit the order's cached customer page expires."""
     order = (
@@ -271,7 +287,9 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     return order
 
 
-def _order_check_and_advance(*, order: Order, actor, extra_holds=(), lines=None, new: bool = False) -> None:
+def _order_check_and_advance(
+    *, order: Order, actor, extra_holds=(), lines=None, new: bool = False, notify: bool = True
+) -> None:
     """Run verification; hold with every reason, or verify and allocate. Caller holds the lock.
 
     `lines` (with their products) and `new` (no holds yet) spare the reads when the caller has
@@ -299,7 +317,7 @@ def _order_check_and_advance(*, order: Order, actor, extra_holds=(), lines=None,
         update_fields=("verified_at",),
         message="Every verification rule passed.",
     )
-    order_allocate(order=order, actor=actor, lines=lines)
+    order_allocate(order=order, actor=actor, lines=lines, notify=notify)
 
 
 # --- holds ------------------------------------------------------------------------------------
@@ -322,13 +340,13 @@ def order_hold(*, order_id: int, reason: str, detail: str = "", actor=None) -> O
 
 
 @transaction.atomic
-def order_release_hold(*, order_id: int, actor=None) -> Order:
+def order_release_hold(*, order_id: int, actor=None, notify: bool = True) -> Order:
     """Release every active hold and re-run verification.
 
     Locks the order. Review reasons (duplicate, limit, fraud, manual) count as reviewed by the
     release; data problems (address, payment, SKU) that are still there put the order straight
     back on hold. A clean order is verified and allocated. Raises OrderTransitionError unless
-    the order is on hold.
+    the order is on hold. `notify=False` (staff's choice) sends no backorder e-mail.
     """
     order = order_lock(order_id)
     if not can_proceed(order.release):
@@ -342,21 +360,22 @@ def order_release_hold(*, order_id: int, actor=None) -> Order:
         actor=actor,
         message="Holds released; verification runs again.",
     )
-    _order_check_and_advance(order=order, actor=actor)
+    _order_check_and_advance(order=order, actor=actor, notify=notify)
     return order
 
 
 # --- allocation and cancellation --------------------------------------------------------------
 @transaction.atomic
-def order_allocate_now(*, order_id: int, actor=None) -> Order:
+def order_allocate_now(*, order_id: int, actor=None, notify: bool = True) -> Order:
     """Try to allocate a verified or backordered order now.
 
     Locks the order, then stock (pk order). Raises OrderTransitionError for other states.
+    `notify=False` (staff's choice) sends no backorder e-mail.
     """
     order = order_lock(order_id)
     if order.status not in (Order.Status.VERIFIED, Order.Status.BACKORDERED):
         raise OrderTransitionError(order=order, transition="allocate")
-    order_allocate(order=order, actor=actor)
+    order_allocate(order=order, actor=actor, notify=notify)
     return order
 
 
@@ -384,8 +403,7 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "", notify: bool = 
         message=(reason or "Order cancelled.")
         + (f" {released} reserved units released." if released else ""),
     )
-    if notify:
-        order_email_after_commit(order_id=order.pk, kind="cancelled")
+    order_notify(order=order, kind="cancelled", notify=notify, actor=actor)
     return order
 
 

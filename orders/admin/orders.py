@@ -21,7 +21,7 @@ S = Order.Status
 
 
 def _release(order, user, data):
-    order = order_release_hold(order_id=order.pk, actor=user)
+    order = order_release_hold(order_id=order.pk, actor=user, notify=not data.get("silent"))
     return f"Holds on {order.number} released; it is now {order.get_status_display().lower()}."
 
 
@@ -31,7 +31,7 @@ def _hold(order, user, data):
 
 
 def _allocate(order, user, data):
-    order = order_allocate_now(order_id=order.pk, actor=user)
+    order = order_allocate_now(order_id=order.pk, actor=user, notify=not data.get("silent"))
     if order.status == S.ALLOCATED:
         return f"{order.number} allocated."
     return f"{order.number}: still not enough stock; it stays backordered."
@@ -47,6 +47,7 @@ def _note(order, user, data):
     return "Note added."
 
 
+SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
 ORDER_ACTIONS = (
     ObjectAction(
         "release",
@@ -56,6 +57,7 @@ ORDER_ACTIONS = (
         permission="orders.change_order",
         style="primary",
         order=10,
+        fields=(SILENT,),
     ),
     ObjectAction(
         "allocate",
@@ -65,6 +67,7 @@ ORDER_ACTIONS = (
         permission="orders.change_order",
         style="primary",
         order=20,
+        fields=(SILENT,),
     ),
     ObjectAction(
         "hold",
@@ -85,7 +88,7 @@ ORDER_ACTIONS = (
         order=90,
         fields=(
             ActionField("reason", "Reason", required=True),
-            ActionField("silent", "Don't e-mail the customer", kind="checkbox"),
+            SILENT,
         ),
     ),
     ObjectAction(

@@ -129,3 +129,25 @@ def test_manager_exports_the_filtered_list_as_csv(client, channel):
 def test_customer_service_cannot_export(client):
     client.force_login(staff_in("Customer service"))
     assert client.get(reverse("reports:export", args=["orders"])).status_code == 403
+
+
+def test_release_without_notifying_sends_no_backorder_email(
+    cs_client, channel, stocked_product, order_input, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    order = order_capture(
+        channel=channel, data=order_input(lines=[("WIDGET-1", 20, "25.00")], payment_status="pending")
+    )
+    Order.objects.filter(pk=order.pk).update(payment_status=Order.PaymentStatus.PAID)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        press(cs_client, "admin:orders_order_object_action", order.pk, "release", silent="on")
+    order.refresh_from_db()
+    assert order.status == Order.Status.BACKORDERED
+    assert mail.outbox == []
+    assert order.events.filter(message__contains="staff chose not to notify").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press(cs_client, "admin:orders_order_object_action", order.pk, "allocate")
+    assert mail.outbox == []  # still short: nothing new to tell
