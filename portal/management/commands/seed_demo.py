@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from fulfillment.estimates import estimate_delivery
 from fulfillment.models import Carrier, ServiceLevel, Shipment, TrackingEvent
 from fulfillment.services import (
     order_start_fulfillment,
@@ -20,10 +22,11 @@ from fulfillment.services import (
     shipment_ship,
     shipment_start_picking,
 )
-from inventory.models import Product, Warehouse
+from inventory.models import Product, StockItem, Warehouse
 from inventory.services import stock_receive
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderEvent
 from orders.services import AddressInput, LineInput, OrderInput, order_cancel, order_capture
+from returns.models import ReturnRequest
 from returns.services import (
     return_request_approve,
     return_request_create,
@@ -33,6 +36,7 @@ from returns.services import (
 )
 
 DEMO_PASSWORD = "oms-demo-2026"
+DEMO_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 STAFF = [
     ("admin", "Demo administrator", None, True),
     ("warehouse", "Wendy Warehouse", "Warehouse staff", False),
@@ -89,7 +93,9 @@ class Command(BaseCommand):
         if Channel.objects.filter(code="web").exists() and Order.objects.exists():
             self.stdout.write("Demo data already loaded; nothing to do.")
         else:
-            with transaction.atomic():
+            # The demo's story happened "in the past": nobody is e-mailed and no background task
+            # runs for it (the dummy backend only records what would have been queued).
+            with override_settings(TASKS=DEMO_TASKS), transaction.atomic():
                 self._catalogue()
                 self._orders()
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {Order.objects.count()} orders."))
@@ -262,8 +268,20 @@ class Command(BaseCommand):
                 postcode = "INVALID"
             else:
                 lines = [LineInput("DISCONTINUED-1", 1, Decimal("9.99"), "Old catalogue item")]
+        # How long ago, by where the order ended up: delivered orders are weeks old, parcels
+        # still travelling left a few days ago, work in the warehouse came in the last two days.
+        max_days = {
+            "delivered": 29,
+            "returned": 29,
+            "cancelled": 29,
+            "shipped": 3,
+            "partially_shipped": 2,
+            "processing": 1,
+            "allocated": 1,
+        }.get(state, 9)
+        min_days = 4 if state in ("delivered", "returned") else 0
         placed = timezone.now() - dt.timedelta(
-            days=rng.randint(0, 29), hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
+            days=rng.randint(min_days, max_days), hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
         )
         return OrderInput(
             external_id=f"DEMO-{index:04d}",
@@ -294,6 +312,9 @@ class Command(BaseCommand):
                     channel = self.split_channel
                 order = order_capture(channel=channel, data=self._input(index, state))
                 self._drive(order, state, index)
+        for order in Order.objects.prefetch_related("shipments", "events", "returns"):
+            self._backdate(order)
+        self._low_stock()
 
     def _drive(self, order: Order, state: str, index: int):
         if state in ("on_hold", "backordered") or order.status != Order.Status.ALLOCATED:
@@ -360,3 +381,100 @@ class Command(BaseCommand):
             )
             for status, text, where, hours in steps
         )
+
+    def _backdate(self, order: Order):
+        """The services ran just now; spread the order's story over the days after it was
+        placed, as if it had happened, so lead times, delivery estimates, late shipments and the
+        timeline look like a real operation. Everything stays in the past."""
+        rng = self.rng
+        now = timezone.now()
+        placed = order.placed_at
+        span = max((now - placed).total_seconds() / 3600 - 0.25, 0.5)  # hours available
+        hours = {
+            "captured": 0.02,
+            "verified": 0.03,
+            "held": 0.03,
+            "allocated": 0.05,
+            "backordered": 0.05,
+            "cancelled": rng.uniform(1, 20),
+            "fulfillment_started": rng.uniform(2, 20),
+        }
+        hours["packed"] = hours["fulfillment_started"] + rng.uniform(1, 6)
+        hours["shipped"] = hours["packed"] + rng.uniform(0.5, 4)
+        hours["delivered"] = hours["shipped"] + rng.uniform(20, 90)
+        hours["return"] = hours["delivered"] + rng.uniform(24, 96)
+        hours["refund"] = hours["return"] + rng.uniform(48, 120)
+        scale = min(1.0, span / max(hours.values()))
+
+        def at(kind):
+            return placed + dt.timedelta(hours=hours[kind] * scale)
+
+        Order.objects.filter(pk=order.pk).update(
+            created_at=at("captured"),
+            verified_at=at("verified") if order.verified_at else None,
+            allocated_at=at("allocated") if order.allocated_at else None,
+            shipped_at=at("shipped") if order.shipped_at else None,
+            delivered_at=at("delivered") if order.delivered_at else None,
+            cancelled_at=at("cancelled") if order.cancelled_at else None,
+        )
+        for shipment in order.shipments.all():
+            fields = {"created_at": at("fulfillment_started")}
+            if shipment.packed_at:
+                fields["packed_at"] = at("packed")
+            if shipment.shipped_at:
+                fields["shipped_at"] = at("shipped")
+                level = shipment.service_level
+                if level:
+                    fields["estimated_delivery"] = estimate_delivery(
+                        at("shipped"), cutoff=level.cutoff_time, transit_days=level.transit_days
+                    )
+            if shipment.delivered_at:
+                fields["delivered_at"] = at("delivered")
+            Shipment.objects.filter(pk=shipment.pk).update(**fields)
+            if shipment.shipped_at:
+                # Carrier scans keep their order and spacing, squeezed in before delivery (or now).
+                events = list(shipment.tracking_events.all())
+                end = at("delivered") if shipment.delivered_at else now
+                offsets = [(e.occurred_at - shipment.shipped_at).total_seconds() for e in events]
+                room = (end - at("shipped")).total_seconds()
+                squeeze = min(1.0, room / max(max(offsets, default=1), 1))
+                for event, offset in zip(events, offsets, strict=True):
+                    moved = at("shipped") + dt.timedelta(seconds=offset * squeeze)
+                    TrackingEvent.objects.filter(pk=event.pk).update(occurred_at=moved)
+        kind_hours = {
+            "captured": "captured",
+            "verified": "verified",
+            "held": "held",
+            "allocated": "allocated",
+            "backordered": "backordered",
+            "cancelled": "cancelled",
+            "fulfillment_started": "fulfillment_started",
+            "packed": "packed",
+            "shipped": "shipped",
+            "delivered": "delivered",
+            "return": "return",
+            "refund": "refund",
+        }
+        last = placed
+        for event in sorted(order.events.all(), key=lambda e: (e.created_at, e.pk)):
+            kind = kind_hours.get(event.kind)
+            when = max(at(kind) if kind else last, last)
+            last = when
+            OrderEvent.objects.filter(pk=event.pk).update(created_at=when)
+        for rr in order.returns.all():
+            fields = {"created_at": at("return")}
+            for name, kind in [
+                ("approved_at", "return"),
+                ("received_at", "refund"),
+                ("resolved_at", "refund"),
+            ]:
+                if getattr(rr, name):
+                    fields[name] = at(kind)
+            ReturnRequest.objects.filter(pk=rr.pk).update(**fields)
+
+    def _low_stock(self):
+        """A few items at or below their reorder point, for the low-stock filter and digest."""
+        for item in StockItem.objects.filter(warehouse__code="EWR").order_by("on_hand", "pk")[:6]:
+            StockItem.objects.filter(pk=item.pk).update(
+                reorder_point=item.on_hand - item.reserved + 5, reorder_quantity=50
+            )
