@@ -361,6 +361,8 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        # "Was this order ever backordered?" (the KPI dashboard) reads one kind's few events.
+        indexes = [models.Index(fields=["kind", "order"], name="orderevent_kind_order_idx")]
 
     def __str__(self):
         return f"{self.order_id} {self.kind}"

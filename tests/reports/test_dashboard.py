@@ -118,6 +118,7 @@ def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
         ("SKU-A", 2, 8, Decimal("25.0")),
         ("SKU-B", 1, 2, Decimal("50.0")),
     ]
+    assert [r["name"] for r in ctx["by_product"]] == ["Anvil", "Bucket"]
 
     assert ctx["low_stock_total"] == 2
     assert [(i.product.sku, i.available_qty) for i in ctx["low_stock"]] == [("SKU-A", 4), ("SKU-B", 0)]
