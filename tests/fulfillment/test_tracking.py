@@ -14,7 +14,7 @@ from fulfillment.tracking import shipment_record_tracking_event, tracking_status
 from fulfillment.webhooks import easypost_signature, easypost_signature_valid
 from orders.models import Order
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "carriers"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "carriers"
 SIGNED = FIXTURES / "easypost_examples__fixtures_event-body_2022_batch-created_signed.json"
 VECTOR = "hmac-sha256-hex=e93977c8ccb20363d51a62b3fe1fc402b7829be1152da9e88cf9e8d07115a46b"
 SECRET = "sécret"

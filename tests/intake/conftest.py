@@ -2,13 +2,13 @@ import json
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from orders.intake.keys import channel_api_key_create
 from orders.models import Channel
 from tests.factories import ChannelFactory, ProductFactory, stock_put
 
-FIXTURES = Path(settings.BASE_DIR) / ".." / "shared" / "fixtures"
+# Copies of ../shared/fixtures (unchanged; attribution in tests/fixtures/shared/SOURCES.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shared"
 
 
 def fixture_bytes(relative: str) -> bytes:
