@@ -9,7 +9,7 @@ class TrackLookupForm(forms.Form):
         label="Order number",
         max_length=20,
         widget=forms.TextInput(
-            attrs={"autocomplete": "off", "placeholder": "SO-XXXXXXXX", "autocapitalize": "characters"}
+            attrs={"autocomplete": "off", "placeholder": "e.g. SO-7K2M9QXD", "autocapitalize": "characters"}
         ),
     )
     email = forms.EmailField(
