@@ -1,6 +1,4 @@
-"""Admin for orders. One module per area; each registers its own ModelAdmins."""
+"""Admin for orders. One module per area; each registers its own ModelAdmins (orders.py's
+Order and Channel admins take the intake pages through mixins from intake.py)."""
 
-from . import (
-    intake,  # noqa: F401,E402  after orders: it extends the Channel and Order admins
-    orders,  # noqa: F401
-)
+from . import intake, orders  # noqa: F401

@@ -29,7 +29,6 @@ from ..intake.rematch import order_rematch_and_recheck
 from ..intake_models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
 from ..models import Channel, Order
 from ..services import order_capture
-from .orders import ChannelAdmin, OrderAdmin
 
 
 # --- channels: keys shown once ------------------------------------------------------------------
@@ -61,11 +60,9 @@ class SkuMappingInline(admin.TabularInline):
     autocomplete_fields = ["product"]
 
 
-admin.site.unregister(Channel)
+class ChannelIntakeAdminMixin:
+    """API keys (shown once) and SKU mappings on the channel's page; mixed into ChannelAdmin."""
 
-
-@admin.register(Channel)
-class IntakeChannelAdmin(ObjectActionsMixin, ChannelAdmin):
     object_actions = (
         ObjectAction(
             "create_key",
@@ -303,11 +300,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 # --- phone and store orders ---------------------------------------------------------------------------
-admin.site.unregister(Order)
+class PhoneOrderAdminMixin:
+    """The "New phone order" page (and its product search) beside the order list; mixed into
+    OrderAdmin."""
 
-
-@admin.register(Order)
-class IntakeOrderAdmin(OrderAdmin):
     change_list_template = "admin/orders/order/change_list.html"
 
     def get_urls(self):

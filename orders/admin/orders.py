@@ -16,6 +16,7 @@ from ..services import (
     order_note_add,
     order_release_hold,
 )
+from .intake import ChannelIntakeAdminMixin, PhoneOrderAdminMixin
 
 S = Order.Status
 
@@ -159,7 +160,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class OrderAdmin(PhoneOrderAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
     object_actions = ORDER_ACTIONS
     list_display = [
         "number",
@@ -332,7 +333,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ChannelIntakeAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "return_window_days", "is_active", "order_count"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
