@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -401,7 +402,7 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "", notify: bool = 
         reason=reason,
         update_fields=("cancelled_at", "cancel_reason"),
         message=(reason or "Order cancelled.")
-        + (f" {released} reserved units released." if released else ""),
+        + (f" {released} reserved unit{pluralize(released)} released." if released else ""),
     )
     order_notify(order=order, kind="cancelled", notify=notify, actor=actor)
     return order

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Sum
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -260,7 +261,7 @@ def return_request_inspect(
         actor=actor,
         visible=True,
         message=f"Return {rr.number} inspected."
-        + (f" {restocked} units back in stock." if restocked else ""),
+        + (f" {restocked} unit{pluralize(restocked)} back in stock." if restocked else ""),
     )
     return rr
 
