@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.admin_mixins import WritesMixin
 from orders.admin.orders import register_order_inline
 from orders.models import Order
 
@@ -103,7 +104,9 @@ register_object_action(
 )
 
 
-class ShipmentInline(admin.TabularInline):
+class ShipmentInline(WritesMixin, admin.TabularInline):
+    allow_add = False
+    allow_change = False
     model = Shipment
     extra = 0
     can_delete = False
@@ -119,12 +122,6 @@ class ShipmentInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = "Shipments"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("warehouse", "service_level__carrier")
 
@@ -138,15 +135,13 @@ register_order_inline(ShipmentInline)
 
 
 # --- shipments --------------------------------------------------------------------------------
-class ShipmentLineInline(admin.TabularInline):
+class ShipmentLineInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = ShipmentLine
     extra = 0
     can_delete = False
     fields = ["sku", "name", "quantity", "quantity_packed"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")
@@ -160,15 +155,13 @@ class ShipmentLineInline(admin.TabularInline):
         return line.order_line.name
 
 
-class TrackingEventInline(admin.TabularInline):
+class TrackingEventInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = TrackingEvent
     extra = 0
     can_delete = False
     fields = ["occurred_at", "status", "carrier_status", "description", "location", "source"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _start_picking(shipment, user, data):
@@ -287,7 +280,9 @@ SHIPMENT_ACTIONS = (
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class ShipmentAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_delete = False
     object_actions = SHIPMENT_ACTIONS
     list_display = [
         "number",
@@ -332,12 +327,6 @@ class ShipmentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "shipped_at",
         "delivered_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -434,19 +423,19 @@ class TrackingEventAdmin(admin.ModelAdmin):
 
 
 # --- pick lists -------------------------------------------------------------------------------
-class PickListLineInline(admin.TabularInline):
+class PickListLineInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = PickListLine
     extra = 0
     can_delete = False
     fields = ["position", "bin_location", "sku", "name", "quantity"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PickList)
-class PickListAdmin(admin.ModelAdmin):
+class PickListAdmin(WritesMixin, admin.ModelAdmin):
+    allow_delete = False
+    allow_change = False
     list_display = [
         "number",
         "warehouse",
@@ -483,12 +472,6 @@ class PickListAdmin(admin.ModelAdmin):
         """Adding a pick list means building one from ready shipments (the service does it)."""
         return views.pick_list_create_view(request, self.admin_site)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Print")
     def print_link(self, pick_list):
         url = reverse("admin:fulfillment_picklist_print", args=[pick_list.pk])
@@ -497,9 +480,12 @@ class PickListAdmin(admin.ModelAdmin):
 
 # --- customer-service queue: late shipments ---------------------------------------------------
 @admin.register(LateShipment)
-class LateShipmentAdmin(admin.ModelAdmin):
+class LateShipmentAdmin(WritesMixin, admin.ModelAdmin):
     """Shipments past their estimated delivery day and not delivered, most overdue first."""
 
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = [
         "number",
         "order_link",
@@ -519,15 +505,6 @@ class LateShipmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         today = timezone.localdate()
         return super().get_queryset(request).filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_mixins import WritesMixin
 
 from .models import (
     InboundReceipt,
@@ -202,7 +203,8 @@ def _ledger_table(movements, more_url: str):
     )
 
 
-class StockItemInline(admin.TabularInline):
+class StockItemInline(WritesMixin, admin.TabularInline):
+    allow_delete = False
     model = StockItem
     extra = 0
     fields = [
@@ -219,9 +221,6 @@ class StockItemInline(admin.TabularInline):
     @admin.display(description="Available")
     def available(self, item):
         return item.available if item.pk else "—"
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Product)
@@ -298,7 +297,8 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class StockItemAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_delete = False
     object_actions = STOCK_ITEM_ACTIONS
     list_display = [
         "product",
@@ -345,14 +345,14 @@ class StockItemAdmin(ObjectActionsMixin, admin.ModelAdmin):
         url = reverse("admin:inventory_stockmovement_changelist") + f"?stock_item={item.pk}"
         return _ledger_table(stock_movement_list_for_item(stock_item_id=item.pk), url)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(WritesMixin, admin.ModelAdmin):
     """The ledger: append-only, so nothing here can be edited or deleted."""
 
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = [
         "created_at",
         "stock_item",
@@ -368,31 +368,16 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_select_related = ["stock_item__product", "stock_item__warehouse", "actor"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = ["created_at", "stock_item", "reference", "line_reference", "quantity", "status"]
     list_filter = ["status"]
     search_fields = ["reference", "stock_item__product__sku"]
     list_select_related = ["stock_item__product", "stock_item__warehouse"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InboundReceiptLineForm(forms.ModelForm):
@@ -500,7 +485,8 @@ RECEIPT_ACTIONS = (
 
 
 @admin.register(InboundReceipt)
-class InboundReceiptAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class InboundReceiptAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_delete = False
     object_actions = RECEIPT_ACTIONS
     list_display = [
         "number",
@@ -532,6 +518,3 @@ class InboundReceiptAdmin(ObjectActionsMixin, admin.ModelAdmin):
         if obj is not None and obj.status != InboundReceipt.Status.EXPECTED:
             return [*self.readonly_fields, "warehouse"]
         return self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None):
-        return False

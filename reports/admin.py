@@ -9,6 +9,8 @@ change_list_object_tools.html templates).
 
 from django.contrib import admin, messages
 
+from core.admin_mixins import WritesMixin
+
 from .exceptions import ExportNotAllowed
 from .exports import EXPORTS, ExportKind
 from .models import ExportLog
@@ -69,7 +71,10 @@ def install_export_actions(site: admin.AdminSite = admin.site) -> None:
 
 
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = ["started_at", "kind", "user", "source", "row_count", "finished_at", "query_short"]
     list_filter = ["kind", "source", ("started_at", admin.DateFieldListFilter)]
     search_fields = ["user__username", "query"]
@@ -77,15 +82,6 @@ class ExportLogAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     show_full_result_count = False
     readonly_fields = ["kind", "user", "source", "query", "row_count", "started_at", "finished_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Filters and selection")
     def query_short(self, log):

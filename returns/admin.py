@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
 
@@ -123,15 +124,13 @@ RETURN_ACTIONS = (
 )
 
 
-class ReturnLineInline(admin.TabularInline):
+class ReturnLineInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = ReturnLine
     extra = 0
     can_delete = False
     fields = ["order_line", "quantity", "exchange_product", "condition", "disposition", "quantity_restocked"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line", "exchange_product")
@@ -162,7 +161,9 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_delete = False
     object_actions = RETURN_ACTIONS
     change_list_template = "admin/returns/returnrequest/change_list.html"
     list_display = ["number", "order_link", "status", "reason", "resolution", "created_at"]
@@ -199,12 +200,6 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
             output_field=IntegerField(),
         )
         return [stage.asc(), "created_at", "pk"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -323,7 +318,8 @@ class ReturnRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/returns/returnrequest/inspect.html", context)
 
 
-class ReturnInline(admin.TabularInline):
+class ReturnInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = ReturnRequest
     fk_name = "order"
     extra = 0
@@ -331,9 +327,6 @@ class ReturnInline(admin.TabularInline):
     fields = ["link", "status", "reason", "resolution", "created_at"]
     readonly_fields = fields
     verbose_name_plural = "Returns"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -360,7 +353,10 @@ register_order_inline(ReturnInline)
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = [
         "created_at",
         "order",
@@ -375,18 +371,12 @@ class RefundAdmin(admin.ModelAdmin):
     search_fields = ["order__number", "return_request__number", "reference"]
     list_select_related = ["order", "return_request", "actor"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StoreCredit)
-class StoreCreditAdmin(admin.ModelAdmin):
+class StoreCreditAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = [
         "code",
         "email",
@@ -409,12 +399,3 @@ class StoreCreditAdmin(admin.ModelAdmin):
         "balance",
         "actor",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ObjectAction, ObjectActionsMixin
+from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
 
@@ -19,7 +20,8 @@ def _close(thread, user, data):
     return f"Conversation about {thread.order} closed."
 
 
-class MessageInline(admin.StackedInline):
+class MessageInline(WritesMixin, admin.StackedInline):
+    allow_change = False
     model = Message
     extra = 1
     max_num = None
@@ -27,9 +29,6 @@ class MessageInline(admin.StackedInline):
     fields = ["body"]
     verbose_name = "message"
     verbose_name_plural = "Conversation (write your answer in the empty box; it is e-mailed)"
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         # Earlier messages are shown read-only above (history); the inline only takes the answer.
@@ -50,7 +49,9 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Thread)
-class ThreadAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class ThreadAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_delete = False
     object_actions = (
         ObjectAction(
             "close",
@@ -76,12 +77,6 @@ class ThreadAdmin(ObjectActionsMixin, admin.ModelAdmin):
             output_field=IntegerField(),
         )
         return [waiting_first.asc(), "waiting_since", "-updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, thread):
@@ -128,16 +123,14 @@ class ThreadAdmin(ObjectActionsMixin, admin.ModelAdmin):
         return None
 
 
-class ThreadInline(admin.TabularInline):
+class ThreadInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = Thread
     extra = 0
     can_delete = False
     fields = ["link", "topic", "status", "waiting_since"]
     readonly_fields = fields
     verbose_name_plural = "Customer messages"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Conversation")
     def link(self, thread):

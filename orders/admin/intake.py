@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from inventory.models import Product
 
@@ -42,16 +43,14 @@ def _rotate_key(channel, user, data):
     return f"Keys rotated: the old keys of {channel.code} no longer work. New key, shown only once: {plain}"
 
 
-class ChannelApiKeyInline(admin.TabularInline):
+class ChannelApiKeyInline(WritesMixin, admin.TabularInline):
+    allow_add = False
     model = ChannelApiKey
     extra = 0
     can_delete = False
     fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = fields
     verbose_name_plural = "API keys (create or rotate them with the buttons above)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class SkuMappingInline(admin.TabularInline):
@@ -86,16 +85,14 @@ class ChannelIntakeAdminMixin:
 
 
 @admin.register(ChannelApiKey)
-class ChannelApiKeyAdmin(admin.ModelAdmin):
+class ChannelApiKeyAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False  # keys are created from the channel page, where the key is shown once
     list_display = ["channel", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["channel", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["channel"]
     readonly_fields = ["channel", "prefix", "created_at", "last_used_at", "revoked_at"]
     fields = ["channel", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke_selected"]
-
-    def has_add_permission(self, request):
-        return False  # keys are created from the channel page, where the key is shown once
 
     @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_selected(self, request, queryset):
@@ -122,7 +119,9 @@ def _reprocess(inbound, user, data):
 
 
 @admin.register(InboundRequest)
-class InboundRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class InboundRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_delete = False
     object_actions = (
         ObjectAction(
             "reprocess",
@@ -156,12 +155,6 @@ class InboundRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "body",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, inbound):
@@ -213,7 +206,8 @@ class ImportUploadForm(forms.Form):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(WritesMixin, admin.ModelAdmin):
+    allow_change = False
     list_display = [
         "created_at",
         "file_name",
@@ -247,9 +241,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "finished_at",
     ]
     fields = readonly_fields
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Progress")
     def progress(self, batch):

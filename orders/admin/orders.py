@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_mixins import WritesMixin
 from core.paginator import LargeTablePaginator
 
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
@@ -113,37 +114,29 @@ def register_order_inline(inline_class) -> None:
         _extra_inlines.append(inline_class)
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(WritesMixin, admin.TabularInline):
+    allow_add = False
+    allow_change = False
     model = OrderLine
     extra = 0
     can_delete = False
     fields = ["sku", "name", "unit_price", "quantity", "quantity_shipped", "quantity_returned", "line_total"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Line total")
     def line_total(self, line):
         return line.line_total
 
 
-class OrderHoldInline(admin.TabularInline):
+class OrderHoldInline(WritesMixin, admin.TabularInline):
+    allow_add = False
+    allow_change = False
     model = OrderHold
     extra = 0
     can_delete = False
     fields = ["reason", "detail", "created_at", "released_at", "released_by"]
     readonly_fields = fields
     verbose_name_plural = "Holds"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class HoldReasonFilter(admin.SimpleListFilter):
@@ -160,7 +153,9 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(PhoneOrderAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
+class OrderAdmin(WritesMixin, PhoneOrderAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
+    allow_add = False  # orders come in through the capture service (channels, phone-order form)
+    allow_delete = False
     object_actions = ORDER_ACTIONS
     list_display = [
         "number",
@@ -263,12 +258,6 @@ class OrderAdmin(PhoneOrderAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel", "shipping_address")
 
-    def has_add_permission(self, request):
-        return False  # orders come in through the capture service (channels, phone-order form)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
         return format_html('<span class="oms-status">{}</span>', order.get_status_display())
@@ -349,9 +338,10 @@ class ChannelAdmin(ChannelIntakeAdminMixin, ObjectActionsMixin, admin.ModelAdmin
 
 
 @admin.register(OrderHold)
-class OrderHoldAdmin(admin.ModelAdmin):
+class OrderHoldAdmin(WritesMixin, admin.ModelAdmin):
     """The customer-service queue: active holds by reason."""
 
+    allow_add = False
     list_display = ["order_link", "reason", "detail", "created_at", "released_at"]
     list_filter = ["reason", ("released_at", admin.EmptyFieldListFilter)]
     search_fields = ["order__number", "order__email", "detail"]
@@ -364,9 +354,6 @@ class OrderHoldAdmin(admin.ModelAdmin):
             qs = qs.filter(Q(released_at__isnull=True))
         return qs
 
-    def has_add_permission(self, request):
-        return False
-
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, hold):
         url = reverse("admin:orders_order_change", args=[hold.order_id])
@@ -374,21 +361,15 @@ class OrderHoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(WritesMixin, admin.ModelAdmin):
+    allow_add = False
+    allow_change = False
+    allow_delete = False
     list_display = ["created_at", "order", "kind", "from_status", "to_status", "visible_to_customer", "actor"]
     list_filter = ["kind", "visible_to_customer"]
     search_fields = ["order__number", "message"]
     list_select_related = ["order", "actor"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.register(Address, search_fields=["name", "line1", "postal_code"])
