@@ -291,6 +291,34 @@ def _resolve(rr: ReturnRequest, resolution: str) -> None:
     _transition(rr, "resolve", at=timezone.now(), update_fields=("resolved_at", "resolution"))
 
 
+def _refund_and_resolve(
+    *, order, rr, amount, method: str, note: str, actor, message: str, email_kind: str, reference: str = ""
+) -> Refund:
+    """Write the refund row (original payment or store credit), resolve the return, update the
+    order's payment status, record the customer-visible event and e-mail after commit. The caller
+    holds the order and return locks."""
+    refund = Refund.objects.create(
+        order=order,
+        return_request=rr,
+        amount=amount,
+        currency=order.currency,
+        method=method,
+        reference=reference,
+        note=note[:500],
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    resolution = (
+        ReturnRequest.Resolution.STORE_CREDIT
+        if method == Refund.Method.STORE_CREDIT
+        else ReturnRequest.Resolution.REFUND
+    )
+    _resolve(rr, resolution)
+    _order_update_refunded(order)
+    order_event_record(order=order, kind=Kind.REFUND, actor=actor, visible=True, message=message)
+    return_email_after_commit(return_id=rr.pk, kind=email_kind)
+    return refund
+
+
 @transaction.atomic
 def return_request_refund(*, return_id: int, actor=None, amount=None, note: str = "") -> Refund:
     """Refund an inspected return to the original payment method and resolve it.
@@ -306,25 +334,16 @@ def return_request_refund(*, return_id: int, actor=None, amount=None, note: str 
     amount = quote.amount if amount is None else amount
     if amount <= 0:
         raise ReturnNotAllowed("Nothing to refund for this return.")
-    refund = Refund.objects.create(
+    return _refund_and_resolve(
         order=order,
-        return_request=rr,
+        rr=rr,
         amount=amount,
-        currency=order.currency,
-        note=(note or quote.describe(order.currency))[:500],
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
-    _resolve(rr, ReturnRequest.Resolution.REFUND)
-    _order_update_refunded(order)
-    order_event_record(
-        order=order,
-        kind=Kind.REFUND,
+        method=Refund.Method.ORIGINAL_PAYMENT,
+        note=note or quote.describe(order.currency),
         actor=actor,
-        visible=True,
         message=f"Refund of {amount} {order.currency} issued for return {rr.number}.",
+        email_kind="refunded",
     )
-    return_email_after_commit(return_id=rr.pk, kind="refunded")
-    return refund
 
 
 @transaction.atomic
@@ -348,26 +367,17 @@ def return_request_store_credit(*, return_id: int, actor=None) -> StoreCredit:
         balance=quote.amount,
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    Refund.objects.create(
+    _refund_and_resolve(
         order=order,
-        return_request=rr,
+        rr=rr,
         amount=quote.amount,
-        currency=order.currency,
         method=Refund.Method.STORE_CREDIT,
         reference=credit.code,
-        note=quote.describe(order.currency)[:500],
-        actor=credit.actor,
-    )
-    _resolve(rr, ReturnRequest.Resolution.STORE_CREDIT)
-    _order_update_refunded(order)
-    order_event_record(
-        order=order,
-        kind=Kind.REFUND,
+        note=quote.describe(order.currency),
         actor=actor,
-        visible=True,
         message=f"Store credit of {quote.amount} {order.currency} issued for return {rr.number}.",
+        email_kind="store_credit",
     )
-    return_email_after_commit(return_id=rr.pk, kind="store_credit")
     return credit
 
 
