@@ -199,6 +199,10 @@ OMS = {
     "LOOKUP_LIMIT_WINDOW_SECONDS": env.int("OMS_LOOKUP_LIMIT_WINDOW_SECONDS", default=900),
     # Customer messages and return requests per order in the same window (spam brake).
     "CUSTOMER_POSTS_PER_ORDER": env.int("OMS_CUSTOMER_POSTS_PER_ORDER", default=10),
+    # A channel API key (with its channel) is kept in the cache this long after a lookup, so an
+    # API request doesn't read it every time. Revoking, rotating or editing the channel clears it
+    # at once in a shared cache (Redis); with the per-process default it takes up to this long.
+    "API_KEY_CACHE_SECONDS": env.int("OMS_API_KEY_CACHE_SECONDS", default=30),
 }
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).
