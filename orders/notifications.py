@@ -8,13 +8,13 @@ delivery estimate), so orders never imports them.
 """
 
 from collections.abc import Callable
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
+
+from core.tasks import task_enqueue_with_commit
 
 from .links import order_tracking_url
 from .models import Order, OrderEvent
@@ -79,7 +79,6 @@ def send_order_email(*, order_id: int, kind: str, extra: dict | None = None) -> 
 
 
 def order_email_after_commit(*, order_id: int, kind: str, extra: dict | None = None) -> None:
-    """Queue a customer e-mail once the surrounding transaction commits. `extra` must be JSON
-    (the task queue stores it): pass ids, not objects."""
-
-    transaction.on_commit(partial(send_order_email.enqueue, order_id=order_id, kind=kind, extra=extra))
+    """Queue a customer e-mail that goes out once the surrounding transaction commits. `extra`
+    must be JSON (the task queue stores it): pass ids, not objects."""
+    task_enqueue_with_commit(send_order_email, order_id=order_id, kind=kind, extra=extra)

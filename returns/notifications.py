@@ -1,14 +1,12 @@
 """Return e-mails to the customer, sent after commit through django.tasks. Each e-mail sent is
 logged on the order's timeline (staff only)."""
 
-from functools import partial
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 
+from core.tasks import task_enqueue_with_commit
 from orders.links import order_tracking_url
 from orders.models import OrderEvent
 
@@ -57,5 +55,5 @@ def send_return_email(*, return_id: int, kind: str) -> None:
 
 
 def return_email_after_commit(*, return_id: int, kind: str) -> None:
-    """Queue a return e-mail once the surrounding transaction commits."""
-    transaction.on_commit(partial(send_return_email.enqueue, return_id=return_id, kind=kind))
+    """Queue a return e-mail that goes out once the surrounding transaction commits."""
+    task_enqueue_with_commit(send_return_email, return_id=return_id, kind=kind)

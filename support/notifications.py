@@ -1,13 +1,11 @@
 """The e-mail that carries customer service's answer, sent after commit through django.tasks."""
 
-from functools import partial
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 
+from core.tasks import task_enqueue_with_commit
 from orders.links import order_tracking_url
 from orders.models import OrderEvent
 
@@ -41,5 +39,5 @@ def send_support_reply_email(*, message_id: int) -> None:
 
 
 def support_reply_email_after_commit(*, message_id: int) -> None:
-    """Queue the answer e-mail once the surrounding transaction commits."""
-    transaction.on_commit(partial(send_support_reply_email.enqueue, message_id=message_id))
+    """Queue the answer e-mail that goes out once the surrounding transaction commits."""
+    task_enqueue_with_commit(send_support_reply_email, message_id=message_id)
