@@ -149,7 +149,8 @@ class Reservation(models.Model):
         CONSUMED = "consumed", "Consumed"
 
     stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="reservations")
-    reference = models.CharField(max_length=64, db_index=True, help_text="Who holds it, e.g. order:42")
+    # Looked up through the (reference, status) index below.
+    reference = models.CharField(max_length=64, help_text="Who holds it, e.g. order:42")
     line_reference = models.CharField(max_length=64, help_text="Which line of it, e.g. line:97")
     quantity = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
