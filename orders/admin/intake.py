@@ -242,6 +242,23 @@ class ImportBatchAdmin(WritesMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
 
+    REFRESH_SECONDS = 2
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """While the import runs the page shows a progress bar and reloads itself, so staff watch
+        the counts move without pressing reload."""
+        batch = self.get_object(request, object_id)
+        running = batch is not None and batch.status in (
+            ImportBatch.Status.PENDING,
+            ImportBatch.Status.RUNNING,
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "import_running": running,
+            "import_refresh_seconds": self.REFRESH_SECONDS,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description="Progress")
     def progress(self, batch):
         return f"{batch.orders_processed} of {batch.orders_total} orders"

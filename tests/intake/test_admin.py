@@ -108,6 +108,24 @@ def test_import_upload_runs_and_shows_counts(staff_client):
     assert batch.status == "done" and batch.orders_processed == batch.orders_total > 1
     page = response.content.decode()
     assert f"{batch.orders_total} of {batch.orders_total} orders" in page
+    assert 'http-equiv="refresh"' not in page  # done: nothing left to watch
+
+
+def test_a_running_import_page_shows_a_progress_bar_and_reloads_itself(staff_client):
+    batch = ImportBatch.objects.create(
+        channel=ChannelFactory(code="mkt", name="Marketplace", kind="marketplace"),
+        file_name="day.csv",
+        layout="auto",
+        content="",
+        status=ImportBatch.Status.RUNNING,
+        orders_total=40,
+        orders_processed=15,
+    )
+
+    page = staff_client.get(reverse("admin:orders_importbatch_change", args=[batch.pk])).content.decode()
+
+    assert 'http-equiv="refresh"' in page
+    assert '<progress max="40" value="15">' in page and "15 of 40 orders" in page
 
 
 def test_import_upload_of_a_bad_file_shows_the_reason(staff_client):
