@@ -203,6 +203,9 @@ OMS = {
     # API request doesn't read it every time. Revoking, rotating or editing the channel clears it
     # at once in a shared cache (Redis); with the per-process default it takes up to this long.
     "API_KEY_CACHE_SECONDS": env.int("OMS_API_KEY_CACHE_SECONDS", default=30),
+    # An Idempotency-Key replays its first reply for this many days; `purge_idempotency_keys`
+    # deletes older records (the unique external id still stops a late retry making an order).
+    "IDEMPOTENCY_KEY_DAYS": env.int("OMS_IDEMPOTENCY_KEY_DAYS", default=7),
 }
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).

@@ -2,16 +2,18 @@
 processed, and its outcome after, each in its own short transaction, so a failure while
 capturing never loses what the channel sent."""
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
 
 from ..exceptions import DuplicateOrder
-from ..intake_models import InboundRequest
+from ..intake_models import IdempotencyRecord, InboundRequest
 from ..models import Channel, Order
 from ..services import OrderInput, order_capture
 
@@ -154,3 +156,15 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
         raise InboundNotReprocessable(f"No processor for {inbound.get_source_display()} requests.")
     InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)
     return handler(inbound, actor)
+
+
+# --- retention --------------------------------------------------------------------------------
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete Idempotency-Key records older than OMS["IDEMPOTENCY_KEY_DAYS"]; returns how many.
+
+    Only the replay store goes: inbound requests (the raw record of what arrived) stay. A retry
+    that comes later than that is still answered with the existing order by the unique
+    (channel, external id)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.OMS["IDEMPOTENCY_KEY_DAYS"])
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

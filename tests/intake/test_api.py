@@ -1,5 +1,6 @@
 """The channel JSON API, as a shop's backend uses it."""
 
+import io
 import json
 import re
 from decimal import Decimal
@@ -87,6 +88,28 @@ def test_idempotency_key_replays_the_first_reply_and_refuses_a_different_body(cl
     assert other.status_code == 409
     assert "different request body" in other.json()["detail"]
     assert Order.objects.count() == 1
+
+
+def test_old_idempotency_keys_are_purged_and_a_late_retry_still_makes_no_second_order(client, auth, widgets):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from orders.intake_models import IdempotencyRecord
+
+    first = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-old")
+    post(client, order_body(external_id="WEB-NEW"), auth, HTTP_IDEMPOTENCY_KEY="k-new")
+    IdempotencyRecord.objects.filter(key="k-old").update(created_at=timezone.now() - dt.timedelta(days=8))
+
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert "Deleted 1 Idempotency-Key records older than 7 days." in out.getvalue()
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-new"]
+    late = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-old")
+    assert late.status_code == 200 and late.json()["number"] == first.json()["number"]
+    assert Order.objects.count() == 2
 
 
 @pytest.mark.parametrize(
