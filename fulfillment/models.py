@@ -117,6 +117,9 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["pk"]
+        # The KPI rollups (reports) look for shipments changed since their last refresh: a
+        # delivery estimate set by a carrier event or by staff writes no order event.
+        indexes = [models.Index(fields=["updated_at"], name="shipment_updated_at_idx")]
 
     def __str__(self):
         return self.number

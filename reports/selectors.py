@@ -1,8 +1,11 @@
 """Reads for the KPI dashboard. Every figure is aggregated in the database; no selector loops over
 orders in Python, and each runs a fixed number of queries whatever the data size.
 
-Date ranges are half-open [start, stop) in aware datetimes; the dashboard's cohort is "orders
-placed in the range" (on-time shipping: "shipments shipped in the range").
+Ranges are local days, both included. The cohort is "orders placed on those days" (on-time
+shipping: "shipments shipped on those days"); those figures are read from the daily rollups
+(reports.models Kpi*, kept up to date by reports.rollups), so a year costs a few thousand rows,
+not a million orders. The backlog and low stock are "now" and read the live tables (open orders
+and stock items only).
 """
 
 import datetime as dt
@@ -10,15 +13,14 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, models
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db.models import Count, F, Max, Q, Sum
 
-from fulfillment.models import Shipment
 from inventory.models import StockItem
-from orders.models import Order, OrderEvent, OrderLine
-from returns.models import ReturnLine, ReturnRequest
+from orders.models import Order
+from returns.models import ReturnRequest
+
+from .models import KpiLeadTimeDay, KpiOrderDay, KpiReturnReasonDay, KpiShipmentDay, KpiSkuDay
+from .rollups import LEAD_BANDS
 
 OPEN_STATUSES = [
     Order.Status.PENDING,
@@ -31,7 +33,7 @@ OPEN_STATUSES = [
 ]
 AGE_BUCKETS = [("under_1d", "< 1 day", 0, 1), ("d1_3", "1–3 days", 1, 3), ("d3_7", "3–7 days", 3, 7)]
 OLDEST_BUCKET = ("over_7d", "> 7 days", 7)
-INACTIVE_RETURNS = [ReturnRequest.Status.REJECTED, ReturnRequest.Status.CANCELLED]
+Outcome = KpiShipmentDay.Outcome
 
 
 def rate(part: int, whole: int) -> Decimal | None:
@@ -41,23 +43,16 @@ def rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
 
 
-class PercentileDisc(models.Aggregate):
-    """PostgreSQL's nearest-rank percentile: the first value at or above the fraction."""
-
-    function = "PERCENTILE_DISC"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, *, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+def _days(start: dt.date, end: dt.date) -> Q:
+    return Q(day__gte=start, day__lte=end)
 
 
-def order_list_daily_counts_by_channel(*, start: dt.datetime, stop: dt.datetime) -> list[dict]:
-    """[{day, channel, orders}] for orders placed in [start, stop), one query."""
+def order_list_daily_counts_by_channel(*, start: dt.date, end: dt.date) -> list[dict]:
+    """[{day, channel__name, orders}] for orders placed on [start, end], one query."""
     return list(
-        Order.objects.filter(placed_at__gte=start, placed_at__lt=stop)
-        .annotate(day=TruncDate("placed_at"))
+        KpiOrderDay.objects.filter(_days(start, end))
         .values("day", "channel__name")
-        .annotate(orders=Count("pk"))
+        .annotate(orders=Sum("orders"))
         .order_by("day", "channel__name")
     )
 
@@ -87,130 +82,119 @@ def order_get_backlog(*, now: dt.datetime) -> list[dict]:
 
 
 @dataclass(frozen=True)
+class LeadBand:
+    """One band of the lead-time histogram: more than `after`, at most `within` (None: no upper
+    bound, the band past the last one)."""
+
+    after: dt.timedelta
+    within: dt.timedelta | None
+
+    @classmethod
+    def from_hours(cls, within_hours: int | None) -> "LeadBand":
+        if within_hours is None:
+            return cls(after=dt.timedelta(hours=LEAD_BANDS[-1][0]), within=None)
+        width = next(w for upper, w in LEAD_BANDS if within_hours <= upper)
+        return cls(
+            after=dt.timedelta(hours=max(within_hours - width, 0)), within=dt.timedelta(hours=within_hours)
+        )
+
+
+@dataclass(frozen=True)
 class LeadTime:
     orders: int
-    median: dt.timedelta | None
-    p90: dt.timedelta | None
+    median: LeadBand | None
+    p90: LeadBand | None
 
 
-def order_get_lead_time(*, start: dt.datetime, stop: dt.datetime) -> LeadTime:
-    """Capture (created_at) to first shipment (shipped_at) for shipped orders placed in the range.
+def order_get_lead_time(*, start: dt.date, end: dt.date) -> LeadTime:
+    """Capture (created_at) to first shipment (shipped_at) for shipped orders placed on [start, end].
 
-    Nearest-rank percentiles: PERCENTILE_DISC in one query on PostgreSQL; elsewhere a count and
-    one ordered, offset, single-row query per percentile.
+    Nearest-rank median and 90th percentile over the merged daily histograms, so each is a band:
+    to the hour up to 3 days, 6 hours up to a week, a day up to 30 days, then "over 30 days"
+    (an exact percentile would sort every shipped order of the range). One query.
     """
-    shipped = Order.objects.filter(placed_at__gte=start, placed_at__lt=stop, shipped_at__isnull=False)
-    lead = ExpressionWrapper(F("shipped_at") - F("created_at"), output_field=models.DurationField())
-    if connection.vendor == "postgresql":
-        got = shipped.aggregate(
-            n=Count("pk"),
-            median=PercentileDisc(lead, fraction=0.5, output_field=models.DurationField()),
-            p90=PercentileDisc(lead, fraction=0.9, output_field=models.DurationField()),
-        )
-        return LeadTime(orders=got["n"], median=got["median"], p90=got["p90"])
-    n = shipped.count()
-    if not n:
-        return LeadTime(orders=0, median=None, p90=None)
-    ordered = shipped.annotate(lead=lead).order_by("lead").values_list("lead", flat=True)
+    histogram = list(
+        KpiLeadTimeDay.objects.filter(_days(start, end))
+        .values_list("within_hours")
+        .annotate(orders=Sum("orders"))
+        .order_by(F("within_hours").asc(nulls_last=True))
+    )
+    total = sum(n for _, n in histogram)
 
-    def at(fraction: float) -> dt.timedelta:
-        return ordered[max(math.ceil(fraction * n) - 1, 0)]
+    def at(fraction: float) -> LeadBand | None:
+        rank, seen = max(math.ceil(fraction * total), 1), 0
+        for within_hours, n in histogram:
+            seen += n
+            if seen >= rank:
+                return LeadBand.from_hours(within_hours)
+        return None
 
-    return LeadTime(orders=n, median=at(0.5), p90=at(0.9))
+    return LeadTime(orders=total, median=at(0.5), p90=at(0.9))
 
 
-def shipment_get_on_time(*, start: dt.datetime, stop: dt.datetime, today: dt.date) -> dict:
-    """Shipments shipped in the range, against their estimated delivery date. One query.
+def shipment_get_on_time(*, start: dt.date, end: dt.date, today: dt.date) -> dict:
+    """Shipments shipped on [start, end], against their estimated delivery date. One query.
 
     on_time: delivered on or before the estimate; late: delivered after it; overdue: not
     delivered and the estimate has passed; pending: not delivered, estimate still ahead.
     """
-    qs = Shipment.objects.filter(shipped_at__gte=start, shipped_at__lt=stop).exclude(
-        status=Shipment.Status.CANCELLED
+    undelivered = Q(outcome=Outcome.UNDELIVERED)
+    got = KpiShipmentDay.objects.filter(_days(start, end)).aggregate(
+        shipped=Sum("shipments"),
+        no_estimate=Sum("shipments", filter=Q(outcome=Outcome.NO_ESTIMATE)),
+        on_time=Sum("shipments", filter=Q(outcome=Outcome.ON_TIME)),
+        late=Sum("shipments", filter=Q(outcome=Outcome.LATE)),
+        overdue=Sum("shipments", filter=undelivered & Q(estimated_delivery__lt=today)),
+        pending=Sum("shipments", filter=undelivered & Q(estimated_delivery__gte=today)),
     )
-    has_estimate = Q(estimated_delivery__isnull=False)
-    delivered = Q(delivered_at__isnull=False)
-    got = qs.aggregate(
-        shipped=Count("pk"),
-        no_estimate=Count("pk", filter=~has_estimate),
-        on_time=Count(
-            "pk", filter=has_estimate & delivered & Q(delivered_at__date__lte=F("estimated_delivery"))
-        ),
-        late=Count("pk", filter=has_estimate & delivered & Q(delivered_at__date__gt=F("estimated_delivery"))),
-        overdue=Count("pk", filter=has_estimate & ~delivered & Q(estimated_delivery__lt=today)),
-        pending=Count("pk", filter=has_estimate & ~delivered & Q(estimated_delivery__gte=today)),
-    )
+    got = {key: value or 0 for key, value in got.items()}
     got["rate"] = rate(got["on_time"], got["on_time"] + got["late"] + got["overdue"])
     return got
 
 
-def order_get_backorder_rate(*, start: dt.datetime, stop: dt.datetime) -> dict:
-    """Orders placed in the range that were ever backordered (have a backordered event).
-
-    Two queries: the EXISTS goes in a WHERE of its own so PostgreSQL runs it as one semi-join
-    (inside an aggregate FILTER it would be a subquery per order).
-    """
-    placed = Order.objects.filter(placed_at__gte=start, placed_at__lt=stop)
-    got = placed.aggregate(
-        orders=Count("pk"), still_backordered=Count("pk", filter=Q(status=Order.Status.BACKORDERED))
+def order_get_backorder_rate(*, start: dt.date, end: dt.date) -> dict:
+    """Orders placed on [start, end] that were ever backordered (have a backordered event), and
+    how many still are. One query."""
+    got = KpiOrderDay.objects.filter(_days(start, end)).aggregate(
+        orders=Sum("orders"), backordered=Sum("ever_backordered"), still_backordered=Sum("still_backordered")
     )
-    got["backordered"] = placed.filter(
-        Exists(OrderEvent.objects.filter(order=OuterRef("pk"), kind=OrderEvent.Kind.BACKORDERED))
-    ).count()
+    got = {key: value or 0 for key, value in got.items()}
     got["rate"] = rate(got["backordered"], got["orders"])
     return got
 
 
-def _active_return_lines(*, start, stop):
-    return ReturnLine.objects.filter(
-        return_request__order__placed_at__gte=start, return_request__order__placed_at__lt=stop
-    ).exclude(return_request__status__in=INACTIVE_RETURNS)
-
-
-def return_get_summary(*, start: dt.datetime, stop: dt.datetime, top: int = 10) -> dict:
-    """Returns of orders placed in the range against units shipped for them.
+def return_get_summary(*, start: dt.date, end: dt.date, top: int = 10) -> dict:
+    """Returns of orders placed on [start, end] against units shipped for them.
 
     - reasons: units returned per reason, as a share of all units shipped;
     - products: the `top` SKUs with most units returned, each against its own units shipped.
-    Rejected and cancelled return requests don't count. Units shipped for all lines and for the
-    top SKUs come from one pass over the order lines; a SKU's name is read from its returned
-    lines (a few), not aggregated over every shipped line (text MAXes over a million lines
-    cost more than the sums).
+    Rejected and cancelled return requests don't count (the rollups leave them out). Four queries.
     """
+    days = _days(start, end)
     labels = dict(ReturnRequest.Reason.choices)
     by_reason = list(
-        _active_return_lines(start=start, stop=stop)
-        .values("return_request__reason")
-        .annotate(units=Sum("quantity"), requests=Count("return_request", distinct=True))
-        .order_by("-units", "return_request__reason")
+        KpiReturnReasonDay.objects.filter(days)
+        .values("reason")
+        .annotate(units=Sum("units"), requests=Sum("requests"))
+        .order_by("-units", "reason")
     )
     by_sku = list(
-        _active_return_lines(start=start, stop=stop)
-        .values("order_line__sku")
-        .annotate(returned=Sum("quantity"), name=models.Max("order_line__name"))
-        .order_by("-returned", "order_line__sku")[:top]
+        KpiSkuDay.objects.filter(days, returned_units__gt=0)
+        .values("sku")
+        .annotate(returned=Sum("returned_units"), name=Max("name"))
+        .order_by("-returned", "sku")[:top]
     )
-    per_sku = {}
-    for i, row in enumerate(by_sku):
-        per_sku[f"shipped_{i}"] = Sum("quantity_shipped", filter=Q(sku=row["order_line__sku"]))
-    # The id bounds are redundant for correctness (every line of an order in the range has an
-    # order id between them) but let PostgreSQL range-scan the lines' order_id index instead of
-    # reading every line; ids grow with time, so the range is tight. Count() keeps the planner
-    # from answering MIN/MAX by walking the primary key. Four queries in all.
-    ids = Order.objects.filter(placed_at__gte=start, placed_at__lt=stop).aggregate(
-        n=Count("pk"), lo=models.Min("pk"), hi=models.Max("pk")
+    shipped_by_sku = dict(
+        KpiSkuDay.objects.filter(days, sku__in=[row["sku"] for row in by_sku])
+        .values_list("sku")
+        .annotate(shipped=Sum("shipped_units"))
+        .order_by()
     )
-    shipped = OrderLine.objects.filter(
-        order__placed_at__gte=start,
-        order__placed_at__lt=stop,
-        order_id__gte=ids["lo"] or 0,
-        order_id__lte=ids["hi"] or 0,
-    ).aggregate(units=Sum("quantity_shipped"), **per_sku)
-    shipped_units = shipped["units"] or 0
+    shipped_units = KpiOrderDay.objects.filter(days).aggregate(units=Sum("shipped_units"))["units"] or 0
     reasons = [
         {
-            "reason": r["return_request__reason"],
-            "label": labels.get(r["return_request__reason"], r["return_request__reason"]),
+            "reason": r["reason"],
+            "label": labels.get(r["reason"], r["reason"]),
             "units": r["units"],
             "requests": r["requests"],
             "rate": rate(r["units"], shipped_units),
@@ -219,13 +203,13 @@ def return_get_summary(*, start: dt.datetime, stop: dt.datetime, top: int = 10) 
     ]
     products = [
         {
-            "sku": row["order_line__sku"],
+            "sku": row["sku"],
             "name": row["name"] or "",
             "returned": row["returned"],
-            "shipped": shipped[f"shipped_{i}"] or 0,
-            "rate": rate(row["returned"], shipped[f"shipped_{i}"] or 0),
+            "shipped": shipped_by_sku.get(row["sku"], 0),
+            "rate": rate(row["returned"], shipped_by_sku.get(row["sku"], 0)),
         }
-        for i, row in enumerate(by_sku)
+        for row in by_sku
     ]
     returned = sum(r["units"] for r in reasons)
     return {
@@ -251,12 +235,3 @@ def stock_list_low(*, limit: int = 25) -> tuple[list[StockItem], int]:
         ]
     )
     return items, qs.count()
-
-
-def dashboard_range(*, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start 00:00, the day after end 00:00) in the current time zone."""
-    tz = timezone.get_current_timezone()
-    return (
-        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-    )

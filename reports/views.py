@@ -18,6 +18,7 @@ from . import selectors
 from .charts import horizontal_bars, stacked_bars
 from .exports import EXPORTS, ExportKind, column_kinds, export_rows
 from .models import ExportLog
+from .rollups import kpi_refresh
 from .services import export_log_finish, export_log_start, export_user_can
 
 BOM_PARAM = "bom"
@@ -85,7 +86,10 @@ class DateRangeForm(forms.Form):
 
 
 def dashboard(request):
-    """The KPI dashboard: orders, backlog, lead time, on-time shipping, backorders, returns, stock."""
+    """The KPI dashboard: orders, backlog, lead time, on-time shipping, backorders, returns, stock.
+
+    Brings the daily rollups up to date first (what changed since the last view), then reads them.
+    """
     if not request.user.has_perm("reports.view_dashboard"):
         raise PermissionDenied
     form = DateRangeForm(request.GET or None)
@@ -97,10 +101,10 @@ def dashboard(request):
         start, end = default.cleaned_data["start"], default.cleaned_data["end"]
         if not form.is_bound:
             form = DateRangeForm(initial={"start": start, "end": end})
-    since, stop = selectors.dashboard_range(start=start, end=end)
+    kpi_refresh()
     now = timezone.now()
 
-    daily = selectors.order_list_daily_counts_by_channel(start=since, stop=stop)
+    daily = selectors.order_list_daily_counts_by_channel(start=start, end=end)
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     channels = sorted({r["channel__name"] for r in daily})
     counts = {(r["day"], r["channel__name"]): r["orders"] for r in daily}
@@ -119,7 +123,7 @@ def dashboard(request):
         height=220,
     )
 
-    returns = selectors.return_get_summary(start=since, stop=stop)
+    returns = selectors.return_get_summary(start=start, end=end)
     reasons_chart = horizontal_bars(
         [(r["label"], r["units"], f"{r['units']} ({r['rate']}%)") for r in returns["reasons"]],
         title="Units returned by reason",
@@ -145,9 +149,9 @@ def dashboard(request):
         ],
         "backlog_total": sum(r["total"] for r in backlog),
         "backlog_chart": backlog_chart,
-        "lead_time": selectors.order_get_lead_time(start=since, stop=stop),
-        "on_time": selectors.shipment_get_on_time(start=since, stop=stop, today=timezone.localdate()),
-        "backorders": selectors.order_get_backorder_rate(start=since, stop=stop),
+        "lead_time": selectors.order_get_lead_time(start=start, end=end),
+        "on_time": selectors.shipment_get_on_time(start=start, end=end, today=timezone.localdate()),
+        "backorders": selectors.order_get_backorder_rate(start=start, end=end),
         "returns": returns,
         "reasons_chart": reasons_chart,
         "by_product": returns["products"],

@@ -1,0 +1,489 @@
+"""Writes of the KPI rollups (the Kpi* models): recompute days from the source tables, find the
+days that changed since the last refresh, rebuild everything.
+
+A day's rows are always recomputed whole from orders, lines, shipments and returns — deleted,
+then inserted by one `INSERT … SELECT … GROUP BY` per table that the database runs — so a
+refresh is idempotent and never drifts, whatever happened in between.
+
+Which days changed: every change to an order, its shipments or its returns writes an
+OrderEvent (orders.services.order_event_record), and a shipment's own changes (a delivery
+estimate from a carrier event or an admin edit, which write no event) touch its `updated_at`.
+A refresh reads the events and shipments written since the watermark, less REFRESH_OVERLAP
+(an event is stamped before its transaction commits, so a slow transaction can commit an event
+stamped before the previous refresh looked), and recomputes those orders' placed days and
+their shipments' shipped days. Nothing is added to the paths that write orders.
+
+Lock: the KpiRollupState row (select_for_update), taken by every write here, so two refreshes
+never recompute the same day at once. SQLite ignores the lock; it serialises writers anyway.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from orders.models import Order, OrderEvent, OrderLine
+from returns.models import ReturnLine, ReturnRequest
+
+from .models import (
+    KpiLeadTimeDay,
+    KpiOrderDay,
+    KpiReturnReasonDay,
+    KpiRollupState,
+    KpiShipmentDay,
+    KpiSkuDay,
+)
+
+logger = logging.getLogger(__name__)
+
+# Bump when what a rollup row means changes: the next refresh then rebuilds everything.
+ROLLUP_VERSION = 1
+REFRESH_OVERLAP = dt.timedelta(minutes=5)
+BATCH_DAYS = 31
+STATE_PK = 1
+INACTIVE_RETURNS = [ReturnRequest.Status.REJECTED, ReturnRequest.Status.CANCELLED]
+PLACED_DAY_MODELS = [KpiOrderDay, KpiLeadTimeDay, KpiReturnReasonDay, KpiSkuDay]
+SHIPPED_DAY_MODELS = [KpiShipmentDay]
+
+HOUR = 3600
+# Lead-time bands as (up to this many hours, band width in hours); beyond the last: one open band.
+LEAD_BANDS = [(72, 1), (7 * 24, 6), (30 * 24, 24)]
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    placed_days: int = 0  # days whose placed-day rollups were recomputed
+    shipped_days: int = 0  # days whose shipped-day rollups were recomputed
+    rebuilt: bool = False  # everything was rebuilt (never built, new time zone or definitions)
+    waited: bool = False  # another refresh was running; it did the work
+
+
+# --- SQL pieces --------------------------------------------------------------------------------
+class LeadSeconds(models.Func):
+    """Whole seconds from `start` to `end` (two datetime columns), in SQL on either database."""
+
+    output_field = models.BigIntegerField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"LeadSeconds is not written for {connection.vendor}.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s))) AS bigint)",
+            arg_joiner=" - ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() keeps whole milliseconds: round the difference to them, then floor to seconds.
+        return super().as_sql(
+            compiler,
+            connection,
+            template="(CAST(ROUND((julianday(%(expressions)s)) * 86400000.0) AS INTEGER) / 1000)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def lead_band_expression(seconds: str) -> Case:
+    """The band (upper bound in whole hours) of the annotation `seconds`; NULL past the last band.
+
+    A band holds (upper - width, upper]: exactly 2 h is "within 2 h", 2 h and a second "within 3 h".
+    """
+    whens = [When(**{f"{seconds}__lte": HOUR}, then=Value(1))]
+    for upper, width in LEAD_BANDS:
+        step = width * HOUR
+        whens.append(
+            When(
+                **{f"{seconds}__lte": upper * HOUR},
+                then=((F(seconds) + (step - 1)) / step) * width,
+            )
+        )
+    return Case(*whens, default=Value(None), output_field=models.IntegerField())
+
+
+def _local_day(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=timezone.get_default_timezone())
+
+
+def _moment(day: dt.date) -> dt.datetime:
+    """Local midnight at the start of `day`, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days merged into [first, last] runs, in order."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(a, b) for a, b in runs]
+
+
+def _moments_in(field: str, runs) -> Q:
+    q = Q()
+    for first, last in runs:
+        q |= Q(**{f"{field}__gte": _moment(first), f"{field}__lt": _moment(last + dt.timedelta(days=1))})
+    return q
+
+
+def _days_in(runs) -> Q:
+    q = Q()
+    for first, last in runs:
+        q |= Q(day__gte=first, day__lte=last)
+    return q
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One grouped SELECT feeding a rollup: its keys and values are named after rollup fields."""
+
+    queryset: models.QuerySet
+    columns: tuple[str, ...]
+
+
+def _part(queryset, keys: dict, values: dict) -> _Part:
+    """queryset grouped by `keys` with aggregates `values` (both {rollup field: expression}).
+
+    The aliases get a prefix so they never clash with a field of the source model (sku, name).
+    """
+    grouped = (
+        queryset.values(**{f"r_{k}": e for k, e in keys.items()})
+        .annotate(**{f"r_{k}": e for k, e in values.items()})
+        .order_by()
+    )
+    return _Part(grouped, (*keys, *values))
+
+
+def _insert(model, *, keys: list[str], sums: list[str], maxes: tuple[str, ...] = (), parts: list[_Part]):
+    """INSERT INTO model's table: the union of `parts`, grouped again by `keys`, summing `sums` and
+    taking the MAX of the text `maxes`. A part without some column contributes 0 or ''."""
+    qn = connection.ops.quote_name
+    fillers = {**dict.fromkeys(sums, "0"), **dict.fromkeys(maxes, "''")}
+    selects, params = [], []
+    for i, part in enumerate(parts):
+        sql, part_params = part.queryset.query.sql_with_params()
+        columns = [
+            f"{qn('r_' + c)} AS {qn(c)}" if c in part.columns else f"{fillers[c]} AS {qn(c)}"
+            for c in [*keys, *sums, *maxes]
+        ]
+        selects.append(f"SELECT {', '.join(columns)} FROM ({sql}) AS {qn(f'part{i}')}")
+        params.extend(part_params)
+    opts = model._meta
+    targets = ", ".join(qn(opts.get_field(c).column) for c in [*keys, *sums, *maxes])
+    grouped = ", ".join(qn(c) for c in keys)
+    aggregates = [f"COALESCE(SUM({qn(c)}), 0)" for c in sums] + [f"COALESCE(MAX({qn(c)}), '')" for c in maxes]
+    sql = (
+        f"INSERT INTO {qn(opts.db_table)} ({targets}) "
+        f"SELECT {grouped}, {', '.join(aggregates)} "
+        f"FROM ({' UNION ALL '.join(selects)}) AS {qn('parts')} GROUP BY {grouped}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- recomputing days --------------------------------------------------------------------------
+def _recompute_placed(runs) -> None:
+    """Rows of the placed-day rollups for orders placed on the days of `runs`."""
+    placed = Order.objects.filter(_moments_in("placed_at", runs))
+    order_day = _local_day("placed_at")
+    line_day = _local_day("order__placed_at")
+    return_day = _local_day("return_request__order__placed_at")
+    shipped_lines = OrderLine.objects.filter(_moments_in("order__placed_at", runs), quantity_shipped__gt=0)
+    active_returns = ReturnLine.objects.filter(_moments_in("return_request__order__placed_at", runs)).exclude(
+        return_request__status__in=INACTIVE_RETURNS
+    )
+    backordered = OrderEvent.objects.filter(order=OuterRef("pk"), kind=OrderEvent.Kind.BACKORDERED)
+
+    _insert(
+        KpiOrderDay,
+        keys=["day", "channel_id"],
+        sums=["orders", "ever_backordered", "still_backordered", "shipped_units"],
+        parts=[
+            _part(
+                placed,
+                {"day": order_day, "channel_id": F("channel_id")},
+                {
+                    "orders": Count("pk"),
+                    "still_backordered": Count("pk", filter=Q(status=Order.Status.BACKORDERED)),
+                },
+            ),
+            # The EXISTS in a WHERE of its own: one semi-join, not a subquery per order.
+            _part(
+                placed.filter(Exists(backordered)),
+                {"day": order_day, "channel_id": F("channel_id")},
+                {"ever_backordered": Count("pk")},
+            ),
+            _part(
+                shipped_lines,
+                {"day": line_day, "channel_id": F("order__channel_id")},
+                {"shipped_units": Sum("quantity_shipped")},
+            ),
+        ],
+    )
+    _insert(
+        KpiLeadTimeDay,
+        keys=["day", "within_hours"],
+        sums=["orders"],
+        parts=[
+            _part(
+                placed.filter(shipped_at__isnull=False).annotate(
+                    lead=LeadSeconds("shipped_at", "created_at")
+                ),
+                {"day": order_day, "within_hours": lead_band_expression("lead")},
+                {"orders": Count("pk")},
+            )
+        ],
+    )
+    _insert(
+        KpiReturnReasonDay,
+        keys=["day", "reason"],
+        sums=["units", "requests"],
+        parts=[
+            _part(
+                active_returns,
+                {"day": return_day, "reason": F("return_request__reason")},
+                {"units": Sum("quantity"), "requests": Count("return_request", distinct=True)},
+            )
+        ],
+    )
+    _insert(
+        KpiSkuDay,
+        keys=["day", "sku"],
+        sums=["shipped_units", "returned_units"],
+        maxes=("name",),
+        parts=[
+            _part(
+                shipped_lines,
+                {"day": line_day, "sku": F("sku")},
+                {"shipped_units": Sum("quantity_shipped")},
+            ),
+            _part(
+                active_returns,
+                {"day": return_day, "sku": F("order_line__sku")},
+                {"returned_units": Sum("quantity"), "name": Max("order_line__name")},
+            ),
+        ],
+    )
+
+
+def _recompute_shipped(runs) -> None:
+    """Rows of the shipped-day rollup for shipments shipped on the days of `runs`."""
+    tz = timezone.get_default_timezone()
+    outcome = Case(
+        When(estimated_delivery__isnull=True, then=Value(KpiShipmentDay.Outcome.NO_ESTIMATE)),
+        When(delivered_at__isnull=True, then=Value(KpiShipmentDay.Outcome.UNDELIVERED)),
+        When(
+            delivered_on__lte=F("estimated_delivery"),
+            then=Value(KpiShipmentDay.Outcome.ON_TIME),
+        ),
+        default=Value(KpiShipmentDay.Outcome.LATE),
+        output_field=models.CharField(),
+    )
+    shipped = (
+        Shipment.objects.filter(_moments_in("shipped_at", runs))
+        .exclude(status=Shipment.Status.CANCELLED)
+        .annotate(delivered_on=TruncDate("delivered_at", tzinfo=tz))
+    )
+    _insert(
+        KpiShipmentDay,
+        keys=["day", "estimated_delivery", "outcome"],
+        sums=["shipments"],
+        parts=[
+            _part(
+                shipped,
+                {
+                    "day": _local_day("shipped_at"),
+                    "estimated_delivery": F("estimated_delivery"),
+                    "outcome": outcome,
+                },
+                {"shipments": Count("pk")},
+            )
+        ],
+    )
+
+
+def _recompute(*, placed_days: Iterable[dt.date], shipped_days: Iterable[dt.date]) -> tuple[int, int]:
+    """Delete and re-insert the rollup rows of these days. The caller holds the state lock."""
+    placed_runs, shipped_runs = day_runs(placed_days), day_runs(shipped_days)
+    if placed_runs:
+        for model in PLACED_DAY_MODELS:
+            model.objects.filter(_days_in(placed_runs)).delete()
+        _recompute_placed(placed_runs)
+    if shipped_runs:
+        for model in SHIPPED_DAY_MODELS:
+            model.objects.filter(_days_in(shipped_runs)).delete()
+        _recompute_shipped(shipped_runs)
+    return sum((b - a).days + 1 for a, b in placed_runs), sum((b - a).days + 1 for a, b in shipped_runs)
+
+
+def _state_lock() -> KpiRollupState:
+    """The state row, locked until the transaction ends (waits for a refresh holding it)."""
+    state = KpiRollupState.objects.select_for_update().filter(pk=STATE_PK).first()
+    if state is None:
+        KpiRollupState.objects.get_or_create(pk=STATE_PK)
+        state = KpiRollupState.objects.select_for_update().get(pk=STATE_PK)
+    return state
+
+
+@transaction.atomic
+def kpi_days_refresh(*, days: Iterable[dt.date], shipped_days: Iterable[dt.date] | None = None) -> None:
+    """Recompute the rollup rows of these local days from the source tables, idempotently.
+
+    `days` are placed days (orders, lead times, backorders, returns); `shipped_days` shipped
+    days (on-time shipping), the same days when not given. Locks the state row, so it waits
+    for a refresh in progress. One transaction: readers see the old rows or the new ones.
+    """
+    days = list(days)
+    _state_lock()
+    _recompute(placed_days=days, shipped_days=days if shipped_days is None else shipped_days)
+
+
+# --- what changed ------------------------------------------------------------------------------
+def _distinct_days(queryset, field: str) -> set[dt.date]:
+    return set(
+        queryset.annotate(kpi_day=_local_day(field)).order_by().values_list("kpi_day", flat=True).distinct()
+    )
+
+
+def kpi_changed_days(*, since: dt.datetime) -> tuple[set[dt.date], set[dt.date]]:
+    """(placed days, shipped days) touched by order events and shipment updates written at or
+    after `since`. Four small queries, each driven by an index on the time written
+    (orderevent.created_at, shipment.updated_at)."""
+    events = OrderEvent.objects.filter(created_at__gte=since).values("order_id")
+    moved = Shipment.objects.filter(updated_at__gte=since)
+    placed = _distinct_days(Order.objects.filter(pk__in=events), "placed_at")
+    placed |= _distinct_days(Order.objects.filter(pk__in=moved.values("order_id")), "placed_at")
+    shipped = _distinct_days(
+        Shipment.objects.filter(order_id__in=events, shipped_at__isnull=False), "shipped_at"
+    )
+    shipped |= _distinct_days(moved.filter(shipped_at__isnull=False), "shipped_at")
+    return placed, shipped
+
+
+def _data_bounds() -> tuple[dt.date, dt.date] | None:
+    """First and last local day with an order placed or a shipment shipped; None without any."""
+    orders = Order.objects.aggregate(first=models.Min("placed_at"), last=models.Max("placed_at"))
+    shipments = Shipment.objects.aggregate(first=models.Min("shipped_at"), last=models.Max("shipped_at"))
+    moments = [m for m in [*orders.values(), *shipments.values()] if m is not None]
+    if not moments:
+        return None
+    return timezone.localdate(min(moments)), timezone.localdate(max(moments))
+
+
+def _batches(bounds, batch_days: int) -> list[tuple[dt.date, dt.date]]:
+    if bounds is None:
+        return []
+    first, last = bounds
+    batches = []
+    while first <= last:
+        end = min(first + dt.timedelta(days=batch_days - 1), last)
+        batches.append((first, end))
+        first = end + dt.timedelta(days=1)
+    return batches
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _clear_outside(bounds) -> None:
+    """Drop rows of days that no longer have any data (all rows when there is no data)."""
+    for model in [*PLACED_DAY_MODELS, *SHIPPED_DAY_MODELS]:
+        stale = model.objects.all()
+        if bounds is not None:
+            stale = stale.filter(Q(day__lt=bounds[0]) | Q(day__gt=bounds[1]))
+        stale.delete()
+
+
+def _mark_built(state: KpiRollupState, *, watermark: dt.datetime) -> None:
+    state.refreshed_at = watermark
+    state.rebuilt_at = watermark
+    state.time_zone = timezone.get_default_timezone_name()
+    state.version = ROLLUP_VERSION
+    state.save(update_fields=["refreshed_at", "rebuilt_at", "time_zone", "version"])
+
+
+def kpi_rebuild(
+    *, batch_days: int = BATCH_DAYS, progress: Callable[[int, int], None] | None = None
+) -> RefreshResult:
+    """Recompute every day that has orders or shipments, `batch_days` at a time.
+
+    Each batch is its own transaction (holding the state lock only while it runs), so the
+    dashboard stays readable and a long rebuild holds no lock for minutes. Changes made while it
+    runs are picked up by the next refresh: the watermark is set to when the rebuild started.
+    `progress(days_done, days_total)` is called after each batch.
+    """
+    started = timezone.now()
+    bounds = _data_bounds()
+    batches = _batches(bounds, batch_days)
+    total = sum((b - a).days + 1 for a, b in batches)
+    done = 0
+    for first, last in batches:
+        with transaction.atomic():
+            _state_lock()
+            days = _days(first, last)
+            _recompute(placed_days=days, shipped_days=days)
+        done += len(days)
+        if progress:
+            progress(done, total)
+    with transaction.atomic():
+        state = _state_lock()
+        _clear_outside(bounds)
+        _mark_built(state, watermark=started)
+    return RefreshResult(placed_days=total, shipped_days=total, rebuilt=True)
+
+
+def _is_built(state: KpiRollupState) -> bool:
+    return (
+        state.refreshed_at is not None
+        and state.version == ROLLUP_VERSION
+        and state.time_zone == timezone.get_default_timezone_name()
+    )
+
+
+@transaction.atomic
+def kpi_refresh() -> RefreshResult:
+    """Bring the rollups up to date with what changed since the last refresh.
+
+    Cost follows what changed (the days touched since the watermark, less the overlap), not the
+    history. When the rollups were never built — a new database, data loaded around the services,
+    another TIME_ZONE or ROLLUP_VERSION — everything is rebuilt, in this one transaction.
+
+    Locks the state row. A refresh that finds another one running waits for it to finish and
+    then does nothing: the other one has just done the work (what it missed has an event inside
+    the overlap, so the next refresh finds it).
+    """
+    asked = KpiRollupState.objects.filter(pk=STATE_PK).values_list("refreshed_at", flat=True).first()
+    state = KpiRollupState.objects.select_for_update(skip_locked=True).filter(pk=STATE_PK).first()
+    if state is None:
+        state = _state_lock()  # held by another refresh (or missing): wait for it
+        if state.refreshed_at != asked and _is_built(state):
+            return RefreshResult(waited=True)
+    now = timezone.now()
+    if not _is_built(state):
+        bounds = _data_bounds()
+        days = _days(*bounds) if bounds else []
+        _recompute(placed_days=days, shipped_days=days)
+        _clear_outside(bounds)
+        _mark_built(state, watermark=now)
+        logger.info("KPI rollups built: %s days.", len(days))
+        return RefreshResult(placed_days=len(days), shipped_days=len(days), rebuilt=True)
+    placed, shipped = kpi_changed_days(since=state.refreshed_at - REFRESH_OVERLAP)
+    placed_count, shipped_count = _recompute(placed_days=placed, shipped_days=shipped)
+    state.refreshed_at = now
+    state.save(update_fields=["refreshed_at"])
+    return RefreshResult(placed_days=placed_count, shipped_days=shipped_count)
