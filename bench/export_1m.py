@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Benchmark for issue 7: a million orders on PostgreSQL — export rate and memory, dashboard and
-admin order list times.
+"""Benchmark for issue 7: a million orders on PostgreSQL — export rate and memory, KPI rollups,
+dashboard and admin order list times.
 
-    .venv/bin/python bench/export_1m.py [--orders 1000000] [--keep]
+    .venv/bin/python bench/export_1m.py [--orders 1000000] [--keep] [--reuse] [--skip-exports]
 
 Creates its own database (oms_bench_export, dropped at the end unless --keep), generates the
 orders with INSERT ... SELECT generate_series (plus one line each, a shipment for every shipped
@@ -11,11 +11,15 @@ order, captured/backordered events and some returns), then measures:
 - baseline: PostgreSQL's own `COPY (<the export's SELECT>) TO STDOUT (FORMAT csv)`, read by psycopg;
 - `manage.py export orders` (call_command in a child process): rows/s and the child's peak RSS;
 - the admin "Orders CSV" download (streamed through Django's test client) in a child process;
-- the KPI dashboard for the default 30 days and for a whole year;
+- the KPI rollups: a full rebuild (`kpi_rebuild`), then the incremental refresh with nothing
+  new, after 1,000 of the newest orders changed (a busy hour), after 1,000 orders spread over
+  the last 60 days changed (returns, late deliveries) and over the whole year (the worst case);
+- the KPI dashboard for the default 30 days and for a whole year (each view refreshes first);
 - the admin order list unfiltered, with each filter, with searches and deep pages, and whether
   any query counts the whole table.
 
-Prints the figures; copy them into docs/benchmarks.md.
+Prints the figures; copy them into docs/benchmarks.md. `--keep` then `--reuse` re-measures on
+the same data without generating it again.
 """
 
 import argparse
@@ -61,6 +65,8 @@ def setup_django():
 
 
 GENERATE_SQL = [
+    # Shipments were last updated when shipped or delivered, at the latest ten minutes ago (the
+    # last carrier scan), not in the future as the generated delivery times can be.
     # Orders: newest first by g; about a year at one order every 31.5 s. Recent ones are still
     # open, some are backordered or cancelled, the rest shipped or delivered. Order numbers are
     # unique and look random, like real ones (g times an odd constant, modulo 2^32).
@@ -107,7 +113,8 @@ GENERATE_SQL = [
     """
     INSERT INTO fulfillment_shipment (created_at, updated_at, number, status, tracking_number, weight_grams,
         estimated_delivery, packed_at, shipped_at, delivered_at, order_id, warehouse_id)
-    SELECT o.allocated_at, o.shipped_at, 'SH-B' || o.id,
+    SELECT o.allocated_at, LEAST(COALESCE(o.delivered_at, o.shipped_at), now() - interval '10 minutes'),
+           'SH-B' || o.id,
            CASE WHEN o.delivered_at IS NOT NULL THEN 'delivered' ELSE 'shipped' END,
            '1ZB' || o.id, 500, (o.shipped_at + interval '3 days')::date, o.shipped_at - interval '1 hour',
            o.shipped_at, o.delivered_at, o.id, %(warehouse_min)s + o.id %% 2
@@ -333,7 +340,9 @@ def pages(n: int) -> dict:
 
     changelist = reverse("admin:orders_order_changelist")
     channel = Channel.objects.get(code="shopify").pk
-    number = Order.objects.filter(external_id="EXT-123456").values_list("number", flat=True).get()
+    number = (
+        Order.objects.filter(external_id=f"EXT-{min(123456, n // 2)}").values_list("number", flat=True).get()
+    )
     midnight = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
     week = f"placed_at__gte={midnight - dt.timedelta(days=7):%Y-%m-%d+%H:%M:%S%%2B00:00}&placed_at__lt=" + (
         f"{midnight + dt.timedelta(days=1):%Y-%m-%d+%H:%M:%S%%2B00:00}"
@@ -365,10 +374,98 @@ def pages(n: int) -> dict:
     return results
 
 
+def touch_orders(where: str) -> int:
+    """Give the orders matching `where` (SQL on orders_order o) an event now, as any change to an
+    order does, and bump their shipments' updated_at. Returns how many orders."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders_orderevent (kind, from_status, to_status, message, visible_to_customer,"
+            " created_at, order_id) SELECT 'note', '', '', 'bench touch', false, now(), o.id"
+            f" FROM orders_order o WHERE {where}"
+        )
+        touched = cursor.rowcount
+        cursor.execute(
+            "UPDATE fulfillment_shipment SET updated_at = now() WHERE order_id IN"
+            " (SELECT order_id FROM orders_orderevent WHERE message = 'bench touch'"
+            "  AND created_at > now() - interval '1 second')"
+        )
+    return touched
+
+
+def age_touches() -> None:
+    """Move the touches an hour back, out of the next refresh's overlap window."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_orderevent SET created_at = created_at - interval '1 hour'"
+            " WHERE message = 'bench touch' AND created_at > now() - interval '1 hour'"
+        )
+        cursor.execute(
+            "UPDATE fulfillment_shipment SET updated_at = updated_at - interval '1 hour'"
+            " WHERE updated_at > now() - interval '1 minute'"
+        )
+
+
+def rollups(n: int) -> list[str]:
+    """Full rebuild, then incremental refreshes after touching 1,000 orders in three patterns."""
+    from django.db.models import Sum
+
+    from orders.models import Order
+    from reports.models import KpiLeadTimeDay, KpiOrderDay, KpiShipmentDay, KpiSkuDay
+    from reports.rollups import kpi_rebuild, kpi_refresh
+
+    lines = []
+    started = time.perf_counter()
+    result = kpi_rebuild()
+    seconds = time.perf_counter() - started
+    rows = {m.__name__: m.objects.count() for m in (KpiOrderDay, KpiLeadTimeDay, KpiSkuDay, KpiShipmentDay)}
+    assert KpiOrderDay.objects.aggregate(n=Sum("orders"))["n"] == Order.objects.count()
+    lines.append(
+        f"kpi_rebuild: {result.placed_days} days in {seconds:.1f} s ("
+        + ", ".join(f"{k} {v:,} rows" for k, v in rows.items())
+        + "; orders in the rollups = orders in the table)"
+    )
+    for label, where in [
+        ("nothing new (only the overlap window)", None),
+        (
+            "1,000 newest orders touched",
+            "o.id IN (SELECT id FROM orders_order ORDER BY placed_at DESC LIMIT 1000)",
+        ),
+        (
+            "1,000 orders over the last 60 days touched",
+            "o.id IN (SELECT id FROM orders_order WHERE placed_at > now() - interval '60 days'"
+            " ORDER BY id % 997, id LIMIT 1000)",
+        ),
+        (
+            "1,000 orders over the whole year touched",
+            f"o.id IN (SELECT id FROM orders_order WHERE id % {max(n // 1000, 1)} = 7 LIMIT 1000)",
+        ),
+    ]:
+        touched = touch_orders(where) if where else 0
+        started = time.perf_counter()
+        result = kpi_refresh()
+        seconds = time.perf_counter() - started
+        lines.append(
+            f"kpi_refresh, {label}: {seconds * 1000:.0f} ms ({touched} orders touched; recomputed "
+            f"{result.placed_days} placed days, {result.shipped_days} shipped days)"
+        )
+        age_touches()
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure the database kept by --keep; generate nothing."
+    )
+    parser.add_argument(
+        "--skip-exports", action="store_true", help="Skip the CSV export measurements (about a minute)."
+    )
     parser.add_argument("--child-http", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-command", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -378,7 +475,8 @@ def main():
         return child_command_export()
 
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    recreate_database()
+    if not args.reuse:
+        recreate_database()
     setup_django()
     from django.db import connections
 
@@ -395,11 +493,27 @@ def run(args):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    counts = generate(args.orders)
-    print(
-        f"generated in {counts.pop('seconds'):.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
-    )
+    if args.reuse:
+        from orders.models import Order
 
+        args.orders = Order.objects.count()
+        print(f"reusing {DB_NAME}: {args.orders:,} orders")
+    else:
+        counts = generate(args.orders)
+        print(
+            f"generated in {counts.pop('seconds'):.1f} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        )
+    if not args.skip_exports:
+        exports()
+    for line in rollups(args.orders):
+        print(line)
+    for label, r in pages(args.orders).items():
+        extra = f", full-table COUNTs: {r['full_counts']}" if "full_counts" in r else ""
+        print(f"{label}: {r['seconds'] * 1000:.0f} ms ({r['queries']} queries, HTTP {r['status']}{extra})")
+
+
+def exports():
     base = baseline_copy()
     print(f"baseline COPY TO STDOUT: {base['rows']:,} rows in {base['seconds']:.1f} s = "
           f"{base['rows_per_s']:,.0f} rows/s ({base['mb']:.0f} MB)")  # fmt: skip
@@ -411,10 +525,6 @@ def run(args):
     print(f"admin Orders CSV (streamed): {web['rows']:,} rows in {web['seconds']:.1f} s = "
           f"{web['rows_per_s']:,.0f} rows/s, peak RSS {web['peak_rss_mb']:.0f} MB "
           f"(process after Django setup: {web['rss_before_mb']:.0f} MB)")  # fmt: skip
-
-    for label, r in pages(args.orders).items():
-        extra = f", full-table COUNTs: {r['full_counts']}" if "full_counts" in r else ""
-        print(f"{label}: {r['seconds'] * 1000:.0f} ms ({r['queries']} queries, HTTP {r['status']}{extra})")
 
 
 if __name__ == "__main__":
