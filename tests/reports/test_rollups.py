@@ -23,7 +23,6 @@ from fulfillment.tracking import shipment_record_tracking_event
 from orders.backorders import backorders_allocate
 from orders.models import Order, OrderEvent
 from orders.services import order_cancel, order_capture
-from reports import rollups
 from reports.models import (
     KpiLeadTimeDay,
     KpiOrderDay,
@@ -31,7 +30,8 @@ from reports.models import (
     KpiShipmentDay,
     KpiSkuDay,
 )
-from reports.rollups import kpi_days_refresh, kpi_rebuild, kpi_refresh
+from reports.rollups import RefreshResult, kpi_days_refresh, kpi_rebuild, kpi_refresh
+from reports.rollups import services as rollup_services
 from reports.selectors import LeadBand
 from returns.models import ReturnLine, ReturnRequest
 from returns.services import return_request_approve, return_request_create, return_request_reject
@@ -303,7 +303,7 @@ def test_a_refresh_with_nothing_changed_recomputes_nothing(shop):
     shop.deliver(shop.order(shop.web, 3, [("MUG", 1)]))
     kpi_refresh()
     an_hour_passes()
-    assert kpi_refresh() == rollups.RefreshResult()
+    assert kpi_refresh() == RefreshResult()
 
 
 def test_rebuild_is_idempotent_and_batch_size_does_not_matter(operation):
@@ -427,7 +427,7 @@ def _in_thread(target, results, name):
 def _hold_first_refresh(monkeypatch):
     """The refresh running in the thread named "first" stops inside its recompute until released."""
     entered, release = threading.Event(), threading.Event()
-    recompute = rollups._recompute
+    recompute = rollup_services._recompute
 
     def slow(**kwargs):
         if threading.current_thread().name == "first":
@@ -435,7 +435,7 @@ def _hold_first_refresh(monkeypatch):
             release.wait(10)
         return recompute(**kwargs)
 
-    monkeypatch.setattr(rollups, "_recompute", slow)
+    monkeypatch.setattr(rollup_services, "_recompute", slow)
     return entered, release
 
 
@@ -462,7 +462,7 @@ def test_a_second_refresh_waits_for_the_first(monkeypatch, second, warehouse, se
 
     assert results["first"].placed_days >= 1
     if second == "refresh":
-        assert results["second"] == rollups.RefreshResult(waited=True)  # nothing left to do
+        assert results["second"] == RefreshResult(waited=True)  # nothing left to do
     else:
         assert results["second"] is None  # recomputed the day again, no duplicate rows
     assert_rollups_match_sources()

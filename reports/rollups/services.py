@@ -1,5 +1,5 @@
-"""Writes of the KPI rollups (the Kpi* models): recompute days from the source tables, find the
-days that changed since the last refresh, rebuild everything.
+"""Writes of the KPI rollups (reports.models Kpi*): recompute days from the source tables, find
+the days that changed since the last refresh, rebuild everything.
 
 A day's rows are always recomputed whole from orders, lines, shipments and returns — deleted,
 then inserted by one `INSERT … SELECT … GROUP BY` per table that the database runs — so a
@@ -22,8 +22,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -32,13 +31,24 @@ from fulfillment.models import Shipment
 from orders.models import Order, OrderEvent, OrderLine
 from returns.models import ReturnLine, ReturnRequest
 
-from .models import (
+from ..models import (
     KpiLeadTimeDay,
     KpiOrderDay,
     KpiReturnReasonDay,
     KpiRollupState,
     KpiShipmentDay,
     KpiSkuDay,
+)
+from .sql import (
+    LeadSeconds,
+    day_runs,
+    days_between,
+    days_in,
+    grouped,
+    insert_grouped,
+    lead_band_expression,
+    local_day,
+    moments_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,10 +62,6 @@ INACTIVE_RETURNS = [ReturnRequest.Status.REJECTED, ReturnRequest.Status.CANCELLE
 PLACED_DAY_MODELS = [KpiOrderDay, KpiLeadTimeDay, KpiReturnReasonDay, KpiSkuDay]
 SHIPPED_DAY_MODELS = [KpiShipmentDay]
 
-HOUR = 3600
-# Lead-time bands as (up to this many hours, band width in hours); beyond the last: one open band.
-LEAD_BANDS = [(72, 1), (7 * 24, 6), (30 * 24, 24)]
-
 
 @dataclass(frozen=True)
 class RefreshResult:
@@ -63,89 +69,6 @@ class RefreshResult:
     shipped_days: int = 0  # days whose shipped-day rollups were recomputed
     rebuilt: bool = False  # everything was rebuilt (never built, new time zone or definitions)
     waited: bool = False  # another refresh was running; it did the work
-
-
-# --- SQL pieces --------------------------------------------------------------------------------
-class LeadSeconds(models.Func):
-    """Whole seconds from `start` to `end` (two datetime columns), in SQL on either database."""
-
-    output_field = models.BigIntegerField()
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotImplementedError(f"LeadSeconds is not written for {connection.vendor}.")
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="CAST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s))) AS bigint)",
-            arg_joiner=" - ",
-            **extra_context,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # julianday() keeps whole milliseconds: round the difference to them, then floor to seconds.
-        return super().as_sql(
-            compiler,
-            connection,
-            template="(CAST(ROUND((julianday(%(expressions)s)) * 86400000.0) AS INTEGER) / 1000)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
-
-
-def lead_band_expression(seconds: str) -> Case:
-    """The band (upper bound in whole hours) of the annotation `seconds`; NULL past the last band.
-
-    A band holds (upper - width, upper]: exactly 2 h is "within 2 h", 2 h and a second "within 3 h".
-    """
-    whens = [When(**{f"{seconds}__lte": HOUR}, then=Value(1))]
-    for upper, width in LEAD_BANDS:
-        step = width * HOUR
-        whens.append(
-            When(
-                **{f"{seconds}__lte": upper * HOUR},
-                then=((F(seconds) + (step - 1)) / step) * width,
-            )
-        )
-    return Case(*whens, default=Value(None), output_field=models.IntegerField())
-
-
-def _local_day(field: str) -> TruncDate:
-    return TruncDate(field, tzinfo=timezone.get_default_timezone())
-
-
-def _moment(day: dt.date) -> dt.datetime:
-    """Local midnight at the start of `day`, as an aware datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
-
-
-def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive days merged into [first, last] runs, in order."""
-    runs: list[list[dt.date]] = []
-    for day in sorted(set(days)):
-        if runs and day - runs[-1][1] == dt.timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(a, b) for a, b in runs]
-
-
-def _moments_in(field: str, runs) -> Q:
-    q = Q()
-    for first, last in runs:
-        q |= Q(**{f"{field}__gte": _moment(first), f"{field}__lt": _moment(last + dt.timedelta(days=1))})
-    return q
-
-
-def _days_in(runs) -> Q:
-    q = Q()
-    for first, last in runs:
-        q |= Q(day__gte=first, day__lte=last)
-    return q
 
 
 def _lines_of(runs) -> Q:
@@ -158,96 +81,43 @@ def _lines_of(runs) -> Q:
     """
     bounds = {
         row["kpi_day"]: (row["lo"], row["hi"])
-        for row in Order.objects.filter(_moments_in("placed_at", runs))
-        .annotate(kpi_day=_local_day("placed_at"))
+        for row in Order.objects.filter(moments_in("placed_at", runs))
+        .annotate(kpi_day=local_day("placed_at"))
         .values("kpi_day")
         .annotate(lo=models.Min("pk"), hi=models.Max("pk"))
         .order_by()
     }
     q = Q(pk__in=[])
     for first, last in runs:
-        ids = [bounds[day] for day in _days(first, last) if day in bounds]
+        ids = [bounds[day] for day in days_between(first, last) if day in bounds]
         if ids:
             q |= Q(
-                _moments_in("order__placed_at", [(first, last)]),
+                moments_in("order__placed_at", [(first, last)]),
                 order_id__gte=min(lo for lo, _ in ids),
                 order_id__lte=max(hi for _, hi in ids),
             )
     return q
 
 
-@dataclass(frozen=True)
-class _Part:
-    """One grouped SELECT feeding a rollup: its keys and values are named after rollup fields."""
-
-    queryset: models.QuerySet
-    columns: tuple[str, ...]
-
-
-def _part(queryset, keys: dict, values: dict) -> _Part:
-    """queryset grouped by `keys` with aggregates `values` (both {rollup field: expression}).
-
-    The aliases get a prefix so they never clash with a field of the source model (sku, name).
-    """
-    grouped = (
-        queryset.values(**{f"r_{k}": e for k, e in keys.items()})
-        .annotate(**{f"r_{k}": e for k, e in values.items()})
-        .order_by()
-    )
-    return _Part(grouped, (*keys, *values))
-
-
-def _insert(model, *, keys: list[str], sums: list[str], maxes: tuple[str, ...] = (), parts: list[_Part]):
-    """INSERT INTO model's table: the union of `parts`, grouped again by `keys`, summing `sums` and
-    taking the MAX of the text `maxes`. A part without some column contributes 0 or ''."""
-    qn = connection.ops.quote_name
-    fillers = {**dict.fromkeys(sums, "0"), **dict.fromkeys(maxes, "''")}
-    selects, params = [], []
-    for i, part in enumerate(parts):
-        try:
-            sql, part_params = part.queryset.query.sql_with_params()
-        except EmptyResultSet:  # a filter that can match nothing (no order on those days)
-            continue
-        columns = [
-            f"{qn('r_' + c)} AS {qn(c)}" if c in part.columns else f"{fillers[c]} AS {qn(c)}"
-            for c in [*keys, *sums, *maxes]
-        ]
-        selects.append(f"SELECT {', '.join(columns)} FROM ({sql}) AS {qn(f'part{i}')}")
-        params.extend(part_params)
-    if not selects:
-        return
-    opts = model._meta
-    targets = ", ".join(qn(opts.get_field(c).column) for c in [*keys, *sums, *maxes])
-    grouped = ", ".join(qn(c) for c in keys)
-    aggregates = [f"COALESCE(SUM({qn(c)}), 0)" for c in sums] + [f"COALESCE(MAX({qn(c)}), '')" for c in maxes]
-    sql = (
-        f"INSERT INTO {qn(opts.db_table)} ({targets}) "
-        f"SELECT {grouped}, {', '.join(aggregates)} "
-        f"FROM ({' UNION ALL '.join(selects)}) AS {qn('parts')} GROUP BY {grouped}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 # --- recomputing days --------------------------------------------------------------------------
 def _recompute_placed(runs) -> None:
     """Rows of the placed-day rollups for orders placed on the days of `runs`."""
-    placed = Order.objects.filter(_moments_in("placed_at", runs))
-    order_day = _local_day("placed_at")
-    line_day = _local_day("order__placed_at")
-    return_day = _local_day("return_request__order__placed_at")
+    placed = Order.objects.filter(moments_in("placed_at", runs))
+    order_day = local_day("placed_at")
+    line_day = local_day("order__placed_at")
+    return_day = local_day("return_request__order__placed_at")
     shipped_lines = OrderLine.objects.filter(_lines_of(runs), quantity_shipped__gt=0)
-    active_returns = ReturnLine.objects.filter(_moments_in("return_request__order__placed_at", runs)).exclude(
+    active_returns = ReturnLine.objects.filter(moments_in("return_request__order__placed_at", runs)).exclude(
         return_request__status__in=INACTIVE_RETURNS
     )
     backordered = OrderEvent.objects.filter(order=OuterRef("pk"), kind=OrderEvent.Kind.BACKORDERED)
 
-    _insert(
+    insert_grouped(
         KpiOrderDay,
         keys=["day", "channel_id"],
         sums=["orders", "ever_backordered", "still_backordered", "shipped_units"],
         parts=[
-            _part(
+            grouped(
                 placed,
                 {"day": order_day, "channel_id": F("channel_id")},
                 {
@@ -256,24 +126,24 @@ def _recompute_placed(runs) -> None:
                 },
             ),
             # The EXISTS in a WHERE of its own: one semi-join, not a subquery per order.
-            _part(
+            grouped(
                 placed.filter(Exists(backordered)),
                 {"day": order_day, "channel_id": F("channel_id")},
                 {"ever_backordered": Count("pk")},
             ),
-            _part(
+            grouped(
                 shipped_lines,
                 {"day": line_day, "channel_id": F("order__channel_id")},
                 {"shipped_units": Sum("quantity_shipped")},
             ),
         ],
     )
-    _insert(
+    insert_grouped(
         KpiLeadTimeDay,
         keys=["day", "within_hours"],
         sums=["orders"],
         parts=[
-            _part(
+            grouped(
                 placed.filter(shipped_at__isnull=False).annotate(
                     lead=LeadSeconds("shipped_at", "created_at")
                 ),
@@ -282,30 +152,30 @@ def _recompute_placed(runs) -> None:
             )
         ],
     )
-    _insert(
+    insert_grouped(
         KpiReturnReasonDay,
         keys=["day", "reason"],
         sums=["units", "requests"],
         parts=[
-            _part(
+            grouped(
                 active_returns,
                 {"day": return_day, "reason": F("return_request__reason")},
                 {"units": Sum("quantity"), "requests": Count("return_request", distinct=True)},
             )
         ],
     )
-    _insert(
+    insert_grouped(
         KpiSkuDay,
         keys=["day", "sku"],
         sums=["shipped_units", "returned_units"],
         maxes=("name",),
         parts=[
-            _part(
+            grouped(
                 shipped_lines,
                 {"day": line_day, "sku": F("sku")},
                 {"shipped_units": Sum("quantity_shipped")},
             ),
-            _part(
+            grouped(
                 active_returns,
                 {"day": return_day, "sku": F("order_line__sku")},
                 {"returned_units": Sum("quantity"), "name": Max("order_line__name")},
@@ -328,19 +198,19 @@ def _recompute_shipped(runs) -> None:
         output_field=models.CharField(),
     )
     shipped = (
-        Shipment.objects.filter(_moments_in("shipped_at", runs))
+        Shipment.objects.filter(moments_in("shipped_at", runs))
         .exclude(status=Shipment.Status.CANCELLED)
         .annotate(delivered_on=TruncDate("delivered_at", tzinfo=tz))
     )
-    _insert(
+    insert_grouped(
         KpiShipmentDay,
         keys=["day", "estimated_delivery", "outcome"],
         sums=["shipments"],
         parts=[
-            _part(
+            grouped(
                 shipped,
                 {
-                    "day": _local_day("shipped_at"),
+                    "day": local_day("shipped_at"),
                     "estimated_delivery": F("estimated_delivery"),
                     "outcome": outcome,
                 },
@@ -355,11 +225,11 @@ def _recompute(*, placed_days: Iterable[dt.date], shipped_days: Iterable[dt.date
     placed_runs, shipped_runs = day_runs(placed_days), day_runs(shipped_days)
     if placed_runs:
         for model in PLACED_DAY_MODELS:
-            model.objects.filter(_days_in(placed_runs)).delete()
+            model.objects.filter(days_in(placed_runs)).delete()
         _recompute_placed(placed_runs)
     if shipped_runs:
         for model in SHIPPED_DAY_MODELS:
-            model.objects.filter(_days_in(shipped_runs)).delete()
+            model.objects.filter(days_in(shipped_runs)).delete()
         _recompute_shipped(shipped_runs)
     return sum((b - a).days + 1 for a, b in placed_runs), sum((b - a).days + 1 for a, b in shipped_runs)
 
@@ -389,7 +259,7 @@ def kpi_days_refresh(*, days: Iterable[dt.date], shipped_days: Iterable[dt.date]
 # --- what changed ------------------------------------------------------------------------------
 def _distinct_days(queryset, field: str) -> set[dt.date]:
     return set(
-        queryset.annotate(kpi_day=_local_day(field)).order_by().values_list("kpi_day", flat=True).distinct()
+        queryset.annotate(kpi_day=local_day(field)).order_by().values_list("kpi_day", flat=True).distinct()
     )
 
 
@@ -415,7 +285,8 @@ def _data_bounds() -> tuple[dt.date, dt.date] | None:
     moments = [m for m in [*orders.values(), *shipments.values()] if m is not None]
     if not moments:
         return None
-    return timezone.localdate(min(moments)), timezone.localdate(max(moments))
+    tz = timezone.get_default_timezone()
+    return timezone.localdate(min(moments), tz), timezone.localdate(max(moments), tz)
 
 
 def _batches(bounds, batch_days: int) -> list[tuple[dt.date, dt.date]]:
@@ -428,10 +299,6 @@ def _batches(bounds, batch_days: int) -> list[tuple[dt.date, dt.date]]:
         batches.append((first, end))
         first = end + dt.timedelta(days=1)
     return batches
-
-
-def _days(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _clear_outside(bounds) -> None:
@@ -469,7 +336,7 @@ def kpi_rebuild(
     for first, last in batches:
         with transaction.atomic():
             _state_lock()
-            days = _days(first, last)
+            days = days_between(first, last)
             _recompute(placed_days=days, shipped_days=days)
         done += len(days)
         if progress:
@@ -510,7 +377,7 @@ def kpi_refresh() -> RefreshResult:
     now = timezone.now()
     if not _is_built(state):
         bounds = _data_bounds()
-        days = _days(*bounds) if bounds else []
+        days = days_between(*bounds) if bounds else []
         _recompute(placed_days=days, shipped_days=days)
         _clear_outside(bounds)
         _mark_built(state, watermark=now)
