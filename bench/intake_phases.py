@@ -1,0 +1,158 @@
+"""Where one order capture's CPU goes: per-phase process CPU, in one process, on PostgreSQL.
+
+Creates its own database (oms_bench_phases), seeds it like bench/intake.py, posts N 3-line orders
+through the Django test client and prints, per order, the process CPU spent in each step of the
+capture (each service function is wrapped with a process_time() timer; nested steps are included
+in their callers). Then drops the database.
+
+    .venv/bin/python bench/intake_phases.py [--orders 300]
+"""
+
+import argparse
+import functools
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import intake  # noqa: E402  the seed and the admin helpers of the HTTP benchmark
+
+DB = "oms_bench_phases"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=300)
+    args = parser.parse_args()
+
+    os.environ.update(
+        {
+            "DATABASE_URL": f"{intake.PG}/{DB}",
+            "SECRET_KEY": "bench-secret-key",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "60",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+    )
+    intake.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    intake.admin_sql(f"CREATE DATABASE {DB}")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        seed = intake.SEED.replace("{scarce}", "100000").replace("{skus}", str(intake.SKUS))
+        seed = seed.replace(
+            "print(channel_api_key_create(channel=channel)[1])",
+            "KEY = channel_api_key_create(channel=channel)[1]",
+        )
+        scope = {}
+        exec(seed, scope)
+        measure(key=scope["KEY"], n=args.orders)
+        connection.close()
+    finally:
+        intake.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def measure(*, key: str, n: int) -> None:
+    from django.test import Client
+
+    import orders.allocation as allocation
+    import orders.api as api
+    import orders.intake.inbound as inbound
+    import orders.services as services
+
+    spent = {}
+
+    def timed(module, name, label):
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def wrapper(*a, **kw):
+            start = time.process_time()
+            try:
+                return original(*a, **kw)
+            finally:
+                spent[label] += time.process_time() - start
+
+        setattr(module, name, wrapper)
+        spent[label] = 0.0
+
+    timed(api, "channel_api_key_authenticate", "API key check (cached)")
+    timed(api, "order_input_from_api", "mapping the request to an OrderInput")
+    timed(
+        inbound,
+        "order_capture",
+        "capture service (all below, and products, order, lines, final update + events)",
+    )
+    timed(services, "_address_create", "  address")
+    timed(services, "_order_check_and_advance", "  verification + allocation")
+    timed(services, "order_run_verification", "    verification rules")
+    timed(services, "order_allocate", "    allocation")
+    timed(allocation, "stock_lock_products", "      stock lock")
+    timed(allocation, "stock_reserve_locked", "      reservations + stock update")
+    timed(services, "order_email_after_commit", "  e-mail task row")
+    timed(api, "_store", "inbound request row")
+    timed(api, "order_reply", "reply")
+
+    client = Client(HTTP_HOST="localhost")
+    run = uuid.uuid4().hex[:6]
+
+    def post(i):
+        skus = [f"BENCH-{(i + k * 7) % intake.SKUS:02d}" for k in range(3)]
+        body = {
+            "external_id": f"ph-{run}-{i}",
+            "customer": {"email": f"ph-{run}-{i}@example.com", "name": "Bench Customer"},
+            "shipping_address": {
+                "name": "Bench Customer",
+                "line1": "1 Load St",
+                "city": "New York",
+                "region": "NY",
+                "postal_code": "10001",
+                "country": "US",
+            },
+            "lines": [{"sku": s, "quantity": 1 + j % 2, "unit_price": "10.00"} for j, s in enumerate(skus)],
+            "shipping_total": "5.00",
+            "payment": {"method": "card", "status": "authorized"},
+        }
+        response = client.post(
+            "/api/v1/orders",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 201, response.content
+
+    for i in range(30):  # warm up: imports, key cache, connection
+        post(i)
+        client.get("/healthz")
+    spent.update(dict.fromkeys(spent, 0.0))
+    start = time.process_time()
+    for _ in range(n):
+        client.get("/healthz")
+    healthz = (time.process_time() - start) / n
+    start = time.process_time()
+    for i in range(n):
+        post(1000 + i)
+    total = (time.process_time() - start) / n
+    print(f"{n} captures, process CPU per request (load average {os.getloadavg()[0]:.2f}):")
+    print(f"{healthz * 1000:7.2f} ms  GET /healthz (the trivial view)")
+    print(f"{total * 1000:7.2f} ms  POST /api/v1/orders, all of it")
+    for label, seconds in spent.items():
+        print(f"{seconds / n * 1000:7.2f} ms  {label}")
+
+
+if __name__ == "__main__":
+    main()
