@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import NotSupportedError, connection, models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -26,7 +26,8 @@ class LeadSeconds(models.Func):
         super().__init__(end, start, **extra)
 
     def as_sql(self, compiler, connection, **extra_context):
-        raise NotImplementedError(f"LeadSeconds is not written for {connection.vendor}.")
+        # The project runs on PostgreSQL and SQLite only; anything else must say so, not guess.
+        raise NotSupportedError(f"LeadSeconds has no SQL for {connection.vendor}.")
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(
