@@ -33,6 +33,22 @@ def browser():
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    _end_live_server_sessions()
+
+
+def _end_live_server_sessions():
+    """A live-server request thread can end with its PostgreSQL session still open (seen: one
+    idle session whose last query was the customer's page), which later stops the test database
+    from being dropped. End every other session of the test database once the browser is gone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _watch_csp(page, violations):
