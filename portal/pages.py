@@ -15,6 +15,7 @@ holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
 """
 
 import functools
+import re
 from urllib.parse import quote
 
 from django.template.loader import render_to_string
@@ -45,7 +46,7 @@ def _key(number: str) -> str:
 def order_page_parts(*, order) -> dict:
     """The shared parts of an order's page, rendered from the database as HTML fragments (for
     portal/order.html's `page`)."""
-    context = order_get_page(order=order)
+    context = {**order_get_page(order=order), "token": TOKEN_HOLE}
     return {
         "status": order.status,
         "may_return": context["may_return"],
@@ -93,6 +94,13 @@ def _hole_urls() -> tuple[str, ...]:
     return tuple(reverse(name, args=[TOKEN_HOLE]) for name in ("portal:return_new", "portal:message_post"))
 
 
+@functools.cache
+def _return_links() -> re.Pattern:
+    """Links to each return's page ("…/o/<hole>/return/RMA-…/"), with their quotes."""
+    prefix = reverse("portal:order", args=[TOKEN_HOLE])
+    return re.compile('"' + re.escape(prefix) + r'(return/[A-Z0-9-]+/)"')
+
+
 def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
     """The order page for this request: the shared page with this visitor's link token and
     notice filled in. None when there is no such order. The page carries no form, so no CSRF
@@ -105,5 +113,7 @@ def order_page_html(*, request, number: str, token: str, sent: str) -> str | Non
     quoted = quote(token, safe=URL_SAFE)  # what reverse() would put in the URL
     for hole_url in _hole_urls():
         page = page.replace(f'"{hole_url}"', f'"{escape(hole_url.replace(TOKEN_HOLE, quoted))}"')
+    own_prefix = escape(reverse("portal:order", args=[TOKEN_HOLE]).replace(TOKEN_HOLE, quoted))
+    page = _return_links().sub(lambda m: f'"{own_prefix}{m.group(1)}"', page)
     sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
     return page.replace(SENT_HOLE, sent_alert, 1)

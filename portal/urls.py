@@ -10,4 +10,5 @@ urlpatterns = [
     path("o/<str:token>/messages/", views.message_post, name="message_post"),
     path("o/<str:token>/return/", views.return_new, name="return_new"),
     path("o/<str:token>/return/<str:number>/", views.return_done, name="return_done"),
+    path("o/<str:token>/return/<str:number>/cancel/", views.return_cancel, name="return_cancel"),
 ]

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_http_methods
 from core.exceptions import DomainError
 from orders.links import order_number_from_token, order_tracking_token
 from orders.selectors import order_get_for_tracking
+from returns.models import ReturnRequest
 from returns.selectors import product_list_exchange_options, return_list_returnable_lines
-from returns.services import return_request_create
+from returns.services import return_request_cancel, return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
@@ -175,7 +176,8 @@ def return_new(request, order, token):
             except DomainError as exc:
                 error, status = str(exc), 400
             else:
-                return redirect("portal:return_done", token=token, number=rr.number)
+                done = reverse("portal:return_done", kwargs={"token": token, "number": rr.number})
+                return redirect(f"{done}?new=1")
     elif request.method == "POST":
         status = 400
     context = {
@@ -192,7 +194,43 @@ def return_new(request, order, token):
 @require_http_methods(["GET"])
 @with_order
 def return_done(request, order, token, number):
+    """A return's page: what happens next, and a button to cancel it until the parcel is in."""
+    rr = _order_return(order, number)
+    context = {
+        "order": order,
+        "token": token,
+        "rr": rr,
+        "just_requested": request.GET.get("new") == "1",
+        "may_cancel": rr.status in CUSTOMER_CANCELLABLE,
+    }
+    return render(request, "portal/return_done.html", context)
+
+
+CUSTOMER_CANCELLABLE = (ReturnRequest.Status.REQUESTED, ReturnRequest.Status.APPROVED)
+
+
+@portal_view
+@require_http_methods(["POST"])
+@with_order
+def return_cancel(request, order, token, number):
+    """The customer changed their mind: cancel the return, which works until the parcel is in."""
+    rr = _order_return(order, number)
+    try:
+        return_request_cancel(return_id=rr.pk)
+    except DomainError:
+        rr.refresh_from_db()
+        context = {
+            "order": order,
+            "token": token,
+            "rr": rr,
+            "error": "This return can't be cancelled any more: we have already received the parcel.",
+        }
+        return render(request, "portal/return_done.html", context, status=409)
+    return redirect("portal:return_done", token=token, number=rr.number)
+
+
+def _order_return(order, number):
     rr = order.returns.prefetch_related("lines__order_line").filter(number=number).first()
     if rr is None:
         raise Http404("No such return for this order.")
-    return render(request, "portal/return_done.html", {"order": order, "token": token, "rr": rr})
+    return rr

@@ -210,6 +210,64 @@ def test_return_confirmation_only_for_this_orders_returns(client, order, channel
     assert client.get(reverse("portal:return_done", args=[token, rr.number])).status_code == 404
 
 
+def _request_return(client, order):
+    token = order_tracking_token(order_number=order.number)
+    line = order.lines.get()
+    response = client.post(
+        reverse("portal:return_new", args=[token]),
+        {f"qty_{line.pk}": "1", "reason": "changed_mind", "resolution": "refund"},
+    )
+    assert response.status_code == 302
+    return token, ReturnRequest.objects.get()
+
+
+def test_customer_cancels_a_return_they_no_longer_want(client, order, django_capture_on_commit_callbacks):
+    token, rr = _request_return(client, order)
+    order_page = client.get(page_url(order)).content.decode()
+    return_url = reverse("portal:return_done", args=[token, rr.number])
+    assert f'href="{return_url}"' in order_page  # each return links to its own page
+
+    page = client.get(return_url).content.decode()
+    assert "Cancel return" in page
+    with django_capture_on_commit_callbacks(execute=True):  # commit: the cached order page expires
+        response = client.post(reverse("portal:return_cancel", args=[token, rr.number]))
+
+    assert response.status_code == 302 and response["Location"] == return_url
+    rr.refresh_from_db()
+    assert rr.status == ReturnRequest.Status.CANCELLED
+    after = client.get(return_url).content.decode()
+    assert "is cancelled" in after and "Cancel return" not in after and "What happens next" not in after
+    order_page = client.get(page_url(order)).content.decode()  # the cached page is replaced
+    assert "pill-cancelled" in order_page and f"Return {rr.number} cancelled." in order_page
+
+
+def test_a_return_whose_parcel_arrived_cannot_be_cancelled(client, order):
+    from returns.services import return_request_approve, return_request_receive
+
+    token, rr = _request_return(client, order)
+    return_request_approve(return_id=rr.pk)
+    return_request_receive(return_id=rr.pk)
+    page = client.get(reverse("portal:return_done", args=[token, rr.number])).content.decode()
+    assert "Cancel return" not in page
+
+    response = client.post(reverse("portal:return_cancel", args=[token, rr.number]))
+
+    assert response.status_code == 409 and "already received the parcel" in response.content.decode()
+    rr.refresh_from_db()
+    assert rr.status == ReturnRequest.Status.RECEIVED
+
+
+def test_only_the_orders_own_link_cancels_its_return(client, order, channel):
+    _, rr = _request_return(client, order)
+    other = OrderFactory(channel=channel, status="delivered")
+    other_token = order_tracking_token(order_number=other.number)
+
+    assert client.post(reverse("portal:return_cancel", args=[other_token, rr.number])).status_code == 404
+    assert client.get(reverse("portal:return_cancel", args=[other_token, rr.number])).status_code == 405
+    rr.refresh_from_db()
+    assert rr.status == ReturnRequest.Status.REQUESTED
+
+
 def test_message_thread_customer_writes_staff_answers(
     client, admin_client, order, django_capture_on_commit_callbacks
 ):
