@@ -197,6 +197,8 @@ OMS = {
     "LOOKUP_LIMIT_PER_IP": env.int("OMS_LOOKUP_LIMIT_PER_IP", default=20),
     "LOOKUP_LIMIT_PER_ORDER": env.int("OMS_LOOKUP_LIMIT_PER_ORDER", default=5),
     "LOOKUP_LIMIT_WINDOW_SECONDS": env.int("OMS_LOOKUP_LIMIT_WINDOW_SECONDS", default=900),
+    # Customer service's shared inbox: told by e-mail of every new customer message (empty: off).
+    "SUPPORT_INBOX": env.str("OMS_SUPPORT_INBOX", default=""),
     # Customer messages and return requests per order in the same window (spam brake).
     "CUSTOMER_POSTS_PER_ORDER": env.int("OMS_CUSTOMER_POSTS_PER_ORDER", default=10),
     # A channel API key (with its channel) is kept in the cache this long after a lookup, so an

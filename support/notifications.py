@@ -1,9 +1,11 @@
-"""The e-mail that carries customer service's answer, sent after commit through django.tasks."""
+"""E-mails of customer messages, sent after commit through django.tasks: customer service's
+answer to the customer, and the note to customer service's inbox when a customer writes."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from core.tasks import task_enqueue_with_commit
 from orders.links import order_tracking_url
@@ -41,3 +43,35 @@ def send_support_reply_email(*, message_id: int) -> None:
 def support_reply_email_after_commit(*, message_id: int) -> None:
     """Queue the answer e-mail that goes out once the surrounding transaction commits."""
     task_enqueue_with_commit(send_support_reply_email, message_id=message_id)
+
+
+@task
+def send_support_inbox_email(*, message_id: int) -> None:
+    """Tell customer service's shared inbox (OMS_SUPPORT_INBOX) that a customer wrote: the
+    message, the order, a link to the thread in the admin. Replying to it reaches the customer."""
+    inbox = settings.OMS["SUPPORT_INBOX"]
+    message = Message.objects.select_related("thread__order").get(pk=message_id)
+    thread, order = message.thread, message.thread.order
+    if not inbox:
+        return
+    context = {
+        "message": message,
+        "thread": thread,
+        "order": order,
+        "thread_url": settings.SITE_URL + reverse("admin:support_thread_change", args=[thread.pk]),
+    }
+    subject = f"Customer message about {order.number}: {thread.get_topic_display()}"
+    email = EmailMultiAlternatives(
+        subject,
+        render_to_string("emails/support_inbox.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [inbox],
+        reply_to=[order.email] if order.email else None,
+    )
+    email.send()
+
+
+def support_inbox_email_after_commit(*, message_id: int) -> None:
+    """Queue the note to customer service's inbox, when one is configured."""
+    if settings.OMS["SUPPORT_INBOX"]:
+        task_enqueue_with_commit(send_support_inbox_email, message_id=message_id)

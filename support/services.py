@@ -11,7 +11,7 @@ from orders.services import order_event_record, order_lock
 
 from .exceptions import MessageRefused
 from .models import Message, Thread
-from .notifications import support_reply_email_after_commit
+from .notifications import support_inbox_email_after_commit, support_reply_email_after_commit
 
 MAX_BODY = 4000
 
@@ -52,6 +52,7 @@ def support_message_post(*, order_id: int, body: str, topic: str = Thread.Topic.
         kind=OrderEvent.Kind.NOTE,
         message=f"Customer wrote ({thread.get_topic_display().lower()}): {body[:200]}",
     )
+    support_inbox_email_after_commit(message_id=message.pk)
     return message
 
 

@@ -268,6 +268,34 @@ def test_only_the_orders_own_link_cancels_its_return(client, order, channel):
     assert rr.status == ReturnRequest.Status.REQUESTED
 
 
+def test_customer_service_inbox_is_told_of_a_new_customer_message(
+    client, order, settings, django_capture_on_commit_callbacks
+):
+    settings.OMS = {**settings.OMS, "SUPPORT_INBOX": "help@shop.example"}
+    token = order_tracking_token(order_number=order.number)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("portal:message_post", args=[token]), {"topic": "damaged", "body": "Box <crushed> & wet"}
+        )
+
+    (note,) = mail.outbox
+    thread = Thread.objects.get(order=order)
+    assert note.to == ["help@shop.example"] and note.reply_to == [order.email]
+    assert order.number in note.subject and "Damaged" in note.subject
+    assert "Box <crushed> & wet" in note.body  # plain text, not HTML-escaped
+    assert reverse("admin:support_thread_change", args=[thread.pk]) in note.body
+
+
+def test_no_inbox_configured_sends_nothing_to_staff(client, order, django_capture_on_commit_callbacks):
+    token = order_tracking_token(order_number=order.number)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:message_post", args=[token]), {"topic": "damaged", "body": "Hello"})
+    assert mail.outbox == []
+
+
 def test_message_thread_customer_writes_staff_answers(
     client, admin_client, order, django_capture_on_commit_callbacks
 ):
