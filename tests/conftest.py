@@ -6,6 +6,7 @@ from django.db import connection
 
 from orders.services import AddressInput, LineInput, OrderInput
 
+from .browser import browser, end_other_database_sessions  # noqa: F401  browser: the fixture
 from .factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -20,6 +21,16 @@ def pytest_collection_modifyitems(config, items):
                     "can't be proven here (run with DATABASE_URL=postgres://...)"
                 )
             )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_droppable(django_db_setup, django_db_blocker):
+    """Set up after the test database and torn down before it is dropped: end the sessions the
+    live server left open, so the drop succeeds (otherwise: "test_oms is being accessed by
+    other users" and a database left behind)."""
+    yield
+    with django_db_blocker.unblock():
+        end_other_database_sessions()
 
 
 @pytest.fixture(autouse=True)

@@ -2,57 +2,14 @@
 screen, request a return, staff approve, scan and inspect it in the admin, and the customer
 sees the new status. Screenshots go to test-artifacts/. No CSP violations on either side."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from returns.models import ReturnRequest
+from tests.browser import ARTIFACTS, admin_login, watch_csp
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
 from tests.returns.flow import delivered_order
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    _end_live_server_sessions()
-
-
-def _end_live_server_sessions():
-    """A live-server request thread can end with its PostgreSQL session still open (seen: one
-    idle session whose last query was the customer's page), which later stops the test database
-    from being dropped. End every other session of the test database once the browser is gone."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
-def _watch_csp(page, violations):
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
 
 
 @pytest.mark.browser
@@ -69,7 +26,7 @@ def test_customer_returns_an_item_and_staff_process_it(browser, live_server):
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     customer = phone.new_page()
-    _watch_csp(customer, violations)
+    watch_csp(customer, violations)
     customer.goto(f"{live_server.url}/track/")
     customer.get_by_label("Order number").fill(order.number)
     customer.get_by_label("E-mail used for the order").fill("ada@example.com")
@@ -91,11 +48,8 @@ def test_customer_returns_an_item_and_staff_process_it(browser, live_server):
     customer.screenshot(path=ARTIFACTS / "3-return-confirmation.png", full_page=True)
 
     desk = browser.new_context().new_page()
-    _watch_csp(desk, violations)
-    desk.goto(f"{live_server.url}/admin/returns/returnrequest/")
-    desk.get_by_label("Username").fill("desk")
-    desk.get_by_label("Password").fill("desk-pass-123")
-    desk.get_by_role("button", name="Log in").click()
+    watch_csp(desk, violations)
+    admin_login(desk, f"{live_server.url}/admin/returns/returnrequest/", "desk", "desk-pass-123")
     desk.get_by_role("link", name=rr.number).click()
     desk.get_by_role("button", name="Approve").click()
     desk.get_by_text(f"Return {rr.number} approved").wait_for()
