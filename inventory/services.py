@@ -191,9 +191,7 @@ def stock_reserve_split(
     deadlocking. Raises InsufficientStock naming every product short over all of them, having
     reserved nothing.
     """
-    needed: dict[int, int] = defaultdict(int)
-    for req in requests:
-        needed[req.product_id] += req.quantity
+    needed = _needed(requests)
     rank = {wid: i for i, wid in enumerate(warehouse_ids)}
     candidate_ids = StockItem.objects.filter(warehouse_id__in=rank, product_id__in=needed).values_list(
         "pk", flat=True
@@ -203,15 +201,7 @@ def stock_reserve_split(
     for item in sorted(items.values(), key=lambda i: (rank[i.warehouse_id], i.bin_location, i.pk)):
         by_product[item.product_id].append(item)
 
-    shortfalls = []
-    for product_id, quantity in needed.items():
-        available = sum(i.available for i in by_product[product_id])
-        if available < quantity:
-            sku = Product.objects.values_list("sku", flat=True).get(pk=product_id)
-            shortfalls.append(Shortfall(product_id, sku, quantity, available))
-    if shortfalls:
-        raise InsufficientStock(shortfalls)
-
+    _raise_if_short(needed=needed, by_product=by_product)
     return _reserve_from(reference=reference, by_product=by_product, requests=requests)
 
 
@@ -231,18 +221,34 @@ def stock_reserve_locked(
     for item in sorted(items, key=lambda i: (i.bin_location, i.pk)):
         if item.warehouse_id == warehouse_id:
             by_product[item.product_id].append(item)
+    _raise_if_short(needed=_needed(requests), by_product=by_product)
+    return _reserve_from(reference=reference, by_product=by_product, requests=requests)
+
+
+def _needed(requests: list[ReserveRequest]) -> dict[int, int]:
+    """Units wanted per product over all requests."""
     needed: dict[int, int] = defaultdict(int)
     for req in requests:
         needed[req.product_id] += req.quantity
-    shortfalls = []
+    return needed
+
+
+def _raise_if_short(*, needed: dict[int, int], by_product: dict[int, list[StockItem]]) -> None:
+    """Raise InsufficientStock naming every product the locked items can't cover (their SKUs in
+    one query), before anything is written."""
+    short = {}
     for product_id, quantity in needed.items():
         available = sum(i.available for i in by_product[product_id])
         if available < quantity:
-            sku = Product.objects.values_list("sku", flat=True).get(pk=product_id)
-            shortfalls.append(Shortfall(product_id, sku, quantity, available))
-    if shortfalls:
-        raise InsufficientStock(shortfalls)
-    return _reserve_from(reference=reference, by_product=by_product, requests=requests)
+            short[product_id] = (quantity, available)
+    if short:
+        skus = dict(Product.objects.filter(pk__in=short).values_list("pk", "sku"))
+        raise InsufficientStock(
+            [
+                Shortfall(pid, skus.get(pid, ""), wanted, available)
+                for pid, (wanted, available) in short.items()
+            ]
+        )
 
 
 def _reserve_from(
