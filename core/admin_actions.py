@@ -32,6 +32,10 @@ class ActionField:
     kind: str = "text"  # text | checkbox
 
 
+# Every manual step that would e-mail the customer offers this (the service then notes instead).
+SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
+
+
 @dataclass(frozen=True)
 class ObjectAction:
     name: str

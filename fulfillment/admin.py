@@ -3,7 +3,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsMixin, register_object_action
 from core.admin_mixins import WritesMixin
 from orders.admin.orders import register_order_inline
 from orders.models import Order
@@ -85,7 +85,7 @@ register_object_action(
         order=40,
         fields=(
             ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number"),
-            ActionField("silent", "Don't e-mail the customer", kind="checkbox"),
+            SILENT,
         ),
     ),
 )
@@ -99,7 +99,7 @@ register_object_action(
         permission="fulfillment.change_shipment",
         style="primary",
         order=50,
-        fields=(ActionField("silent", "Don't e-mail the customer", kind="checkbox"),),
+        fields=(SILENT,),
     ),
 )
 
@@ -222,7 +222,6 @@ class _ServiceLevelChoices:
         return True
 
 
-SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
 SHIPMENT_ACTIONS = (
     ObjectAction(
         "change_service",

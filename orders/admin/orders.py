@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsMixin
 from core.admin_mixins import WritesMixin
 from core.paginator import LargeTablePaginator
 
@@ -49,7 +49,6 @@ def _note(order, user, data):
     return "Note added."
 
 
-SILENT = ActionField("silent", "Don't e-mail the customer", kind="checkbox")
 ORDER_ACTIONS = (
     ObjectAction(
         "release",
