@@ -90,15 +90,12 @@ def order_page_get(*, number: str) -> str | None:
 
 
 @functools.cache
-def _hole_urls() -> tuple[str, ...]:
-    return tuple(reverse(name, args=[TOKEN_HOLE]) for name in ("portal:return_new", "portal:message_post"))
-
-
-@functools.cache
-def _return_links() -> re.Pattern:
-    """Links to each return's page ("…/o/<hole>/return/RMA-…/"), with their quotes."""
+def _token_links() -> re.Pattern:
+    """Every link under the order's own URL with the hole for the token (return form, message
+    form, each return's page), with its quotes: customer-written text is HTML-escaped, so it can
+    never produce one."""
     prefix = reverse("portal:order", args=[TOKEN_HOLE])
-    return re.compile('"' + re.escape(prefix) + r'(return/[A-Z0-9-]+/)"')
+    return re.compile('"' + re.escape(prefix) + '([^"]*)"')
 
 
 def order_page_html(*, request, number: str, token: str, sent: str) -> str | None:
@@ -108,12 +105,9 @@ def order_page_html(*, request, number: str, token: str, sent: str) -> str | Non
     page = order_page_get(number=number)
     if page is None:
         return None
-    # Holes are matched with their quotes around them: customer-written text is HTML-escaped,
-    # so it can never produce them. The notice's hole comes before any customer text.
+    # The notice's hole comes before any customer text.
     quoted = quote(token, safe=URL_SAFE)  # what reverse() would put in the URL
-    for hole_url in _hole_urls():
-        page = page.replace(f'"{hole_url}"', f'"{escape(hole_url.replace(TOKEN_HOLE, quoted))}"')
-    own_prefix = escape(reverse("portal:order", args=[TOKEN_HOLE]).replace(TOKEN_HOLE, quoted))
-    page = _return_links().sub(lambda m: f'"{own_prefix}{m.group(1)}"', page)
+    own = escape(reverse("portal:order", args=[TOKEN_HOLE]).replace(TOKEN_HOLE, quoted))
+    page = _token_links().sub(lambda m: f'"{own}{m.group(1)}"', page)
     sent_alert = render_to_string("portal/_sent_alert.html") if sent == "message" else ""
     return page.replace(SENT_HOLE, sent_alert, 1)

@@ -195,18 +195,9 @@ def return_new(request, order, token):
 @with_order
 def return_done(request, order, token, number):
     """A return's page: what happens next, and a button to cancel it until the parcel is in."""
-    rr = _order_return(order, number)
-    context = {
-        "order": order,
-        "token": token,
-        "rr": rr,
-        "just_requested": request.GET.get("new") == "1",
-        "may_cancel": rr.status in CUSTOMER_CANCELLABLE,
-    }
-    return render(request, "portal/return_done.html", context)
-
-
-CUSTOMER_CANCELLABLE = (ReturnRequest.Status.REQUESTED, ReturnRequest.Status.APPROVED)
+    return _return_page(
+        request, order, token, _order_return(order, number), just_requested=request.GET.get("new") == "1"
+    )
 
 
 @portal_view
@@ -219,14 +210,24 @@ def return_cancel(request, order, token, number):
         return_request_cancel(return_id=rr.pk)
     except DomainError:
         rr.refresh_from_db()
-        context = {
-            "order": order,
-            "token": token,
-            "rr": rr,
-            "error": "This return can't be cancelled any more: we have already received the parcel.",
-        }
-        return render(request, "portal/return_done.html", context, status=409)
+        error = "This return can't be cancelled any more: we have already received the parcel."
+        return _return_page(request, order, token, rr, error=error, status=409)
     return redirect("portal:return_done", token=token, number=rr.number)
+
+
+CUSTOMER_CANCELLABLE = (ReturnRequest.Status.REQUESTED, ReturnRequest.Status.APPROVED)
+
+
+def _return_page(request, order, token, rr, *, just_requested=False, error="", status=200):
+    context = {
+        "order": order,
+        "token": token,
+        "rr": rr,
+        "just_requested": just_requested,
+        "may_cancel": rr.status in CUSTOMER_CANCELLABLE,
+        "error": error,
+    }
+    return render(request, "portal/return_done.html", context, status=status)
 
 
 def _order_return(order, number):
