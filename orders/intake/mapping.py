@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from core.exceptions import DomainError
 from core.money import ZERO, quantize, to_decimal
 
-from ..models import Order
+from ..models import Order, OrderHold
 from ..services import LineInput
 from .countries import country_code
 from .rematch import sku_resolve
@@ -95,13 +95,22 @@ def lines_resolved(*, channel, raw_lines: list[tuple[list[str], int, Decimal, st
     return lines
 
 
-def total_mismatch(*, platform: str, stated: Decimal, lines, shipping, tax, discount, currency) -> str:
-    """A hold detail when the platform's total differs from what its own parts add up to."""
+def total_mismatch_holds(
+    *, platform: str, stated, what: str, lines, shipping, tax, discount, currency
+) -> list[tuple[str, str]]:
+    """A payment hold when the platform states a total (`stated`, raw) that differs from what
+    its own lines, shipping, tax and discounts add up to; no hold when it states none."""
+    if stated in (None, ""):
+        return []
+    stated = money(stated, what)
     computed = sum((ln.unit_price * ln.quantity for ln in lines), ZERO) + shipping + tax - discount
     computed = max(computed, ZERO)
     if stated == computed:
-        return ""
-    return (
-        f"{platform} says the total is {stated} {currency}, but its lines, shipping, tax and "
-        f"discounts add up to {computed} {currency}: check the order in {platform} before shipping."
-    )
+        return []
+    return [
+        (
+            OrderHold.Reason.PAYMENT,
+            f"{platform} says the total is {stated} {currency}, but its lines, shipping, tax and "
+            f"discounts add up to {computed} {currency}: check the order in {platform} before shipping.",
+        )
+    ]

@@ -1,6 +1,6 @@
 """Shopify orders (Admin API order / orders/* webhook body) to captures."""
 
-from ..models import Order, OrderHold
+from ..models import Order
 from ..services import AddressInput, OrderInput
 from .mapping import (
     MappingError,
@@ -11,7 +11,7 @@ from .mapping import (
     quantity,
     speed_from_title,
     text,
-    total_mismatch,
+    total_mismatch_holds,
     when,
 )
 
@@ -105,19 +105,16 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
     tax = money(order.get("total_tax"), "Total tax")
     discount = money(order.get("total_discounts"), "Total discounts")
     currency = text(order.get("currency"), 3).upper() or "USD"
-    holds = []
-    if order.get("total_price") not in (None, ""):
-        stated = money(order.get("total_price"), "Total price")
-        if problem := total_mismatch(
-            platform=PLATFORM,
-            stated=stated,
-            lines=lines,
-            shipping=shipping_total,
-            tax=tax,
-            discount=discount,
-            currency=currency,
-        ):
-            holds.append((OrderHold.Reason.PAYMENT, problem))
+    holds = total_mismatch_holds(
+        platform=PLATFORM,
+        stated=order.get("total_price"),
+        what="Total price",
+        lines=lines,
+        shipping=shipping_total,
+        tax=tax,
+        discount=discount,
+        currency=currency,
+    )
     if shipping is None and billing is not None:
         shipping = billing
     gateways = order.get("payment_gateway_names") or []

@@ -1,7 +1,7 @@
 """WooCommerce orders (wc/v3 `order.*` webhook body, and the legacy v3 shape older stores
 still send) to captures."""
 
-from ..models import Order, OrderHold
+from ..models import Order
 from ..services import AddressInput, OrderInput
 from .mapping import (
     MappingError,
@@ -12,7 +12,7 @@ from .mapping import (
     quantity,
     speed_from_title,
     text,
-    total_mismatch,
+    total_mismatch_holds,
     when,
 )
 
@@ -115,19 +115,16 @@ def woocommerce_order_input(*, channel, order: dict) -> OrderInput:
         payment_status = STATUS_TO_PAYMENT.get(status, Order.PaymentStatus.PENDING)
     tax = money(order.get("total_tax"), "Total tax")
     currency = text(order.get("currency"), 3).upper() or "USD"
-    holds = []
-    if order.get("total") not in (None, ""):
-        stated = money(order.get("total"), "Total")
-        if problem := total_mismatch(
-            platform=PLATFORM,
-            stated=stated,
-            lines=lines,
-            shipping=shipping_total,
-            tax=tax,
-            discount=discount,
-            currency=currency,
-        ):
-            holds.append((OrderHold.Reason.PAYMENT, problem))
+    holds = total_mismatch_holds(
+        platform=PLATFORM,
+        stated=order.get("total"),
+        what="Total",
+        lines=lines,
+        shipping=shipping_total,
+        tax=tax,
+        discount=discount,
+        currency=currency,
+    )
     shipping_lines = [s for s in order.get("shipping_lines") or [] if isinstance(s, dict)]
     return OrderInput(
         external_id=external_id,
