@@ -50,10 +50,10 @@ def send_support_inbox_email(*, message_id: int) -> None:
     """Tell customer service's shared inbox (OMS_SUPPORT_INBOX) that a customer wrote: the
     message, the order, a link to the thread in the admin. Replying to it reaches the customer."""
     inbox = settings.OMS["SUPPORT_INBOX"]
-    message = Message.objects.select_related("thread__order").get(pk=message_id)
-    thread, order = message.thread, message.thread.order
     if not inbox:
         return
+    message = Message.objects.select_related("thread__order").get(pk=message_id)
+    thread, order = message.thread, message.thread.order
     context = {
         "message": message,
         "thread": thread,

@@ -71,8 +71,7 @@ def channel_api_keys_forget(*, channel_id: int) -> None:
 def _key_lookup(prefix: str) -> ChannelApiKey | None:
     """The active key with this prefix and its channel: from the cache when it was looked up in
     the last OMS["API_KEY_CACHE_SECONDS"] seconds (one query saved per API request), else read."""
-    timeout = settings.OMS["API_KEY_CACHE_SECONDS"]
-    if timeout > 0:
+    if settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
         key = cache.get(_cache_key(prefix))
         if key is not None:
             return key
@@ -81,9 +80,14 @@ def _key_lookup(prefix: str) -> ChannelApiKey | None:
         .filter(prefix=prefix, revoked_at__isnull=True, channel__is_active=True)
         .first()
     )
-    if key is not None and timeout > 0:
-        cache.set(_cache_key(prefix), key, timeout)
+    if key is not None:
+        _key_remember(key)
     return key
+
+
+def _key_remember(key: ChannelApiKey) -> None:
+    if settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
+        cache.set(_cache_key(key.prefix), key, settings.OMS["API_KEY_CACHE_SECONDS"])
 
 
 def channel_api_key_authenticate(raw: str) -> ChannelApiKey | None:
@@ -101,8 +105,7 @@ def channel_api_key_authenticate(raw: str) -> ChannelApiKey | None:
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ChannelApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-        if settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
-            cache.set(_cache_key(prefix), key, settings.OMS["API_KEY_CACHE_SECONDS"])
+        _key_remember(key)
     return key
 
 
