@@ -69,63 +69,11 @@ print(json.dumps({
 }))
 """
 
-# CPU per request, in one process against the same database: where an order's cost goes. The
-# Python side is this process's CPU time; PostgreSQL's is its backend's (from /proc, so only when
-# the server runs on this machine). Statements are counted as Django executes them (BEGIN, COMMIT
-# and savepoints not included).
+# CPU per request, in one process against the same database (bench/intake_phases.py).
 CPU = """
-import json, os, time, uuid
-from django.db import connection
-from django.test import Client
-c = Client(HTTP_HOST="localhost")
-key = "{key}"
-run = uuid.uuid4().hex[:6]
-def body(i):
-    skus = [f"BENCH-{{(i + k * 7) % {skus}:02d}}" for k in range(3)]
-    address = {{"name": "Bench Customer", "line1": "1 Load St", "city": "New York", "region": "NY",
-                "postal_code": "10001", "country": "US"}}
-    return json.dumps({{
-        "external_id": f"cpu-{{run}}-{{i}}",
-        "customer": {{"email": f"cpu-{{run}}-{{i}}@example.com", "name": "Bench Customer"}},
-        "shipping_address": address,
-        "lines": [{{"sku": s, "quantity": 1 + j % 2, "unit_price": "10.00"}} for j, s in enumerate(skus)],
-        "shipping_total": "5.00",
-        "payment": {{"method": "card", "status": "authorized"}},
-    }})
-def post(i):
-    r = c.post("/api/v1/orders", body(i), content_type="application/json",
-               headers={{"Authorization": f"Bearer {{key}}"}})
-    assert r.status_code == 201, r.content
-def pg_cpu():
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        with open(f"/proc/{{pid}}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-for i in range(30):
-    post(i); c.get("/healthz")
-n = 300
-t = time.process_time()
-for _ in range(n * 3):
-    c.get("/healthz")
-healthz = (time.process_time() - t) / (n * 3)
-statements = []
-def count(execute, sql, params, many, context):
-    statements.append(sql)
-    return execute(sql, params, many, context)
-with connection.execute_wrapper(count):
-    post(10_000)
-p0, t = pg_cpu(), time.process_time()
-for i in range(n):
-    post(100 + i)
-py = (time.process_time() - t) / n
-p1 = pg_cpu()
-print(json.dumps({{"healthz": healthz, "py": py, "pg": None if p0 is None else (p1 - p0) / n,
-                  "statements": len(statements)}}))
+import json
+from bench.intake_phases import cpu_per_request
+print(json.dumps(cpu_per_request(key="{key}")))
 """
 
 # wrk runs one Lua state per thread: each thread numbers its own orders (thread id + counter),
@@ -339,7 +287,7 @@ def main():
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     try:
-        cpu = json.loads(manage(env, "shell", stdin=CPU.format(key=key, skus=SKUS)).splitlines()[-1])
+        cpu = json.loads(manage(env, "shell", stdin=CPU.format(key=key)).splitlines()[-1])
         total = cpu["py"] + (cpu["pg"] or 0)
         print(
             f"CPU per request, in one process (Django test client, same database): /healthz "

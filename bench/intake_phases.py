@@ -66,9 +66,97 @@ def main():
         intake.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
-def measure(*, key: str, n: int) -> None:
-    from django.test import Client
+class Poster:
+    """Posts unique 3-line bench orders with the channel's key through the Django test client."""
 
+    def __init__(self, key: str):
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST="localhost")
+        self.key = key
+        self.run = uuid.uuid4().hex[:6]
+
+    def __call__(self, i: int) -> None:
+        skus = [f"BENCH-{(i + k * 7) % intake.SKUS:02d}" for k in range(3)]
+        body = {
+            "external_id": f"cpu-{self.run}-{i}",
+            "customer": {"email": f"cpu-{self.run}-{i}@example.com", "name": "Bench Customer"},
+            "shipping_address": {
+                "name": "Bench Customer",
+                "line1": "1 Load St",
+                "city": "New York",
+                "region": "NY",
+                "postal_code": "10001",
+                "country": "US",
+            },
+            "lines": [{"sku": s, "quantity": 1 + j % 2, "unit_price": "10.00"} for j, s in enumerate(skus)],
+            "shipping_total": "5.00",
+            "payment": {"method": "card", "status": "authorized"},
+        }
+        response = self.client.post(
+            "/api/v1/orders",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {self.key}"},
+        )
+        assert response.status_code == 201, response.content
+
+    def warm_up(self) -> None:
+        """Imports, the key cache, the connection."""
+        for i in range(30):
+            self(i)
+            self.client.get("/healthz")
+
+    def healthz_cpu(self, n: int) -> float:
+        start = time.process_time()
+        for _ in range(n):
+            self.client.get("/healthz")
+        return (time.process_time() - start) / n
+
+
+def _pg_backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend (None when the server runs elsewhere)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(*, key: str, n: int = 300) -> dict:
+    """Seconds of CPU per request for /healthz and for one capture (Python; PostgreSQL's backend
+    when it runs on this machine), and the SQL statements Django executes for one capture (BEGIN,
+    COMMIT and savepoints not included). bench/intake.py prints these after its HTTP runs."""
+    from django.db import connection
+
+    post = Poster(key)
+    post.warm_up()
+    healthz = post.healthz_cpu(n * 3)
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        post(10_000)
+    pg_before, start = _pg_backend_cpu(), time.process_time()
+    for i in range(n):
+        post(100 + i)
+    py = (time.process_time() - start) / n
+    pg_after = _pg_backend_cpu()
+    pg = None if pg_before is None or pg_after is None else (pg_after - pg_before) / n
+    return {"healthz": healthz, "py": py, "pg": pg, "statements": len(statements)}
+
+
+def measure(*, key: str, n: int) -> None:
+    """Print the process CPU of each step of a capture, per order."""
     import orders.allocation as allocation
     import orders.api as api
     import orders.intake.inbound as inbound
@@ -107,42 +195,10 @@ def measure(*, key: str, n: int) -> None:
     timed(api, "_store", "inbound request row")
     timed(api, "order_reply", "reply")
 
-    client = Client(HTTP_HOST="localhost")
-    run = uuid.uuid4().hex[:6]
-
-    def post(i):
-        skus = [f"BENCH-{(i + k * 7) % intake.SKUS:02d}" for k in range(3)]
-        body = {
-            "external_id": f"ph-{run}-{i}",
-            "customer": {"email": f"ph-{run}-{i}@example.com", "name": "Bench Customer"},
-            "shipping_address": {
-                "name": "Bench Customer",
-                "line1": "1 Load St",
-                "city": "New York",
-                "region": "NY",
-                "postal_code": "10001",
-                "country": "US",
-            },
-            "lines": [{"sku": s, "quantity": 1 + j % 2, "unit_price": "10.00"} for j, s in enumerate(skus)],
-            "shipping_total": "5.00",
-            "payment": {"method": "card", "status": "authorized"},
-        }
-        response = client.post(
-            "/api/v1/orders",
-            json.dumps(body),
-            content_type="application/json",
-            headers={"Authorization": f"Bearer {key}"},
-        )
-        assert response.status_code == 201, response.content
-
-    for i in range(30):  # warm up: imports, key cache, connection
-        post(i)
-        client.get("/healthz")
+    post = Poster(key)
+    post.warm_up()
     spent.update(dict.fromkeys(spent, 0.0))
-    start = time.process_time()
-    for _ in range(n):
-        client.get("/healthz")
-    healthz = (time.process_time() - start) / n
+    healthz = post.healthz_cpu(n)
     start = time.process_time()
     for i in range(n):
         post(1000 + i)
