@@ -30,6 +30,7 @@ from .services import (
 )
 
 SS = Shipment.Status
+TRACKING_NUMBER = ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number")
 
 
 # --- buttons on the order page ----------------------------------------------------------------
@@ -84,7 +85,7 @@ register_object_action(
         style="primary",
         order=40,
         fields=(
-            ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number"),
+            TRACKING_NUMBER,
             SILENT,
         ),
     ),
@@ -261,7 +262,7 @@ SHIPMENT_ACTIONS = (
         style="primary",
         order=30,
         fields=(
-            ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number"),
+            TRACKING_NUMBER,
             SILENT,
         ),
     ),
