@@ -208,6 +208,10 @@ OMS = {
     # An Idempotency-Key replays its first reply for this many days; `purge_idempotency_keys`
     # deletes older records (the unique external id still stops a late retry making an order).
     "IDEMPOTENCY_KEY_DAYS": env.int("OMS_IDEMPOTENCY_KEY_DAYS", default=7),
+    # The KPI dashboard recomputes at most this many changed days (placed and shipped days
+    # counted apart) before it answers; when more changed (a historical import), it shows the
+    # figures as of the last refresh, says so, and leaves the rest to a background refresh.
+    "KPI_INLINE_REFRESH_DAYS": env.int("OMS_KPI_INLINE_REFRESH_DAYS", default=20),
 }
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).

@@ -1,9 +1,14 @@
-"""Writes of the reports app: the export audit log, and running an export end to end."""
+"""Writes of the reports app: the export audit log, running an export end to end, and keeping
+the dashboard's rollups fresh."""
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import models, transaction
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -11,7 +16,10 @@ from core.csv_stream import csv_lines
 
 from .exceptions import ExportNotAllowed, ExportRangeInvalid
 from .exports import ExportKind, column_kinds, export_rows
-from .models import ExportLog
+from .models import ExportLog, KpiRollupState
+from .rollups import kpi_refresh_within
+from .rollups.services import STATE_PK
+from .tasks import kpi_refresh_task
 
 EXPORT_PERMISSION = "reports.export_data"
 
@@ -90,3 +98,34 @@ def export_queryset_in_range(*, export: ExportKind, since: str = "", until: str 
     if stop:
         qs = qs.filter(**{f"{export.date_field}__lt": stop})
     return qs
+
+
+# --- the dashboard's rollups ------------------------------------------------------------------
+# The dashboard queues a background refresh at most this often. It is longer than the rollups'
+# overlap (REFRESH_OVERLAP), so the refresh it queues after a big change finds that change
+# outside the overlap and the dashboard's own refresh is small again.
+KPI_REFRESH_QUEUE_SECONDS = 10 * 60
+KPI_REFRESH_QUEUED = "reports:kpi-refresh-queued"
+
+
+@dataclass(frozen=True)
+class KpiFreshness:
+    as_of: dt.datetime | None  # changes up to about then are in the figures (None: never built)
+    catching_up: int | None = None  # None: up to date; else days changed, left to the background
+
+
+def kpi_dashboard_refresh() -> KpiFreshness:
+    """Bring the rollups up to date before the dashboard reads them, in bounded time.
+
+    Small changes (at most OMS["KPI_INLINE_REFRESH_DAYS"] days) are counted now. Bigger ones (a
+    historical import) are left to kpi_refresh_task, queued here at most once per
+    KPI_REFRESH_QUEUE_SECONDS, so a manager never waits on a year's recompute: the dashboard
+    shows the figures as of the last refresh and says so.
+    """
+    result = kpi_refresh_within(day_limit=settings.OMS["KPI_INLINE_REFRESH_DAYS"])
+    catching_up = result.deferred_days if result.behind else None
+    queue = result.unfinished and cache.add(KPI_REFRESH_QUEUED, True, timeout=KPI_REFRESH_QUEUE_SECONDS)
+    if queue and kpi_refresh_task.enqueue().status == TaskResultStatus.SUCCESSFUL:  # ran at once
+        catching_up = None
+    as_of = KpiRollupState.objects.filter(pk=STATE_PK).values_list("refreshed_at", flat=True).first()
+    return KpiFreshness(as_of=as_of, catching_up=catching_up)

@@ -10,6 +10,7 @@ from .services import (
     kpi_days_refresh,
     kpi_rebuild,
     kpi_refresh,
+    kpi_refresh_within,
 )
 from .sql import LEAD_BANDS
 
@@ -23,4 +24,5 @@ __all__ = [
     "kpi_days_refresh",
     "kpi_rebuild",
     "kpi_refresh",
+    "kpi_refresh_within",
 ]

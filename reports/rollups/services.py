@@ -69,6 +69,21 @@ class RefreshResult:
     shipped_days: int = 0  # days whose shipped-day rollups were recomputed
     rebuilt: bool = False  # everything was rebuilt (never built, new time zone or definitions)
     waited: bool = False  # another refresh was running; it did the work
+    # kpi_refresh_within only: the rollups may miss changes (days left to a background
+    # refresh, or another refresh was running), and whether it left the overlap unchecked.
+    deferred_days: int = 0
+    busy: bool = False
+    overlap_left: bool = False
+
+    @property
+    def behind(self) -> bool:
+        """The figures may miss changes a reader would want to know about."""
+        return bool(self.deferred_days or self.busy)
+
+    @property
+    def unfinished(self) -> bool:
+        """A background refresh must finish what this one left."""
+        return bool(self.deferred_days or self.overlap_left)
 
 
 def _lines_of(runs) -> Q:
@@ -356,6 +371,23 @@ def _is_built(state: KpiRollupState) -> bool:
     )
 
 
+def _build(state: KpiRollupState, *, now: dt.datetime) -> RefreshResult:
+    bounds = _data_bounds()
+    days = days_between(*bounds) if bounds else []
+    _recompute(placed_days=days, shipped_days=days)
+    _clear_outside(bounds)
+    _mark_built(state, watermark=now)
+    logger.info("KPI rollups built: %s days.", len(days))
+    return RefreshResult(placed_days=len(days), shipped_days=len(days), rebuilt=True)
+
+
+def _advance(state: KpiRollupState, *, now: dt.datetime, placed, shipped) -> RefreshResult:
+    placed_count, shipped_count = _recompute(placed_days=placed, shipped_days=shipped)
+    state.refreshed_at = now
+    state.save(update_fields=["refreshed_at"])
+    return RefreshResult(placed_days=placed_count, shipped_days=shipped_count)
+
+
 @transaction.atomic
 def kpi_refresh() -> RefreshResult:
     """Bring the rollups up to date with what changed since the last refresh.
@@ -376,15 +408,42 @@ def kpi_refresh() -> RefreshResult:
             return RefreshResult(waited=True)
     now = timezone.now()
     if not _is_built(state):
-        bounds = _data_bounds()
-        days = days_between(*bounds) if bounds else []
-        _recompute(placed_days=days, shipped_days=days)
-        _clear_outside(bounds)
-        _mark_built(state, watermark=now)
-        logger.info("KPI rollups built: %s days.", len(days))
-        return RefreshResult(placed_days=len(days), shipped_days=len(days), rebuilt=True)
+        return _build(state, now=now)
     placed, shipped = kpi_changed_days(since=state.refreshed_at - REFRESH_OVERLAP)
+    return _advance(state, now=now, placed=placed, shipped=shipped)
+
+
+@transaction.atomic
+def kpi_refresh_within(*, day_limit: int) -> RefreshResult:
+    """kpi_refresh for a reader that must answer quickly (the dashboard): never waits for another
+    refresh and never recomputes more than `day_limit` days (placed and shipped days counted
+    apart). What it leaves undone it says (see RefreshResult) for the caller to queue kpi_refresh:
+
+    - another refresh holds the lock: nothing done (`busy`);
+    - never built, or more than `day_limit` days changed since the watermark (a historical
+      import): nothing done (`deferred_days`, the days changed);
+    - only the overlap is big (a large change that the last refresh already counted, whose
+      events are still inside REFRESH_OVERLAP): the days changed since the watermark are
+      recomputed, and the watermark is left where it is (`overlap_left`), so the overlap is
+      still checked, by the background refresh, for transactions that committed late.
+    """
+    state = KpiRollupState.objects.select_for_update(skip_locked=True).filter(pk=STATE_PK).first()
+    if state is None:
+        if KpiRollupState.objects.filter(pk=STATE_PK).exists():
+            return RefreshResult(busy=True)
+        state = _state_lock()
+    now = timezone.now()
+    if not _is_built(state):
+        bounds = _data_bounds()
+        days = (bounds[1] - bounds[0]).days + 1 if bounds else 0
+        if 2 * days > day_limit:
+            return RefreshResult(deferred_days=days)
+        return _build(state, now=now)
+    placed, shipped = kpi_changed_days(since=state.refreshed_at - REFRESH_OVERLAP)
+    if len(placed) + len(shipped) <= day_limit:
+        return _advance(state, now=now, placed=placed, shipped=shipped)
+    placed, shipped = kpi_changed_days(since=state.refreshed_at)
+    if len(placed) + len(shipped) > day_limit:
+        return RefreshResult(deferred_days=len(placed | shipped))
     placed_count, shipped_count = _recompute(placed_days=placed, shipped_days=shipped)
-    state.refreshed_at = now
-    state.save(update_fields=["refreshed_at"])
-    return RefreshResult(placed_days=placed_count, shipped_days=shipped_count)
+    return RefreshResult(placed_days=placed_count, shipped_days=shipped_count, overlap_left=True)

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
+from django.tasks import default_task_backend
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +34,7 @@ from reports.models import (
 from reports.rollups import RefreshResult, kpi_days_refresh, kpi_rebuild, kpi_refresh
 from reports.rollups import services as rollup_services
 from reports.selectors import LeadBand
+from reports.tasks import kpi_refresh_task
 from returns.models import ReturnLine, ReturnRequest
 from returns.services import return_request_approve, return_request_create, return_request_reject
 from tests.conftest import make_order_input
@@ -409,6 +411,62 @@ def test_demo_data_shows_correct_figures_on_the_first_dashboard_view(manager_cli
     assert_rollups_match_sources()
 
 
+CATCHING_UP = 'id="kpi-catching-up"'
+
+
+@pytest.fixture
+def worker_not_run_yet(settings):
+    """Tasks are queued, not run, as in production until the db_worker picks them up."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    return default_task_backend
+
+
+def test_after_a_big_change_the_dashboard_shows_the_last_figures_and_queues_the_rest(
+    shop, manager_client, settings, worker_not_run_yet
+):
+    settings.OMS = {**settings.OMS, "KPI_INLINE_REFRESH_DAYS": 4}
+    shop.order(shop.web, 0, [("TEE", 1)])
+    kpi_refresh()
+    an_hour_passes()
+    for days_ago in (3, 6, 9, 12, 15):  # a late import: an order on each of five past days
+        shop.order(shop.phone, days_ago, [("MUG", 1)])
+    url, month = reverse("reports:dashboard"), {"start": timezone.localdate() - dt.timedelta(days=20)}
+
+    first = manager_client.get(url, month)
+    again = manager_client.get(url, month)
+
+    assert first.context["orders_total"] == again.context["orders_total"] == 1  # as of the last refresh
+    html = first.content.decode()
+    assert CATCHING_UP in html and "Orders on 5 days changed since then" in html
+    assert [r.task for r in worker_not_run_yet.results] == [kpi_refresh_task]  # queued once
+    assert KpiOrderDay.objects.count() == 1  # nothing recomputed in the request
+
+    kpi_refresh_task.call()  # the worker runs it
+    caught_up = manager_client.get(url, month)
+    assert caught_up.context["orders_total"] == 6 and CATCHING_UP not in caught_up.content.decode()
+    assert_rollups_match_sources()
+
+    an_hour_passes()
+    shop.order(shop.web, 1, [("MUG", 1)])  # a small change: counted before the page answers
+    small = manager_client.get(url, month)
+    assert small.context["orders_total"] == 7 and CATCHING_UP not in small.content.decode()
+    assert len(worker_not_run_yet.results) == 1
+
+
+def test_a_never_built_history_is_built_in_the_background(shop, manager_client, settings, worker_not_run_yet):
+    settings.OMS = {**settings.OMS, "KPI_INLINE_REFRESH_DAYS": 4}
+    for days_ago in (1, 30, 60):  # 60 days, 1 to 60 days ago
+        shop.order(shop.web, days_ago, [("MUG", 1)])
+    url, season = reverse("reports:dashboard"), {"start": timezone.localdate() - dt.timedelta(days=90)}
+
+    response = manager_client.get(url, season)
+
+    html = response.content.decode()
+    assert response.context["orders_total"] == 0 and "counted for the first time (60 days of orders)" in html
+    kpi_refresh_task.call()
+    assert manager_client.get(url, season).context["orders_total"] == 3
+
+
 # --- two refreshes at once (PostgreSQL: SQLite ignores row locks) -----------------------------
 def _in_thread(target, results, name):
     def run():
@@ -466,3 +524,31 @@ def test_a_second_refresh_waits_for_the_first(monkeypatch, second, warehouse, se
     else:
         assert results["second"] is None  # recomputed the day again, no duplicate rows
     assert_rollups_match_sources()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_does_not_wait_for_a_refresh_in_progress(monkeypatch, warehouse, service_level, client):
+    from tests.reports.factories import user_in_group
+
+    client.force_login(user_in_group("manager", "Managers"))
+    shop = Shop(warehouse)
+    shop.order(shop.web, 3, [("MUG", 1)])
+    kpi_refresh()
+    an_hour_passes()
+    shop.order(shop.phone, 3, [("TEE", 1)])
+    entered, release = _hold_first_refresh(monkeypatch)
+    results = {}
+    first = _in_thread(kpi_refresh, results, "first")
+    assert entered.wait(10)
+    try:
+        response = client.get(reverse("reports:dashboard"))  # answered while the lock is held
+    finally:
+        release.set()
+        first.join(10)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and CATCHING_UP in html and "Newer changes" in html
+    assert results["first"].placed_days == 1
+    after = client.get(reverse("reports:dashboard"))
+    assert CATCHING_UP not in after.content.decode() and after.context["orders_total"] == 2
