@@ -68,19 +68,23 @@ def store_credit_redeem(*, order: Order, amount: Decimal, actor=None) -> Redempt
         return _refused(f"Store credit {code} belongs to another customer (issued to a different e-mail).")
     if credit.currency != order.currency:
         return _refused(f"Store credit {code} is in {credit.currency}; this order is in {order.currency}.")
-    short = _refused(
-        f"Store credit {code} has only {credit.balance} {credit.currency} left; "
-        f"the order needs {amount} {order.currency}."
-    )
+
+    def short() -> RedemptionResult:
+        return _refused(
+            f"Store credit {code} has only {credit.balance} {credit.currency} left; "
+            f"the order needs {amount} {order.currency}."
+        )
+
     if credit.balance < amount:
-        return short
+        return short()
     try:
         with transaction.atomic():
             StoreCredit.objects.filter(pk=credit.pk).update(
                 balance=F("balance") - amount, updated_at=timezone.now()
             )
     except IntegrityError:  # the balance CHECK: only if something wrote past the row lock
-        return short
+        credit.refresh_from_db(fields=["balance"])
+        return short()
     StoreCreditRedemption.objects.create(credit=credit, order=order, amount=amount, actor=_actor(actor))
     credit.refresh_from_db(fields=["balance"])
     return RedemptionResult(
