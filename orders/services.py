@@ -404,6 +404,8 @@ def _order_collect_payment(*, order: Order, actor) -> list[tuple[str, str]]:
     if redeemer is None:
         return []
     amount = order.payment_amount if order.payment_amount > 0 else order.total
+    if amount <= 0:
+        return []  # nothing to collect: the usual payment rule decides
     if amount > order.total:
         result = None
         detail = (

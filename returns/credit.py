@@ -55,6 +55,8 @@ def store_credit_redeem(*, order: Order, amount: Decimal, actor=None) -> Redempt
     already spent credit is paid: nothing is collected twice. Refusals come back as a detail for
     the order's payment hold; nothing raises.
     """
+    if amount <= 0:
+        return _refused("Nothing to pay with store credit.")
     already = sum(store_credit_net_by_credit(order=order).values(), ZERO)
     if already > 0:
         return RedemptionResult(paid=True, amount=already)

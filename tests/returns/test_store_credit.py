@@ -143,6 +143,27 @@ def test_a_spent_credit_cant_pay_a_second_order(channel, order_input, source_ord
     assert balance_of(credit) == D("0.00")
 
 
+def test_an_amount_above_the_order_total_holds_the_order_and_takes_nothing(channel, order_input, credit):
+    order = pay_with(channel, order_input, credit.code, payment_amount=D("40.00"))
+    assert order.status == Order.Status.ON_HOLD
+    assert active_hold_details(order) == [
+        (
+            OrderHold.Reason.PAYMENT,
+            "store_credit payment of 40.00 USD is more than the order total of 25.00 USD.",
+        )
+    ]
+    assert balance_of(credit) == D("50.00")
+
+
+def test_a_free_order_takes_nothing_from_the_credit(channel, order_input, credit):
+    order = pay_with(
+        channel, order_input, credit.code, lines=[("WIDGET-1", 1, "0.00")], payment_status="paid"
+    )
+    assert order.status == Order.Status.ALLOCATED
+    assert balance_of(credit) == D("50.00")
+    assert not StoreCreditRedemption.objects.exists()
+
+
 # --- release ------------------------------------------------------------------------------------
 def test_release_after_staff_correct_the_code_redeems_and_allocates(channel, order_input, credit, admin_user):
     order = pay_with(channel, order_input, "SC-TYPO")
