@@ -101,9 +101,18 @@ class LineIn(Strict):
 
 
 class PaymentIn(Strict):
-    method: Text(40) = ""
+    method: Annotated[
+        Text(40),
+        Field(
+            description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
+            "the order total) is taken from the customer's store credit named by `reference`; "
+            "when it can't be, the order is created on hold with a `payment` hold saying why."
+        ),
+    ] = ""
     status: Literal[tuple(Order.PaymentStatus.values)] = Order.PaymentStatus.PENDING
-    reference: Text(100) = ""
+    reference: Annotated[
+        Text(100), Field(description="The payment's reference; for `store_credit`, the code (SC-…).")
+    ] = ""
     amount: Money | None = None
 
 

@@ -15,6 +15,7 @@ PAYMENT_METHODS = [
     ("cash_on_delivery", "Cash on delivery"),
     ("invoice", "Invoice"),
     ("bank_transfer", "Bank transfer"),
+    ("store_credit", "Store credit (the code as the reference)"),
 ]
 
 
@@ -37,7 +38,11 @@ class PhoneOrderForm(forms.Form):
     shipping_total = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, initial=Decimal("0.00"))
     payment_method = forms.ChoiceField(choices=PAYMENT_METHODS)
     payment_status = forms.ChoiceField(choices=Order.PaymentStatus.choices[:3], initial="authorized")
-    payment_reference = forms.CharField(max_length=100, required=False)
+    payment_reference = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Store credit: the customer's code (SC-…); the order total is taken from it.",
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 

@@ -24,6 +24,7 @@ from .allocation import order_allocate
 from .exceptions import CaptureError, DuplicateOrder, OrderTransitionError
 from .models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from .notifications import order_email_after_commit
+from .payments import payment_redeemer_for, payment_redeemers
 from .verification import order_run_verification
 
 Kind = OrderEvent.Kind
@@ -202,6 +203,15 @@ def order_notify(
         )
 
 
+def _order_fields_save(order: Order, *fields: str) -> None:
+    """Save some of the order's fields now, or with the rest of a deferred block's writes."""
+    batch = _deferred_for(order)
+    if batch is not None:
+        batch.fields.update(fields)
+    else:
+        order.save(update_fields=[*fields, "updated_at"])
+
+
 def order_lock(order_id: int) -> Order:
     """Lock the order row for a write; after commit the order's cached customer page expires."""
     order = (
@@ -352,7 +362,11 @@ def _order_check_and_advance(
 
     `lines` (with their products) and `new` (no holds yet) spare the reads when the caller has
     just created the order."""
+    payment_problems = _order_collect_payment(order=order, actor=actor)
     findings = [(f.reason, f.detail) for f in order_run_verification(order, lines=lines, new=new)]
+    if payment_problems:
+        # The collector's reason says more than "payment is pending" would.
+        findings = [f for f in findings if f[0] != OrderHold.Reason.PAYMENT] + payment_problems
     findings.extend(extra_holds)
     if findings:
         OrderHold.objects.bulk_create(
@@ -376,6 +390,55 @@ def _order_check_and_advance(
         message="Every verification rule passed.",
     )
     order_allocate(order=order, actor=actor, lines=lines, notify=notify)
+
+
+def _order_collect_payment(*, order: Order, actor) -> list[tuple[str, str]]:
+    """Collect the order's payment when its method is one this system collects (store credit,
+    through the redeemer its app registered); return the payment hold it needs instead, if any.
+
+    The caller holds the order lock; the redeemer locks its own rows after it (order first, as
+    everywhere). A redeemer is asked again on every re-check and does not collect twice, so a
+    released hold redeems once the payment was corrected. Other methods: nothing to do here.
+    """
+    redeemer = payment_redeemer_for(order.payment_method)
+    if redeemer is None:
+        return []
+    amount = order.payment_amount if order.payment_amount > 0 else order.total
+    if amount <= 0:
+        return []  # nothing to collect: the usual payment rule decides
+    if amount > order.total:
+        result = None
+        detail = (
+            f"{order.payment_method} payment of {amount} {order.currency} is more than "
+            f"the order total of {order.total} {order.currency}."
+        )
+    else:
+        result = redeemer.redeem(order=order, amount=amount, actor=actor)
+        detail = result.detail
+    if result is not None and result.paid:
+        order.payment_status = Order.PaymentStatus.PAID
+        order.payment_amount = result.amount
+        _order_fields_save(order, "payment_status", "payment_amount")
+        if result.message:
+            order_event_record(order=order, kind=Kind.NOTE, actor=actor, visible=True, message=result.message)
+        return []
+    # Nothing was collected, whatever the channel said about the payment.
+    if order.payment_status != Order.PaymentStatus.PENDING:
+        order.payment_status = Order.PaymentStatus.PENDING
+        _order_fields_save(order, "payment_status")
+    return [(OrderHold.Reason.PAYMENT, detail)]
+
+
+def _order_give_back_payments(*, order: Order, actor) -> bool:
+    """Give back whatever this system collected for the order (store credit), each with a
+    customer-visible event. The caller holds the order lock. True when something was given back."""
+    given = False
+    for redeemer in payment_redeemers():
+        message = redeemer.give_back(order=order, actor=actor)
+        if message:
+            given = True
+            order_event_record(order=order, kind=Kind.REFUND, actor=actor, visible=True, message=message)
+    return given
 
 
 # --- holds ------------------------------------------------------------------------------------
@@ -461,7 +524,40 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "", notify: bool = 
         message=(reason or "Order cancelled.")
         + (f" {released} reserved unit{pluralize(released)} released." if released else ""),
     )
+    if _order_give_back_payments(order=order, actor=actor):
+        order.payment_status = Order.PaymentStatus.REFUNDED
+        order.save(update_fields=["payment_status", "updated_at"])
     order_notify(order=order, kind="cancelled", notify=notify, actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_payment_correct(*, order_id: int, method: str, reference: str, status: str, actor=None) -> Order:
+    """Correct the payment of an order that is waiting on it (pending or on hold): the method,
+    its reference (a store-credit code) and its status. Releasing the hold then checks it again.
+
+    Locks the order. What this system had already collected under the old details (store credit)
+    is given back first, so the re-check collects from the corrected ones. Raises
+    OrderTransitionError past verification, CaptureError for an unknown status.
+    """
+    order = order_lock(order_id)
+    if order.status not in (Order.Status.PENDING, Order.Status.ON_HOLD):
+        raise OrderTransitionError(order=order, transition="correct the payment")
+    if status not in Order.PaymentStatus.values:
+        raise CaptureError({"payment_status": "Unknown payment status."})
+    method, reference = method.strip()[:40], reference.strip()[:100]
+    before = f"{order.payment_method or 'no method'} {order.payment_reference}".strip()
+    if (method, reference) != (order.payment_method, order.payment_reference):
+        _order_give_back_payments(order=order, actor=actor)
+    order.payment_method, order.payment_reference, order.payment_status = method, reference, status
+    order.save(update_fields=["payment_method", "payment_reference", "payment_status", "updated_at"])
+    order_event_record(
+        order=order,
+        kind=Kind.NOTE,
+        actor=actor,
+        message=f"Payment corrected: {method} {reference} ({order.get_payment_status_display().lower()}),"
+        f" was {before}.",
+    )
     return order
 
 

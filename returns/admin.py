@@ -16,7 +16,7 @@ from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
 
-from .models import Refund, ReturnLine, ReturnRequest, StoreCredit
+from .models import Refund, ReturnLine, ReturnRequest, StoreCredit, StoreCreditRedemption
 from .selectors import order_get_return_state, return_get_by_number
 from .services import (
     return_quote,
@@ -50,6 +50,11 @@ def _receive(rr, user, data):
 
 def _refund(rr, user, data):
     refund = return_request_refund(return_id=rr.pk, actor=user)
+    if refund.method == Refund.Method.STORE_CREDIT:
+        return (
+            f"{rr.number}: the order was paid with store credit; "
+            f"{refund.amount} {refund.currency} went back on {refund.reference}."
+        )
     return f"Refunded {refund.amount} {refund.currency} for {rr.number}."
 
 
@@ -98,7 +103,7 @@ RETURN_ACTIONS = (
     ),
     ObjectAction(
         "refund",
-        "Refund to original payment",
+        "Refund (as it was paid: card or store credit)",
         _refund,
         available=lambda r: r.status == RS.INSPECTED,
         permission="returns.add_refund",
@@ -372,6 +377,24 @@ class RefundAdmin(WritesMixin, admin.ModelAdmin):
     list_select_related = ["order", "return_request", "actor"]
 
 
+class StoreCreditRedemptionInline(WritesMixin, admin.TabularInline):
+    """Where the credit went: spent on orders, and given back (negative) on cancel or refund."""
+
+    allow_add = False
+    allow_change = False
+    allow_delete = False
+    model = StoreCreditRedemption
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "order", "amount", "note", "actor"]
+    readonly_fields = fields
+    verbose_name = "movement"
+    verbose_name_plural = "Spent on orders (negative: given back)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "actor")
+
+
 @admin.register(StoreCredit)
 class StoreCreditAdmin(WritesMixin, admin.ModelAdmin):
     allow_add = False
@@ -399,3 +422,4 @@ class StoreCreditAdmin(WritesMixin, admin.ModelAdmin):
         "balance",
         "actor",
     ]
+    inlines = [StoreCreditRedemptionInline]

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ReturnsConfig(AppConfig):
     name = "returns"
     verbose_name = "Returns"
+
+    def ready(self):
+        from orders.payments import payment_redeemer_register
+
+        from .credit import METHOD, StoreCreditRedeemer
+
+        # Orders collect store-credit payments through this (orders may not import returns).
+        payment_redeemer_register(method=METHOD, redeemer=StoreCreditRedeemer())

@@ -206,3 +206,31 @@ class StoreCredit(TimeStampedModel):
 
     def __str__(self):
         return self.code
+
+
+class StoreCreditRedemption(models.Model):
+    """One movement of a store credit: spent on an order (positive) or given back to it
+    (negative: the order was cancelled or its return refunded). A credit's balance is always its
+    initial amount less the sum of these."""
+
+    credit = models.ForeignKey(StoreCredit, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="store_credit_redemptions"
+    )
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Spent on the order; negative when given back."
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="store_credit_redemption_amount_not_0")
+        ]
+
+    def __str__(self):
+        return f"{self.amount} of {self.credit_id} on {self.order_id}"

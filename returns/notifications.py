@@ -10,7 +10,7 @@ from core.tasks import task_enqueue_with_commit
 from orders.links import order_tracking_url
 from orders.models import OrderEvent
 
-from .models import ReturnRequest
+from .models import Refund, ReturnRequest, StoreCredit
 
 SUBJECTS = {
     "requested": "We have your return request {number}",
@@ -33,13 +33,19 @@ def send_return_email(*, return_id: int, kind: str) -> None:
     order = rr.order
     if not order.email:
         return
-    refund = next(iter(rr.refunds.all()), None)
+    refunds = sorted(rr.refunds.all(), key=lambda r: r.pk)
+    refund = refunds[-1] if refunds else None
+    codes = [r.reference for r in refunds if r.method == Refund.Method.STORE_CREDIT and r.reference]
+    credits = {c.code: c for c in StoreCredit.objects.filter(code__in=codes)} if codes else {}
+    for r in refunds:
+        r.credit = credits.get(r.reference)
     context = {
         "rr": rr,
         "order": order,
         "kind": kind,
         "lines": list(rr.lines.all()),
         "refund": refund,
+        "refunds": refunds,
         "credit": getattr(rr, "store_credit", None),
         "tracking_url": order_tracking_url(order_number=order.number),
     }

@@ -3,14 +3,16 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, Q, Sum
+from django.db.models import F, Max, Prefetch, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.money import ZERO, quantize
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.models import Product
 from orders.models import Order, OrderLine
 
-from .models import ReturnLine, ReturnRequest
+from .models import ReturnLine, ReturnRequest, StoreCredit
 
 # Units in these returns are spoken for but not yet counted in OrderLine.quantity_returned
 # (inspection counts them).
@@ -139,3 +141,18 @@ def order_get_return_state(*, lines: list[OrderLine]) -> str:
     if not returned:
         return ""
     return "returned" if returned >= shipped else "partially_returned"
+
+
+def store_credit_list_discrepancies() -> list[str]:
+    """Every store credit whose balance is not its initial amount less the sum of its
+    redemptions (spent positive, given back negative), as readable lines. One query."""
+    credits = (
+        StoreCredit.objects.annotate(spent=Coalesce(Sum("redemptions__amount"), ZERO))
+        .exclude(balance=F("initial_amount") - F("spent"))
+        .order_by("pk")
+    )
+    return [
+        f"store credit {c.code}: balance {c.balance} but issued {c.initial_amount} "
+        f"less redemptions {quantize(c.spent)} is {quantize(c.initial_amount - c.spent)}"
+        for c in credits
+    ]

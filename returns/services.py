@@ -21,6 +21,7 @@ from inventory.services import stock_lock_products, stock_receive
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput, order_capture, order_event_record, order_lock
 
+from .credit import store_credit_give_back_for_refund
 from .exceptions import ReturnNotAllowed, ReturnTransitionError
 from .models import Refund, ReturnLine, ReturnRequest, StoreCredit
 from .notifications import return_email_after_commit
@@ -291,13 +292,8 @@ def _resolve(rr: ReturnRequest, resolution: str) -> None:
     _transition(rr, "resolve", at=timezone.now(), update_fields=("resolved_at", "resolution"))
 
 
-def _refund_and_resolve(
-    *, order, rr, amount, method: str, note: str, actor, message: str, email_kind: str, reference: str = ""
-) -> Refund:
-    """Write the refund row (original payment or store credit), resolve the return, update the
-    order's payment status, record the customer-visible event and e-mail after commit. The caller
-    holds the order and return locks."""
-    refund = Refund.objects.create(
+def _refund_create(*, order, rr, amount, method: str, note: str, actor, reference: str = "") -> Refund:
+    return Refund.objects.create(
         order=order,
         return_request=rr,
         amount=amount,
@@ -307,7 +303,28 @@ def _refund_and_resolve(
         note=note[:500],
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    resolution = (
+
+
+def _refund_and_resolve(
+    *,
+    order,
+    rr,
+    amount,
+    method: str,
+    note: str,
+    actor,
+    message: str,
+    email_kind: str,
+    reference: str = "",
+    resolution: str = "",
+) -> Refund:
+    """Write the refund row (original payment or store credit), resolve the return, update the
+    order's payment status, record the customer-visible event and e-mail after commit. The caller
+    holds the order and return locks."""
+    refund = _refund_create(
+        order=order, rr=rr, amount=amount, method=method, note=note, actor=actor, reference=reference
+    )
+    resolution = resolution or (
         ReturnRequest.Resolution.STORE_CREDIT
         if method == Refund.Method.STORE_CREDIT
         else ReturnRequest.Resolution.REFUND
@@ -321,11 +338,14 @@ def _refund_and_resolve(
 
 @transaction.atomic
 def return_request_refund(*, return_id: int, actor=None, amount=None, note: str = "") -> Refund:
-    """Refund an inspected return to the original payment method and resolve it.
+    """Refund an inspected return and resolve it: to the original payment method, or, for an
+    order paid with store credit, back to that credit (up to what the order spent on it; any
+    rest goes to the original payment).
 
     By default the amount is the quote (what the customer paid for the units that arrived, less
-    return shipping and restocking fee). Locks order then return. Raises ReturnTransitionError
-    unless inspected, ReturnNotAllowed when there is nothing to refund. E-mails after commit.
+    return shipping and restocking fee). Locks order then return, then the credit. Raises
+    ReturnTransitionError unless inspected, ReturnNotAllowed when there is nothing to refund.
+    E-mails after commit. Returns the (last) refund row.
     """
     order, rr = _lock(return_id)
     if not can_proceed(rr.resolve):
@@ -334,14 +354,55 @@ def return_request_refund(*, return_id: int, actor=None, amount=None, note: str 
     amount = quote.amount if amount is None else amount
     if amount <= 0:
         raise ReturnNotAllowed("Nothing to refund for this return.")
+    note = note or quote.describe(order.currency)
+    given = store_credit_give_back_for_refund(
+        order=order, amount=amount, actor=actor, note=f"Refund for return {rr.number}."
+    )
+    if given:
+        return _refund_to_credit(order=order, rr=rr, amount=amount, given=given, note=note, actor=actor)
     return _refund_and_resolve(
         order=order,
         rr=rr,
         amount=amount,
         method=Refund.Method.ORIGINAL_PAYMENT,
-        note=note or quote.describe(order.currency),
+        note=note,
         actor=actor,
         message=f"Refund of {amount} {order.currency} issued for return {rr.number}.",
+        email_kind="refunded",
+    )
+
+
+def _refund_to_credit(*, order, rr, amount, given, note: str, actor) -> Refund:
+    """Book a refund that went back to store credit (`given`: credit and amount pairs), plus the
+    rest, if the order spent less credit than the refund, to the original payment."""
+    rest = amount - sum((back for _, back in given), ZERO)
+    parts = [f"{back} {order.currency} back on store credit {credit.code}" for credit, back in given]
+    if rest > 0:
+        _refund_create(
+            order=order, rr=rr, amount=rest, method=Refund.Method.ORIGINAL_PAYMENT, note=note, actor=actor
+        )
+        parts.append(f"{rest} {order.currency} to the original payment")
+    *earlier, (last_credit, last_back) = given
+    for credit, back in earlier:
+        _refund_create(
+            order=order,
+            rr=rr,
+            amount=back,
+            method=Refund.Method.STORE_CREDIT,
+            reference=credit.code,
+            note=note,
+            actor=actor,
+        )
+    return _refund_and_resolve(
+        order=order,
+        rr=rr,
+        amount=last_back,
+        method=Refund.Method.STORE_CREDIT,
+        reference=last_credit.code,
+        resolution=ReturnRequest.Resolution.REFUND,
+        note=note,
+        actor=actor,
+        message=f"Refund of {amount} {order.currency} for return {rr.number}: " + ", ".join(parts) + ".",
         email_kind="refunded",
     )
 

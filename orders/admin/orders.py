@@ -9,12 +9,14 @@ from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsM
 from core.admin_mixins import WritesMixin
 from core.paginator import LargeTablePaginator
 
+from ..forms import PAYMENT_METHODS
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..services import (
     order_allocate_now,
     order_cancel,
     order_hold,
     order_note_add,
+    order_payment_correct,
     order_release_hold,
 )
 from .intake import ChannelIntakeAdminMixin, PhoneOrderAdminMixin
@@ -44,6 +46,17 @@ def _cancel(order, user, data):
     return f"{order.number} cancelled; its reserved stock is released."
 
 
+def _payment(order, user, data):
+    order = order_payment_correct(
+        order_id=order.pk,
+        method=data["method"],
+        reference=data["reference"],
+        status=data["status"],
+        actor=user,
+    )
+    return f"Payment of {order.number} corrected; release the hold to check it again."
+
+
 def _note(order, user, data):
     order_note_add(order_id=order.pk, message=data["message"], actor=user)
     return "Note added."
@@ -69,6 +82,24 @@ ORDER_ACTIONS = (
         style="primary",
         order=20,
         fields=(SILENT,),
+    ),
+    ObjectAction(
+        "payment",
+        "Correct the payment",
+        _payment,
+        available=lambda o: o.status in (S.PENDING, S.ON_HOLD),
+        permission="orders.change_order",
+        order=30,
+        fields=(
+            ActionField("method", "Method", required=True, choices=tuple(PAYMENT_METHODS)),
+            ActionField("reference", "Reference (store credit: the code)"),
+            ActionField(
+                "status",
+                "Status (store credit: set when redeemed)",
+                required=True,
+                choices=tuple(Order.PaymentStatus.choices[:3]),
+            ),
+        ),
     ),
     ObjectAction(
         "hold",

@@ -184,6 +184,45 @@ def test_phone_order_is_captured_through_the_same_service(
     assert len(mail.outbox) == 1 and "/track/o/" in mail.outbox[0].body
 
 
+def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, channel, stocked_product):
+    from orders.services import order_capture
+    from tests.conftest import make_order_input
+    from tests.returns.credit import balance_of, credit_issue
+
+    earlier = order_capture(channel=channel, data=make_order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    credit = credit_issue(order=earlier, amount="60.00", email="carol@example.com")
+    staff_client.get(reverse("admin:orders_order_phone"))
+    data = {
+        "channel": Channel.objects.get(kind="phone").pk,
+        "email": "Carol@example.com",
+        "customer_name": "Carol Phone",
+        "line1": "1 Dial Rd",
+        "city": "New York",
+        "postal_code": "10001",
+        "country": "US",
+        "shipping_speed": "standard",
+        "shipping_total": "4.99",
+        "payment_method": "store_credit",
+        "payment_status": "pending",
+        "payment_reference": credit.code.lower(),  # read out over the phone
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-sku": "WIDGET-1",
+        "lines-0-quantity": "2",
+    }
+
+    response = staff_client.post(reverse("admin:orders_order_phone"), data)
+
+    assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.content.decode())
+    order = Order.objects.get(channel__kind="phone")
+    assert (order.status, order.payment_status) == ("allocated", "paid")
+    assert balance_of(credit) == Decimal("5.01")  # 60.00 less 2 × 25.00 + 4.99
+    page = staff_client.get(response["Location"]).content.decode()
+    assert f"Paid 54.99 USD with store credit {credit.code}; 5.01 USD left on it." in page
+
+
 def test_phone_order_with_unknown_product_shows_the_error(staff_client, stocked_product):
     staff_client.get(reverse("admin:orders_order_phone"))
     response = staff_client.post(
