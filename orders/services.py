@@ -30,6 +30,10 @@ from .verification import order_run_verification
 Kind = OrderEvent.Kind
 # The largest amount a 12-digit money column holds.
 MAX_ORDER_AMOUNT = Decimal("9999999999.99")
+# When an order may say it was placed: historical imports go back years; a clock a little ahead
+# is forgiven. Outside this a date is a mistake (and year 1 breaks the duplicate window's maths).
+EARLIEST_PLACED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -224,6 +228,11 @@ def order_lock(order_id: int) -> Order:
 
 
 # --- capture ----------------------------------------------------------------------------------
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A channel's time without a zone is taken as UTC, as the platforms' *_gmt fields are."""
+    return moment.replace(tzinfo=dt.UTC) if moment is not None and timezone.is_naive(moment) else moment
+
+
 def _validate_input(data: OrderInput) -> dict[str, str]:
     errors = {}
     if not data.lines:
@@ -248,6 +257,9 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
         errors["shipping_speed"] = "Must be one of: " + ", ".join(Order.ShippingSpeed.values) + "."
     if data.payment_status not in Order.PaymentStatus.values:
         errors["payment.status"] = "Must be one of: " + ", ".join(Order.PaymentStatus.values) + "."
+    placed = _aware(data.placed_at)
+    if placed is not None and not EARLIEST_PLACED_AT <= placed <= timezone.now() + PLACED_AT_FUTURE_SLACK:
+        errors["placed_at"] = "Must be a date and time between 1970 and tomorrow."
     return errors
 
 
@@ -309,7 +321,7 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         payment_status=data.payment_status,
         payment_reference=data.payment_reference[:100],
         payment_amount=quantize(data.payment_amount if data.payment_amount is not None else 0),
-        placed_at=data.placed_at or now,
+        placed_at=_aware(data.placed_at) or now,
         notes=data.notes,
     )
     order.shipping_address = _address_create(data.shipping_address)

@@ -1,5 +1,6 @@
 """The channel JSON API, as a shop's backend uses it."""
 
+import datetime as dt
 import io
 import json
 import re
@@ -129,6 +130,8 @@ def test_old_idempotency_keys_are_purged_and_a_late_retry_still_makes_no_second_
         ({"customer": {"email": "a@example.com", "name": "\ud800"}}, "customer.name"),
         ({"shipping_total": 1e308}, "shipping_total"),
         ({"payment": {"status": "maybe"}}, "payment.status"),
+        ({"placed_at": "0001-01-01T00:01:00Z"}, "placed_at"),  # found by schemathesis: was a 500
+        ({"placed_at": "2999-01-01T00:00:00+00:00"}, "placed_at"),
     ],
 )
 def test_bad_fields_get_a_422_naming_the_field(client, auth, widgets, change, field):
@@ -140,6 +143,14 @@ def test_bad_fields_get_a_422_naming_the_field(client, auth, widgets, change, fi
     inbound = InboundRequest.objects.get()
     assert (inbound.outcome, inbound.response_status) == ("invalid", 422)
     assert field in inbound.error
+
+
+def test_a_time_without_a_zone_is_taken_as_utc(client, auth, widgets):
+    response = post(client, order_body(placed_at="2026-03-01T10:00:00"), auth)
+
+    assert response.status_code == 201, response.content
+    placed = Order.objects.get().placed_at
+    assert placed == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
 
 
 def test_order_too_big_to_store_is_a_422_not_a_500(client, auth, widgets):
