@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format check-migrations demo clean
+.PHONY: run test setup lint format check-migrations fuzz demo clean
 
 $(PY):
 	@python=$$(scripts/find-python) || exit 1; \
@@ -39,6 +39,10 @@ format: setup
 
 check-migrations: setup
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# Look for new API failures: many more generated requests than `make test`, a new seed each run.
+fuzz: setup
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PY) -m pytest tests/intake/test_schemathesis.py -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
