@@ -1,8 +1,10 @@
+import datetime as dt
 import os
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from orders.services import AddressInput, LineInput, OrderInput
 
@@ -41,6 +43,42 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+class Clock:
+    """Stands in for django.utils.timezone.now: a pinned moment that moves one microsecond per
+    read (time never stands still, so two writes never share a timestamp, as in production) and
+    otherwise only when the test moves it."""
+
+    TICK = dt.timedelta(microseconds=1)
+
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        moment = self.moment
+        self.moment += self.TICK
+        return moment
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.moment += delta
+
+
+# A Wednesday noon: no day, week, month or carrier-cutoff boundary within hours of it.
+PINNED_NOW = dt.datetime(2026, 3, 18, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Pin the time the code reads to PINNED_NOW: timezone.now, and through it localdate(),
+    auto_now fields, the services and the factories. A test that reads the time more than once
+    (a page cached under today's date, rollups keyed by day, a lead time in whole seconds) then
+    can't straddle midnight or a second, however slow the machine or whenever CI runs it.
+    `clock.moment = ...` or `clock.advance(...)` moves it. Signed links and cache expiry keep
+    the real time.time."""
+    clock = Clock(PINNED_NOW)
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
 
 
 @pytest.fixture
