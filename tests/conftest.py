@@ -58,7 +58,7 @@ class Clock:
     def __call__(self) -> dt.datetime:
         moment = self.moment
         self.moment += self.TICK
-        return moment
+        return moment.astimezone(dt.UTC)  # as timezone.now() does, whatever zone it was set in
 
     def advance(self, delta: dt.timedelta) -> None:
         self.moment += delta
