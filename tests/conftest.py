@@ -56,7 +56,7 @@ def _empty_cache():
 class Clock:
     """Stands in for django.utils.timezone.now: a pinned moment that moves one microsecond per
     read (time never stands still, so two writes never share a timestamp, as in production) and
-    otherwise only when the test moves it."""
+    otherwise only when the test sets `moment`."""
 
     TICK = dt.timedelta(microseconds=1)
 
@@ -67,9 +67,6 @@ class Clock:
         moment = self.moment
         self.moment += self.TICK
         return moment.astimezone(dt.UTC)  # as timezone.now() does, whatever zone it was set in
-
-    def advance(self, delta: dt.timedelta) -> None:
-        self.moment += delta
 
 
 # A Wednesday noon: no day, week, month or carrier-cutoff boundary within hours of it.
@@ -82,8 +79,7 @@ def clock(monkeypatch):
     auto_now fields, the services and the factories. A test that reads the time more than once
     (a page cached under today's date, rollups keyed by day, a lead time in whole seconds) then
     can't straddle midnight or a second, however slow the machine or whenever CI runs it.
-    `clock.moment = ...` or `clock.advance(...)` moves it. Signed links and cache expiry keep
-    the real time.time."""
+    `clock.moment = ...` moves it. Signed links and cache expiry keep the real time.time."""
     clock = Clock(PINNED_NOW)
     monkeypatch.setattr(timezone, "now", clock)
     return clock
