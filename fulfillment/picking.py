@@ -208,7 +208,7 @@ def pick_list_create(
     if service_level_id:
         service_level = next((str(s.service_level) for s in shipments if s.service_level), "")
     pick_list = PickList.objects.create(
-        number=f"PL-{now:%y%m%d}-{secrets.token_hex(3).upper()}",
+        number=f"PL-{timezone.localdate(now):%y%m%d}-{secrets.token_hex(3).upper()}",  # the warehouse's day
         warehouse=warehouse,
         created_by=actor if getattr(actor, "pk", None) else None,
         criteria=filters.describe(warehouse=warehouse.code, carrier=carrier, service_level=service_level),

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
@@ -185,7 +186,7 @@ def _ledger_table(movements, more_url: str):
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                f"{m.created_at:%Y-%m-%d %H:%M}",
+                f"{timezone.localtime(m.created_at):%Y-%m-%d %H:%M}",
                 m.get_kind_display(),
                 f"{m.quantity:+d}",
                 m.reference,

@@ -414,7 +414,7 @@ def stock_count_record(
         kind=StockMovement.Kind.COUNT,
         quantity=difference,
         reason=(f"Counted {counted}, system had {item.on_hand}. {note}").strip(),
-        reference=f"count:{now:%Y-%m-%d}",
+        reference=f"count:{timezone.localdate(now):%Y-%m-%d}",  # the day the staff counted, locally
         actor=actor,
     )
 

@@ -110,7 +110,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     currency = "USD"
     payment_method = "card"
     payment_status = Order.PaymentStatus.PAID
-    placed_at = factory.LazyFunction(timezone.now)
+    placed_at = factory.LazyFunction(lambda: timezone.now())  # looked up per call: the clock fixture
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

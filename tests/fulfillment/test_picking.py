@@ -1,6 +1,7 @@
 """Pick lists: built from ready shipments, grouped by SKU, walked by bin, printable."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -95,3 +96,16 @@ def test_print_page_has_barcodes_and_a_fixed_query_count(warehouse, catalog, rea
     assert page.count('<svg class="barcode"') == 6 + 3 + 1
     assert 'href="/static/fulfillment/print.css"' in page
     assert _print_queries(staff_client, small) == _print_queries(staff_client, large)
+
+
+def test_pick_list_is_numbered_with_the_warehouse_day_not_utcs(
+    warehouse, catalog, ready_shipment, clock, settings
+):
+    """Friday 21:30 in New York is already Saturday in UTC: the list staff print says Friday."""
+    settings.TIME_ZONE = "America/New_York"
+    clock.moment = dt.datetime(2026, 3, 20, 21, 30, tzinfo=ZoneInfo("America/New_York"))
+    ready_shipment([("MUG-1", 1)])
+
+    pick_list = pick_list_create(warehouse_id=warehouse.pk)
+
+    assert pick_list.number.startswith("PL-260320-")

@@ -1,5 +1,8 @@
 """Warehouse staff work stock from the admin: ledger on the item, buttons that call services."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -43,6 +46,14 @@ def test_item_page_shows_its_ledger(staff_client, item):
     assert "Ledger (newest first)" in page
     assert "Receipt" in page and "+10" in page
     assert "Record count" in page and "Adjust" in page and "Transfer" in page
+
+
+def test_ledger_shows_when_in_the_warehouse_time_zone(staff_client, item, clock, settings):
+    settings.TIME_ZONE = "America/New_York"
+    clock.moment = dt.datetime(2026, 3, 20, 21, 30, tzinfo=ZoneInfo("America/New_York"))
+    action(staff_client, "stockitem", item.pk, "count", counted="8", note="")
+    page = staff_client.get(reverse("admin:inventory_stockitem_change", args=[item.pk])).content.decode()
+    assert "<td>2026-03-20 21:30</td>" in page  # not 2026-03-21 01:30, the UTC clock
 
 
 def test_ledger_cannot_be_edited_or_deleted(admin_client, item):

@@ -1,5 +1,8 @@
 """The ledger: every change to on-hand is a movement with a kind, reference, reason and actor."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -67,6 +70,14 @@ def test_count_writes_the_difference_as_a_correction(item):
     assert item.last_counted_at is not None
     assert (movement.kind, movement.quantity) == ("count", -3)
     assert "Counted 7, system had 10" in movement.reason
+
+
+def test_count_reference_is_the_warehouse_day_not_utcs(item, clock, settings):
+    """Friday 21:30 in New York is already Saturday in UTC: the count is Friday's."""
+    settings.TIME_ZONE = "America/New_York"
+    clock.moment = dt.datetime(2026, 3, 20, 21, 30, tzinfo=ZoneInfo("America/New_York"))
+    movement = stock_count_record(stock_item_id=item.pk, counted=9)
+    assert movement.reference == "count:2026-03-20"
 
 
 def test_count_that_matches_writes_no_movement_but_keeps_the_date(item):

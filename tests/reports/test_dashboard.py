@@ -13,6 +13,9 @@ from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, Prod
 
 from .factories import ReturnLineFactory, ShipmentFactory, backorder_event, stock_item
 
+# The pinned clock (tests/conftest.py): "today" is the same day for the view and for the test
+# that reads it back, and the backlog's ages are what the fixture made them, whenever CI runs.
+pytestmark = pytest.mark.usefixtures("clock")
 S = Order.Status
 RANGE = {"start": "2026-03-01", "end": "2026-03-10"}
 

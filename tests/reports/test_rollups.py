@@ -40,7 +40,9 @@ from returns.services import return_request_approve, return_request_create, retu
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, OrderFactory, ProductFactory, stock_put
 
-NOW = timezone.now
+# The pinned clock (tests/conftest.py): every day below is the day it was computed for, and a lead
+# time is its whole days and a few microseconds, however long the services take or when CI runs.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 # --- an independent reading of the source tables, in Python ---------------------------------
@@ -148,7 +150,7 @@ class Shop:
         data = make_order_input(
             lines=[(sku, qty, "10.00") for sku, qty in lines],
             email=f"buyer{self.count}@example.com",
-            placed_at=NOW() - dt.timedelta(days=days_ago),
+            placed_at=timezone.now() - dt.timedelta(days=days_ago),
         )
         return order_capture(channel=channel, data=data)
 
@@ -182,7 +184,7 @@ def operation(shop):
     shipment_record_tracking_event(
         tracking_number=shipment.tracking_number,
         carrier_status="pre_transit",
-        occurred_at=NOW(),
+        occurred_at=timezone.now(),
         estimated_delivery=yesterday,
     )
     shipment_deliver(shipment_id=shipment.pk, notify=False)  # today, after yesterday's estimate
@@ -227,8 +229,9 @@ def test_rollups_equal_the_source_tables_after_real_service_calls(operation, man
     assert (ctx["backorders"]["backordered"], ctx["backorders"]["still_backordered"]) == (2, 1)
     assert (ctx["on_time"]["on_time"], ctx["on_time"]["late"], ctx["on_time"]["pending"]) == (4, 1, 1)
     assert (ctx["returns"]["returned_units"], ctx["returns"]["shipped_units"]) == (2, 11)
-    # Shipped just now after 2, 2, 9, 9, 10 and 10 days (and some milliseconds, below the whole
-    # seconds that count): the median is the third, in the band "more than 8 days, within 9".
+    # Shipped just now after 2, 2, 9, 9, 10 and 10 days (and the clock's few microseconds, below
+    # the whole seconds that count): the median is the third, in the band "more than 8 days,
+    # within 9".
     assert ctx["lead_time"].orders == 6
     assert ctx["lead_time"].median == LeadBand(after=dt.timedelta(days=8), within=dt.timedelta(days=9))
     assert ctx["lead_time"].p90 == LeadBand(after=dt.timedelta(days=9), within=dt.timedelta(days=10))
@@ -285,7 +288,7 @@ def test_a_delivery_estimate_changed_without_an_order_event_is_picked_up(shop):
     shipment_record_tracking_event(
         tracking_number=shipment.tracking_number,
         carrier_status="pre_transit",  # moves nothing: the estimate is the only change
-        occurred_at=NOW(),
+        occurred_at=timezone.now(),
         estimated_delivery=last_week,
     )
     assert OrderEvent.objects.count() == events  # no order event to find
@@ -333,7 +336,7 @@ def test_first_refresh_builds_everything_for_data_loaded_around_the_services(db)
     rollups at all and builds them."""
     web = ChannelFactory()
     for days in (400, 30, 1):
-        OrderFactory(channel=web, placed_at=NOW() - dt.timedelta(days=days))
+        OrderFactory(channel=web, placed_at=timezone.now() - dt.timedelta(days=days))
     result = kpi_refresh()
     assert result.rebuilt and result.placed_days == 400  # 400 days ago to yesterday
     assert KpiOrderDay.objects.count() == 3
@@ -355,7 +358,8 @@ def test_days_are_local_dates_and_a_new_time_zone_rebuilds(db):
 @pytest.mark.parametrize(
     "lead, within",
     [(dt.timedelta(0), 1), (dt.timedelta(minutes=59), 1), (dt.timedelta(hours=2), 2),
-     (dt.timedelta(hours=2, seconds=1), 3), (dt.timedelta(hours=72), 72), (dt.timedelta(hours=73), 78),
+     (dt.timedelta(hours=2, milliseconds=999), 2), (dt.timedelta(hours=2, seconds=1), 3),
+     (dt.timedelta(hours=72), 72), (dt.timedelta(hours=73), 78),
      (dt.timedelta(days=7), 168), (dt.timedelta(days=7, hours=1), 192), (dt.timedelta(days=30), 720),
      (dt.timedelta(days=30, seconds=1), None)],
 )  # fmt: skip
