@@ -6,8 +6,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from orders.events import order_event_record
 from orders.models import OrderEvent
-from orders.services import order_event_record
 
 from .exceptions import ShipmentNotFound, ShipmentTransitionError, TooManyScanned, WrongItemScanned
 from .models import Shipment, ShipmentLine

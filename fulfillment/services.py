@@ -14,8 +14,8 @@ from django_fsm import can_proceed
 
 from inventory.selectors import reservation_list_active
 from inventory.services import stock_consume
+from orders.events import order_event_record, order_lock, order_notify, order_transition
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services import order_event_record, order_lock, order_notify, order_transition
 
 from .estimates import estimate_delivery
 from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django_fsm import can_proceed
 
+from orders.events import order_event_record, order_notify
 from orders.models import OrderEvent
-from orders.services import order_event_record, order_notify
 
 from .models import Shipment, TrackingEvent
 from .services import _shipment_deliver_locked, _shipment_transition, shipment_lock

@@ -23,6 +23,7 @@ from inventory.services import (
     stock_reserve_split,
 )
 
+from .events import order_event_record, order_notify, order_transition
 from .models import Channel, Order, OrderEvent
 
 Strategy = Channel.AllocationStrategy
@@ -106,7 +107,6 @@ def order_allocate(
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
     `lines` are the order's lines when the caller has them in hand (capture), else they are read.
     """
-    from .services import order_event_record, order_notify, order_transition
 
     strategy = order.channel.allocation_strategy
     lines = [

@@ -24,6 +24,7 @@ from pydantic import AfterValidator, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from .exceptions import CaptureError, OrderTransitionError
+from .inputs import AddressInput, LineInput, OrderInput
 from .intake.inbound import (
     Outcome,
     clean_text,
@@ -36,7 +37,7 @@ from .intake.keys import channel_api_key_authenticate
 from .intake_models import IdempotencyRecord, InboundRequest
 from .links import order_tracking_url
 from .models import Order
-from .services import AddressInput, LineInput, OrderInput, order_cancel
+from .services import order_cancel
 
 MAX_MONEY = Decimal("99999999.99")
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.tasks import task
 
 from .allocation import order_allocate
+from .events import order_lock
 from .models import Order
 
 
@@ -34,7 +35,6 @@ def backorders_allocate(*, product_ids, actor=None) -> list[int]:
     passed over, so one large order doesn't block smaller ones behind it. Released customers
     are e-mailed after each order's commit. Returns the ids of the orders allocated.
     """
-    from .services import order_lock
 
     allocated = []
     for order_id in backorder_list_waiting(product_ids=product_ids):

@@ -6,8 +6,8 @@ from django import forms
 
 from inventory.models import Product
 
+from .inputs import AddressInput, LineInput, OrderInput
 from .models import Channel, Order
-from .services import AddressInput, LineInput, OrderInput
 
 PAYMENT_METHODS = [
     ("card", "Card (taken on the phone)"),

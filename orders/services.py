@@ -5,9 +5,6 @@ in the same transaction (invariant 7). Callers hold the order's row lock.
 """
 
 import datetime as dt
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -15,13 +12,21 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from core.cache_versions import cache_version_bump
 from core.money import ZERO, quantize
 from inventory.models import Product
 from inventory.services import stock_release
 
 from .allocation import order_allocate
+from .events import (
+    order_event_record,
+    order_fields_save,
+    order_lock,
+    order_notify,
+    order_transition,
+    order_writes_deferred,
+)
 from .exceptions import CaptureError, DuplicateOrder, OrderTransitionError
+from .inputs import AddressInput, OrderInput
 from .models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from .notifications import order_email_after_commit
 from .payments import payment_redeemer_for, payment_redeemers
@@ -34,197 +39,6 @@ MAX_ORDER_AMOUNT = Decimal("9999999999.99")
 # is forgiven. Outside this a date is a mistake (and year 1 breaks the duplicate window's maths).
 EARLIEST_PLACED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
-
-
-# --- inputs -----------------------------------------------------------------------------------
-@dataclass
-class AddressInput:
-    name: str = ""
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = ""
-    company: str = ""
-    phone: str = ""
-
-
-@dataclass
-class LineInput:
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    name: str = ""
-
-
-@dataclass
-class OrderInput:
-    email: str
-    lines: list[LineInput]
-    external_id: str = ""
-    customer_name: str = ""
-    phone: str = ""
-    shipping_address: AddressInput | None = None
-    billing_address: AddressInput | None = None
-    shipping_speed: str = Order.ShippingSpeed.STANDARD
-    currency: str = "USD"
-    shipping_total: Decimal = ZERO
-    tax_total: Decimal = ZERO
-    discount_total: Decimal = ZERO
-    payment_method: str = ""
-    payment_status: str = Order.PaymentStatus.PENDING
-    payment_reference: str = ""
-    payment_amount: Decimal | None = None
-    placed_at: dt.datetime | None = None
-    notes: str = ""
-    extra_holds: list[tuple[str, str]] = field(default_factory=list)
-
-
-# --- events and transitions -------------------------------------------------------------------
-@dataclass
-class _DeferredWrites:
-    order: Order
-    fields: set[str] = field(default_factory=set)
-    events: list[OrderEvent] = field(default_factory=list)
-
-
-_deferred: ContextVar[_DeferredWrites | None] = ContextVar("order_deferred_writes", default=None)
-
-
-def _deferred_for(order: Order) -> _DeferredWrites | None:
-    batch = _deferred.get()
-    return batch if batch is not None and batch.order is order else None
-
-
-@contextmanager
-def _order_writes_deferred(order: Order):
-    """Gather one order's writes while a single service call walks it through several steps.
-
-    A captured order goes pending → verified → allocated (or on hold, or backordered) within one
-    transaction that nobody else can see into. Inside this block `order_transition` changes the
-    order in memory and `order_event_record` queues the event; on the way out one UPDATE writes the
-    order's final state and one INSERT all its events, still in the caller's transaction. That is
-    the same rows as a save and an insert per step (invariant 7 holds: every transition has its
-    event, committed with it) for two statements instead of six, on a table with many indexes.
-    Nothing is written if the block raises; the caller's transaction rolls back anyway.
-    """
-    batch = _DeferredWrites(order=order)
-    token = _deferred.set(batch)
-    try:
-        yield
-        if batch.fields:
-            order.save(update_fields=sorted(batch.fields))
-        if batch.events:
-            OrderEvent.objects.bulk_create(batch.events)
-            cache_version_bump(namespace="order", idents=order.number)
-    finally:
-        _deferred.reset(token)
-
-
-def order_event_record(
-    *,
-    order: Order,
-    kind: str,
-    actor=None,
-    message: str = "",
-    visible: bool = False,
-    from_status: str = "",
-    to_status: str = "",
-) -> OrderEvent:
-    """Append one event to the order's timeline (and, after commit, expire the order's cached
-    customer page). Inside `_order_writes_deferred` the event is written when the block ends."""
-    event = OrderEvent(
-        order=order,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        message=message,
-        visible_to_customer=visible,
-        from_status=from_status,
-        to_status=to_status,
-    )
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.events.append(event)
-        return event
-    cache_version_bump(namespace="order", idents=order.number)
-    event.save(force_insert=True)
-    return event
-
-
-def order_transition(
-    *,
-    order: Order,
-    name: str,
-    kind: str,
-    actor=None,
-    message: str = "",
-    visible: bool = False,
-    update_fields: tuple[str, ...] = (),
-    **kwargs,
-) -> OrderEvent:
-    """Run one FSM transition, save the order and write its event.
-
-    The caller holds the order row lock (select_for_update). Raises OrderTransitionError if the
-    order's state does not allow the transition. Inside `_order_writes_deferred` the save and the
-    event wait for the end of the block.
-    """
-    method = getattr(order, name)
-    if not can_proceed(method):
-        raise OrderTransitionError(order=order, transition=name)
-    before = order.status
-    method(**kwargs)
-    fields = ["status", "updated_at", *update_fields]
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.fields.update(fields)
-    else:
-        order.save(update_fields=fields)
-    return order_event_record(
-        order=order,
-        kind=kind,
-        actor=actor,
-        message=message,
-        visible=visible,
-        from_status=before,
-        to_status=order.status,
-    )
-
-
-def order_notify(
-    *, order: Order, kind: str, notify: bool = True, actor=None, extra: dict | None = None
-) -> None:
-    """Queue a customer e-mail after commit, or, when staff chose not to notify for a manual
-    change, say so on the order's timeline instead."""
-    if notify:
-        order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
-    else:
-        order_event_record(
-            order=order,
-            kind=Kind.NOTE,
-            actor=actor,
-            message=f"Customer not e-mailed ({kind.replace('_', ' ')}): staff chose not to notify.",
-        )
-
-
-def _order_fields_save(order: Order, *fields: str) -> None:
-    """Save some of the order's fields now, or with the rest of a deferred block's writes."""
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.fields.update(fields)
-    else:
-        order.save(update_fields=[*fields, "updated_at"])
-
-
-def order_lock(order_id: int) -> Order:
-    """Lock the order row for a write; after commit the order's cached customer page expires."""
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("shipping_address", "channel")
-        .get(pk=order_id)
-    )
-    cache_version_bump(namespace="order", idents=order.number)
-    return order
 
 
 # --- capture ----------------------------------------------------------------------------------
@@ -351,7 +165,7 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     )
     if any(line.pk is None for line in lines):  # a backend that can't return ids from bulk inserts
         lines = None
-    with _order_writes_deferred(order):
+    with order_writes_deferred(order):
         order_event_record(
             order=order,
             kind=Kind.CAPTURED,
@@ -430,14 +244,14 @@ def _order_collect_payment(*, order: Order, actor) -> list[tuple[str, str]]:
     if result is not None and result.paid:
         order.payment_status = Order.PaymentStatus.PAID
         order.payment_amount = result.amount
-        _order_fields_save(order, "payment_status", "payment_amount")
+        order_fields_save(order, "payment_status", "payment_amount")
         if result.message:
             order_event_record(order=order, kind=Kind.NOTE, actor=actor, visible=True, message=result.message)
         return []
     # Nothing was collected, whatever the channel said about the payment.
     if order.payment_status != Order.PaymentStatus.PENDING:
         order.payment_status = Order.PaymentStatus.PENDING
-        _order_fields_save(order, "payment_status")
+        order_fields_save(order, "payment_status")
     return [(OrderHold.Reason.PAYMENT, detail)]
 
 

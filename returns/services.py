@@ -18,8 +18,10 @@ from core.money import ZERO
 from fulfillment.models import ShipmentLine
 from inventory.models import Product, StockMovement
 from inventory.services import stock_lock_products, stock_receive
+from orders.events import order_event_record, order_lock
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services import AddressInput, LineInput, OrderInput, order_capture, order_event_record, order_lock
+from orders.services import order_capture
 
 from .credit import store_credit_give_back_for_refund
 from .exceptions import ReturnNotAllowed, ReturnTransitionError
@@ -471,25 +473,12 @@ def return_request_exchange(*, return_id: int, actor=None) -> Order:
     for item in wanted:
         if item.product is None or not item.product.is_active:
             raise ReturnNotAllowed("An exchange item is no longer sold; refund or credit instead.")
-    address = order.shipping_address
     data = OrderInput(
         email=order.email,
         external_id=f"exchange:{rr.number}",
         customer_name=order.customer_name,
         phone=order.phone,
-        shipping_address=AddressInput(
-            name=address.name,
-            company=address.company,
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            region=address.region,
-            postal_code=address.postal_code,
-            country=address.country,
-            phone=address.phone,
-        )
-        if address
-        else None,
+        shipping_address=AddressInput.from_model(order.shipping_address),
         shipping_speed=order.shipping_speed,
         currency=order.currency,
         lines=[LineInput(sku=i.product.sku, quantity=i.quantity, unit_price=ZERO) for i in wanted],

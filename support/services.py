@@ -6,8 +6,8 @@ Lock order: the order row, then its thread row.
 from django.db import transaction
 from django.utils import timezone
 
+from orders.events import order_event_record, order_lock
 from orders.models import OrderEvent
-from orders.services import order_event_record, order_lock
 
 from .exceptions import MessageRefused
 from .models import Message, Thread

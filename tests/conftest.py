@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
-from orders.services import AddressInput, LineInput, OrderInput
+from orders.inputs import AddressInput, LineInput, OrderInput
 
 from .browser import browser, end_other_database_sessions  # noqa: F401  browser: the fixture
 from .factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put

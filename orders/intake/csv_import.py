@@ -30,9 +30,9 @@ from core.exceptions import DomainError
 from core.money import quantize, to_decimal
 
 from ..exceptions import CaptureError
+from ..inputs import AddressInput, OrderInput
 from ..intake_models import ImportBatch, InboundRequest
 from ..models import Channel, Order, OrderHold
-from ..services import AddressInput, OrderInput
 from .countries import country_code
 from .inbound import (
     Outcome,

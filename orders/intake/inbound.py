@@ -13,9 +13,10 @@ from django.utils import timezone
 from core.exceptions import DomainError
 
 from ..exceptions import DuplicateOrder
+from ..inputs import OrderInput
 from ..intake_models import IdempotencyRecord, InboundRequest
 from ..models import Channel, Order
-from ..services import OrderInput, order_capture
+from ..services import order_capture
 
 Outcome = InboundRequest.Outcome
 

@@ -10,8 +10,8 @@ from django.utils.dateparse import parse_datetime
 from core.exceptions import DomainError
 from core.money import ZERO, quantize, to_decimal
 
+from ..inputs import LineInput
 from ..models import Order, OrderHold
-from ..services import LineInput
 from .countries import country_code
 from .rematch import sku_resolve
 

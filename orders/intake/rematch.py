@@ -4,9 +4,10 @@ from django.db import transaction
 
 from inventory.models import Product
 
+from ..events import order_event_record, order_lock
 from ..intake_models import SkuMapping
 from ..models import Channel, Order, OrderEvent, OrderLine
-from ..services import order_event_record, order_lock, order_release_hold
+from ..services import order_release_hold
 
 
 def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Product | None]:

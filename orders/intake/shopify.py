@@ -1,7 +1,7 @@
 """Shopify orders (Admin API order / orders/* webhook body) to captures."""
 
+from ..inputs import AddressInput, OrderInput
 from ..models import Order
-from ..services import AddressInput, OrderInput
 from .mapping import (
     MappingError,
     country,

@@ -1,8 +1,8 @@
 """WooCommerce orders (wc/v3 `order.*` webhook body, and the legacy v3 shape older stores
 still send) to captures."""
 
+from ..inputs import AddressInput, OrderInput
 from ..models import Order
-from ..services import AddressInput, OrderInput
 from .mapping import (
     MappingError,
     country,

@@ -7,8 +7,9 @@ import pytest
 from django.db import close_old_connections, connection
 
 from inventory.models import Product, StockItem
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order
-from orders.services import AddressInput, LineInput, OrderInput, order_capture
+from orders.services import order_capture
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
 
 

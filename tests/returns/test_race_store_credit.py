@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order, OrderHold
-from orders.services import AddressInput, LineInput, OrderInput, order_capture
+from orders.services import order_capture
 from returns.models import StoreCredit, StoreCreditRedemption
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
 

@@ -25,8 +25,9 @@ from fulfillment.services import (
 )
 from inventory.models import Product, StockItem, Warehouse
 from inventory.services import stock_receive
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Channel, Order, OrderEvent
-from orders.services import AddressInput, LineInput, OrderInput, order_cancel, order_capture
+from orders.services import order_cancel, order_capture
 from returns.models import ReturnRequest
 from returns.services import (
     return_request_approve,
