@@ -13,6 +13,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import Upper
 
 from .models import Order, OrderHold
 
@@ -63,6 +66,11 @@ class Finding:
     detail: str
 
 
+def _sentence(text: str) -> str:
+    """A hold's detail: the reason's label stands before it (“Address unverifiable: Missing city.”)."""
+    return text[:1].upper() + text[1:] + "."
+
+
 def postcode_problem(country: str, postal_code: str) -> str | None:
     country = (country or "").upper()
     code = (postal_code or "").strip().upper()
@@ -83,7 +91,7 @@ def check_required(order: Order, lines) -> list[Finding]:
     if not lines:
         problems.append("at least one line")
     if problems:
-        return [Finding(Reason.INCOMPLETE, "Missing " + " and ".join(problems) + ".")]
+        return [Finding(Reason.INCOMPLETE, _sentence(" and ".join(problems)))]
     return []
 
 
@@ -109,14 +117,14 @@ def check_address(order: Order, lines) -> list[Finding]:
     elif address.country and (problem := postcode_problem(address.country, address.postal_code)):
         problems.append(problem)
     if problems:
-        return [Finding(Reason.ADDRESS, "Shipping address: " + "; ".join(problems) + ".")]
+        return [Finding(Reason.ADDRESS, _sentence("; ".join(problems)))]
     return []
 
 
 def check_skus(order: Order, lines) -> list[Finding]:
     bad = [line.sku or "(no SKU)" for line in lines if line.product is None or not line.product.is_active]
     if bad:
-        return [Finding(Reason.UNKNOWN_SKU, "Unknown or inactive SKU: " + ", ".join(bad) + ".")]
+        return [Finding(Reason.UNKNOWN_SKU, ", ".join(bad) + ".")]
     return []
 
 
@@ -134,28 +142,53 @@ def check_limits(order: Order, lines) -> list[Finding]:
     return findings
 
 
+def _customer_lock(order: Order) -> None:
+    """Serialise duplicate checks per customer until the transaction ends (PostgreSQL).
+
+    Two identical orders captured at the same moment each insert their row, then look for the
+    other; neither sees the other's uncommitted row. With this lock the second to arrive waits
+    until the first commits and then sees it (READ COMMITTED takes a new snapshot per statement).
+    SQLite runs one writing transaction at a time, so it needs nothing.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"order-dup:{order.email.upper()}"])
+
+
 def check_duplicate(order: Order, lines) -> list[Finding]:
-    if not order.email:
+    """Same customer (e-mail, any case) and the same items within the window, either side of
+    this order's time, among every order of that customer in the window that isn't cancelled."""
+    if not order.email or not lines:
         return []
-    window = dt.timedelta(minutes=settings.OMS["DUPLICATE_WINDOW_MINUTES"])
+    _customer_lock(order)
+    minutes = settings.OMS["DUPLICATE_WINDOW_MINUTES"]
+    window = dt.timedelta(minutes=minutes)
     signature = sorted((line.sku, line.quantity) for line in lines)
+    same_item = Q()
+    for sku, quantity in set(signature):
+        same_item |= Q(lines__sku=sku, lines__quantity=quantity)
+    # The database narrows the window to orders with as many lines, every one of them one of
+    # ours (the upper-email index finds the customer's orders); Python then compares the few
+    # left as multisets.
     candidates = (
-        Order.objects.filter(
-            email__iexact=order.email,
+        Order.objects.annotate(email_upper=Upper("email"))
+        .filter(
+            email_upper=order.email.upper(),
             placed_at__gte=order.placed_at - window,
             placed_at__lte=order.placed_at + window,
         )
         .exclude(pk=order.pk)
         .exclude(status=Order.Status.CANCELLED)
-        .prefetch_related("lines")[:20]
+        .annotate(n_lines=Count("lines"), n_same=Count("lines", filter=same_item))
+        .filter(n_lines=len(signature), n_same=len(signature))
+        .order_by("placed_at", "pk")
+        .prefetch_related("lines")
     )
     for other in candidates:
         if sorted((line.sku, line.quantity) for line in other.lines.all()) == signature:
             return [
                 Finding(
-                    Reason.DUPLICATE,
-                    f"Same customer and items as {other.number} within "
-                    f"{settings.OMS['DUPLICATE_WINDOW_MINUTES']} minutes.",
+                    Reason.DUPLICATE, f"Same customer and items as {other.number} within {minutes} minutes."
                 )
             ]
     return []
