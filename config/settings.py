@@ -24,6 +24,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The address customers and channels reach the app at: every absolute link (e-mails, the API's
+# tracking_url) is built on it, because a link must not depend on the request it was made in.
+# Not set: links point at the development server, and `check --deploy` says so.
+SITE_URL_SET = bool(env.str("SITE_URL", default=""))
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

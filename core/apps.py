@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  (registers the deploy checks)
         from .roles import ensure_staff_groups
 
         post_migrate.connect(ensure_staff_groups, dispatch_uid="core.ensure_staff_groups")

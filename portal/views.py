@@ -48,6 +48,17 @@ PORTAL_CSP = {
 }
 
 
+def _with_retry_after(response, status: int, seconds: int):
+    """A refused attempt (429) says when to try again: at the latest when its window ends."""
+    if status == 429:
+        response["Retry-After"] = str(seconds)
+    return response
+
+
+def _post_window() -> int:
+    return settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"] * 4
+
+
 def _limits():
     oms = settings.OMS
     return oms["LOOKUP_LIMIT_PER_IP"], oms["LOOKUP_LIMIT_PER_ORDER"], oms["LOOKUP_LIMIT_WINDOW_SECONDS"]
@@ -91,7 +102,8 @@ def track_lookup(request):
                 return redirect("portal:order", token=order_tracking_token(order_number=order.number))
             rate_limit_hit(scope="order", value=number, limit=per_order, window=window)
             error = NOT_FOUND
-    return render(request, "portal/lookup.html", {"form": form, "error": error}, status=status)
+    response = render(request, "portal/lookup.html", {"form": form, "error": error}, status=status)
+    return _with_retry_after(response, status, settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"])
 
 
 @portal_view
@@ -108,9 +120,8 @@ def order_page(request, token):
 
 
 def _posts_allowed(order) -> bool:
-    window = settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"] * 4
     limit = settings.OMS["CUSTOMER_POSTS_PER_ORDER"]
-    return not rate_limit_hit(scope="post", value=order.number, limit=limit, window=window)
+    return not rate_limit_hit(scope="post", value=order.number, limit=limit, window=_post_window())
 
 
 @portal_view
@@ -146,7 +157,9 @@ def message_post(request, order, token):
         "has_messages": bool(thread["thread_messages"]),
         "messages_html": mark_safe(render_to_string("portal/_order_messages.html", thread)),
     }
-    return render(request, "portal/messages.html", context, status=status)
+    return _with_retry_after(
+        render(request, "portal/messages.html", context, status=status), status, _post_window()
+    )
 
 
 @portal_view
@@ -187,7 +200,9 @@ def return_new(request, order, token):
         "closed_lines": [r for r in returnable if not r.returnable],
         "error": error,
     }
-    return render(request, "portal/return_new.html", context, status=status)
+    return _with_retry_after(
+        render(request, "portal/return_new.html", context, status=status), status, _post_window()
+    )
 
 
 @portal_view

@@ -80,6 +80,7 @@ def test_lookups_are_limited_per_order_number(client, order, settings):
     blocked = lookup(client, order.number, "ada@example.com", ip="10.1.0.99")
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.content.decode()
+    assert blocked["Retry-After"] == str(settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"])
 
 
 def test_lookups_are_limited_per_client_ip(client, order, settings):
@@ -347,6 +348,7 @@ def test_empty_message_is_refused_with_a_clear_error(client, order):
 def test_customer_posts_are_limited_per_order(client, order, settings):
     settings.OMS = {**settings.OMS, "CUSTOMER_POSTS_PER_ORDER": 2}
     url = reverse("portal:message_post", args=[order_tracking_token(order_number=order.number)])
-    codes = [client.post(url, {"topic": "other", "body": f"hello {i}"}).status_code for i in range(3)]
-    assert codes == [302, 302, 429]
+    replies = [client.post(url, {"topic": "other", "body": f"hello {i}"}) for i in range(3)]
+    assert [r.status_code for r in replies] == [302, 302, 429]
+    assert int(replies[-1]["Retry-After"]) == settings.OMS["LOOKUP_LIMIT_WINDOW_SECONDS"] * 4
     assert Message.objects.count() == 2
