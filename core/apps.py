@@ -6,9 +6,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.contrib import admin
         from django.db.models.signals import post_migrate
 
         from . import checks  # noqa: F401  (registers the deploy checks)
         from .roles import ensure_staff_groups
 
         post_migrate.connect(ensure_staff_groups, dispatch_uid="core.ensure_staff_groups")
+        # The admin index is each role's work queues (core.admin_home), then every model.
+        admin.site.index_template = "admin/core/home.html"

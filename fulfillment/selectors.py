@@ -1,11 +1,13 @@
-"""Reads of fulfilment: delivery estimates, pick list and packing pages, the late queue."""
+"""Reads of fulfilment: delivery estimates, pick list and packing pages, the late queue, the
+counts on the staff home page."""
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from inventory.models import Warehouse
 from orders.models import Order
 
 from .estimates import estimate_delivery
@@ -118,3 +120,58 @@ def shipment_get_for_packing(*, shipment_id: int) -> Shipment:
         )
         .get(pk=shipment_id)
     )
+
+
+# --- counts for the staff home page (core.admin_home) ------------------------------------------
+def shipment_count_ready_by_warehouse() -> list[Warehouse]:
+    """Shipments ready to pick (pending, on no pick list yet) per warehouse, as `ready` on each
+    active warehouse (0 included) and on any inactive one that still has some; priority order.
+
+    One query: the outer join takes only the ready shipments (found through the status index),
+    not every shipment a warehouse ever sent.
+    """
+    ready = FilteredRelation(
+        "shipments",
+        condition=Q(shipments__status=Shipment.Status.PENDING, shipments__pick_list__isnull=True),
+    )
+    return list(
+        Warehouse.objects.annotate(ready_shipment=ready)
+        .annotate(ready=Count("ready_shipment"))
+        .filter(Q(is_active=True) | Q(ready__gt=0))
+        .order_by("priority", "code")
+    )
+
+
+def pick_list_list_in_progress() -> list[dict]:
+    """Pick lists with shipments still being picked (not packed yet), oldest first, as dicts of
+    `pick_list_id`, `number`, `warehouse` (code) and `left` (shipments still to pack). One query."""
+    rows = (
+        Shipment.objects.filter(status=Shipment.Status.PICKING, pick_list__isnull=False)
+        .values("pick_list_id", "pick_list__number", "warehouse__code")
+        .annotate(left=Count("pk"))
+        .order_by("pick_list_id")
+    )
+    return [
+        {
+            "pick_list_id": r["pick_list_id"],
+            "number": r["pick_list__number"],
+            "warehouse": r["warehouse__code"],
+            "left": r["left"],
+        }
+        for r in rows
+    ]
+
+
+def shipment_count_packed() -> int:
+    """Shipments packed and not shipped yet. One query (status index)."""
+    return Shipment.objects.filter(status=Shipment.Status.PACKED).count()
+
+
+def shipment_count_late(*, today: dt.date | None = None) -> int:
+    """How many shipments `shipment_list_late` lists. One query."""
+    return shipment_list_late(today=today).count()
+
+
+def shipment_count_shipped_between(*, start: dt.datetime, end: dt.datetime) -> int:
+    """Shipments handed to the carrier in [start, end). One query (shipped_at index)."""
+    return Shipment.objects.filter(shipped_at__gte=start, shipped_at__lt=end).count()

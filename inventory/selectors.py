@@ -104,3 +104,15 @@ def stock_movement_list_for_item(*, stock_item_id: int, limit: int = 50) -> list
         .select_related("actor")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def inbound_receipt_count_open() -> int:
+    """Receipts still expecting units (expected or partially received). One query (status index)."""
+    return InboundReceipt.objects.filter(status__in=InboundReceipt.OPEN).count()
+
+
+def stock_item_count_low() -> int:
+    """How many stock items are at or below their reorder point. One query; it reads every stock
+    item (a comparison between columns has no index), so it grows with the catalogue and the
+    bins, not with orders."""
+    return stock_item_filter_low(StockItem.objects.all()).count()

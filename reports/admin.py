@@ -89,4 +89,3 @@ class ExportLogAdmin(WritesMixin, admin.ModelAdmin):
 
 
 install_export_actions()
-admin.site.index_template = "admin/reports/index.html"

@@ -9,6 +9,8 @@ class ReturnsConfig(AppConfig):
         from orders.payments import payment_redeemer_register
 
         from .credit import METHOD, StoreCreditRedeemer
+        from .queues import register_home_queues
 
         # Orders collect store-credit payments through this (orders may not import returns).
         payment_redeemer_register(method=METHOD, redeemer=StoreCreditRedeemer())
+        register_home_queues()

@@ -156,3 +156,8 @@ def store_credit_list_discrepancies() -> list[str]:
         f"less redemptions {quantize(c.spent)} is {quantize(c.initial_amount - c.spent)}"
         for c in credits
     ]
+
+
+def return_request_count(*, status: str) -> int:
+    """Return requests in one status (a stage of the returns queue). One query (status index)."""
+    return ReturnRequest.objects.filter(status=status).count()

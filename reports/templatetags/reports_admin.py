@@ -3,7 +3,7 @@
 from django import template
 from django.contrib.admin.views.main import PAGE_VAR
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from reports.exports import exports_for_admin
 from reports.services import export_user_can
@@ -58,11 +58,3 @@ def lead_band(band) -> str:
         return f"over {duration_short(band.after)}"
     hours = band.within.total_seconds() / 3600
     return f"within {hours:.0f} h" if hours <= 72 else f"within {duration_short(band.within)}"
-
-
-@register.simple_tag(takes_context=True)
-def dashboard_url(context):
-    request = context.get("request")
-    if request is None or not request.user.has_perm("reports.view_dashboard"):
-        return ""
-    return format_html('<a href="{}">KPI dashboard</a>', reverse("reports:dashboard"))
