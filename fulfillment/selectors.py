@@ -10,8 +10,7 @@ from orders.models import Order
 
 from .estimates import estimate_delivery
 from .models import PickList, Shipment, ShipmentLine
-from .rules import service_level_choose
-from .services import parcel_for_items
+from .rules import parcel_for_items, service_level_choose
 
 NOT_DELIVERED = [
     Shipment.Status.PENDING,
