@@ -162,7 +162,7 @@ def shipment_ship(
         update_fields=("shipped_at", "tracking_number"),
     )
     open_shipments = order.shipments.exclude(
-        status__in=[Shipment.Status.CANCELLED, *Shipment.ON_THE_WAY, Shipment.Status.DELIVERED]
+        status__in=[*Shipment.ON_THE_WAY, Shipment.Status.DELIVERED]
     ).exists()
     carrier = shipment.carrier
     message = (

@@ -68,9 +68,7 @@ def shipment_deliver_locked(*, order: Order, shipment: Shipment, actor, at, noti
     commit when the whole order is delivered, unless `notify` is False.
     """
     shipment_transition(shipment=shipment, name="deliver", at=at, update_fields=("delivered_at",))
-    undelivered = order.shipments.exclude(
-        status__in=[Shipment.Status.DELIVERED, Shipment.Status.CANCELLED]
-    ).exists()
+    undelivered = order.shipments.exclude(status=Shipment.Status.DELIVERED).exists()
     if not undelivered and can_proceed(order.deliver):
         order_transition(
             order=order,

@@ -121,7 +121,6 @@ def shipment_record_tracking_event(
     }
     shipment_id = (
         Shipment.objects.filter(tracking_number=tracking_number)
-        .exclude(status=Shipment.Status.CANCELLED)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()

@@ -212,10 +212,8 @@ def _recompute_shipped(runs) -> None:
         default=Value(KpiShipmentDay.Outcome.LATE),
         output_field=models.CharField(),
     )
-    shipped = (
-        Shipment.objects.filter(moments_in("shipped_at", runs))
-        .exclude(status=Shipment.Status.CANCELLED)
-        .annotate(delivered_on=TruncDate("delivered_at", tzinfo=tz))
+    shipped = Shipment.objects.filter(moments_in("shipped_at", runs)).annotate(
+        delivered_on=TruncDate("delivered_at", tzinfo=tz)
     )
     insert_grouped(
         KpiShipmentDay,
