@@ -157,10 +157,11 @@ def cpu_per_request(*, key: str, n: int = 300) -> dict:
 
 def measure(*, key: str, n: int) -> None:
     """Print the process CPU of each step of a capture, per order."""
+    import orders.advance as advance
     import orders.allocation as allocation
     import orders.api as api
     import orders.intake.inbound as inbound
-    import orders.services as services
+    import orders.services.capture as capture
 
     spent = {}
 
@@ -185,13 +186,13 @@ def measure(*, key: str, n: int) -> None:
         "order_capture",
         "capture service (all below, and products, order, lines, final update + events)",
     )
-    timed(services, "_address_create", "  address")
-    timed(services, "_order_check_and_advance", "  verification + allocation")
-    timed(services, "order_run_verification", "    verification rules")
-    timed(services, "order_allocate", "    allocation")
+    timed(capture, "_address_create", "  address")
+    timed(capture, "order_check_and_advance", "  verification + allocation")
+    timed(advance, "order_run_verification", "    verification rules")
+    timed(advance, "order_allocate", "    allocation")
     timed(allocation, "stock_lock_products", "      stock lock")
     timed(allocation, "stock_reserve_locked", "      reservations + stock update")
-    timed(services, "order_email_after_commit", "  e-mail task row")
+    timed(capture, "order_email_after_commit", "  e-mail task row")
     timed(api, "_store", "inbound request row")
     timed(api, "order_reply", "reply")
 

@@ -19,7 +19,7 @@ from .models import (
     ShipmentLine,
     TrackingEvent,
 )
-from .selectors import NOT_DELIVERED
+from .selectors import shipment_list_late
 from .services import (
     order_start_fulfillment,
     shipment_change_service_level,
@@ -503,8 +503,7 @@ class LateShipmentAdmin(WritesMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        today = timezone.localdate()
-        return super().get_queryset(request).filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
+        return shipment_list_late(queryset=super().get_queryset(request))
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):

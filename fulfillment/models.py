@@ -170,14 +170,6 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
     def mark_exception(self):
         pass
 
-    @transition(
-        field=status,
-        source=[Status.PENDING, Status.PICKING, Status.PACKED],
-        target=Status.CANCELLED,
-    )
-    def cancel(self):
-        pass
-
 
 class LateShipment(Shipment):
     """Shipments past their delivery estimate and not delivered: the customer-service queue."""

@@ -11,7 +11,7 @@ from orders.models import OrderEvent
 
 from .exceptions import ShipmentNotFound, ShipmentTransitionError, TooManyScanned, WrongItemScanned
 from .models import Shipment, ShipmentLine
-from .services import _shipment_transition, shipment_lock
+from .shipments import shipment_lock, shipment_transition
 
 PACKABLE = (Shipment.Status.PENDING, Shipment.Status.PICKING)
 
@@ -71,8 +71,11 @@ def shipment_pack_scan(*, shipment_id: int, code: str, actor=None) -> PackScan:
     line.quantity_packed += 1
     complete = all(ln.quantity_packed >= ln.quantity for ln in lines)
     if complete:
-        _shipment_transition(shipment, "pack", at=timezone.now(), update_fields=("packed_at",))
-        order_event_record(
+        shipment_transition(
+            shipment=shipment,
+            name="pack",
+            at=timezone.now(),
+            update_fields=("packed_at",),
             order=order,
             kind=OrderEvent.Kind.PACKED,
             actor=actor,

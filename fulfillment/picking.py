@@ -16,9 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from core.cache_versions import cache_version_bump
 from inventory.models import Reservation, StockItem
 from orders.models import Order, OrderEvent
+from orders.signals import order_changed_send
 
 from .exceptions import NothingToPick, ShipmentTransitionError
 from .models import PickList, PickListLine, Shipment, ShipmentLine
@@ -168,7 +168,7 @@ def pick_list_create(
     order_ids = sorted({order_id for _, order_id in candidates})
     for chunk in _chunks(order_ids):
         locked = Order.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("number")
-        cache_version_bump(namespace="order", idents=[number for (number,) in locked])
+        order_changed_send(numbers=[number for (number,) in locked])
     shipments = []
     for chunk in _chunks(shipment_ids):
         shipments += (

@@ -19,6 +19,22 @@ class Parcel:
     oversize: bool = False
 
 
+def parcel_for_items(items, country: str) -> Parcel:
+    """The parcel (weight, longest side, handling flags) for (product, quantity) pairs going to
+    `country`; lines without a product weigh nothing."""
+    weight = longest = 0
+    hazardous = fragile = oversize = False
+    for product, quantity in items:
+        if product is None:
+            continue
+        weight += product.weight_grams * quantity
+        longest = max(longest, product.length_mm, product.width_mm, product.height_mm)
+        hazardous |= product.is_hazardous
+        fragile |= product.is_fragile
+        oversize |= product.is_oversize
+    return Parcel(weight, longest, country, hazardous, fragile, oversize)
+
+
 @dataclass(frozen=True)
 class Choice:
     service_level: ServiceLevel | None

@@ -12,8 +12,7 @@ from orders.models import Order
 
 from .estimates import estimate_delivery
 from .models import PickList, Shipment, ShipmentLine
-from .rules import service_level_choose
-from .services import parcel_for_items
+from .rules import parcel_for_items, service_level_choose
 
 NOT_DELIVERED = [
     Shipment.Status.PENDING,
@@ -49,7 +48,7 @@ def order_get_delivery_estimate(order: Order, *, now: dt.datetime | None = None)
         return None
     now = now or timezone.now()
     today = timezone.localdate(now)
-    shipments = [s for s in order.shipments.all() if s.status != Shipment.Status.CANCELLED]
+    shipments = list(order.shipments.all())
     if shipments:
         open_ = [s for s in shipments if s.status != Shipment.Status.DELIVERED]
         if not open_:
@@ -77,12 +76,14 @@ def order_get_delivery_estimate(order: Order, *, now: dt.datetime | None = None)
     return DeliveryEstimate(day, str(level), "quote")
 
 
-def shipment_list_late(*, today: dt.date | None = None) -> QuerySet:
-    """Shipments past their estimated delivery day and not delivered (nor cancelled), the most
-    overdue first: the customer-service queue."""
+def shipment_list_late(*, today: dt.date | None = None, queryset: QuerySet | None = None) -> QuerySet:
+    """Shipments past their estimated delivery day and not delivered, the most overdue first:
+    the customer-service queue. `queryset` is the shipments to look in (default: all; the
+    late-shipments admin passes its proxy model's)."""
     today = today or timezone.localdate()
+    queryset = Shipment.objects.all() if queryset is None else queryset
     return (
-        Shipment.objects.filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
+        queryset.filter(status__in=NOT_DELIVERED, estimated_delivery__lt=today)
         .select_related("order", "warehouse", "service_level__carrier")
         .order_by("estimated_delivery", "pk")
     )

@@ -15,12 +15,14 @@ from django_fsm import can_proceed
 from inventory.selectors import reservation_list_active
 from inventory.services import stock_consume
 from orders.events import order_event_record, order_lock, order_notify, order_transition
+from orders.exceptions import OrderTransitionError
 from orders.models import Order, OrderEvent, OrderLine
 
 from .estimates import estimate_delivery
 from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
 from .models import ServiceLevel, Shipment, ShipmentLine, TrackingEvent
-from .rules import Parcel, service_level_choose, service_level_refusal
+from .rules import Parcel, parcel_for_items, service_level_choose, service_level_refusal
+from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
 
 Kind = OrderEvent.Kind
 
@@ -29,31 +31,8 @@ def _shipment_number(order: Order, index: int) -> str:
     return f"{order.number}-{index}"
 
 
-def _shipment_transition(shipment: Shipment, name: str, *, update_fields=(), **kwargs) -> None:
-    method = getattr(shipment, name)
-    if not can_proceed(method):
-        raise ShipmentTransitionError(shipment=shipment, transition=name)
-    method(**kwargs)
-    shipment.save(update_fields=["status", "updated_at", *update_fields])
-
-
 def _parcel_for(shipment_lines: list[ShipmentLine], country: str) -> Parcel:
     return parcel_for_items(((sl.order_line.product, sl.quantity) for sl in shipment_lines), country)
-
-
-def parcel_for_items(items, country: str) -> Parcel:
-    """The parcel (weight, longest side, handling flags) for (product, quantity) pairs."""
-    weight = longest = 0
-    hazardous = fragile = oversize = False
-    for product, quantity in items:
-        if product is None:
-            continue
-        weight += product.weight_grams * quantity
-        longest = max(longest, product.length_mm, product.width_mm, product.height_mm)
-        hazardous |= product.is_hazardous
-        fragile |= product.is_fragile
-        oversize |= product.is_oversize
-    return Parcel(weight, longest, country, hazardous, fragile, oversize)
 
 
 @transaction.atomic
@@ -65,8 +44,6 @@ def order_start_fulfillment(*, order_id: int, actor=None) -> list[Shipment]:
     """
     order = order_lock(order_id)
     if not can_proceed(order.start_fulfillment):
-        from orders.exceptions import OrderTransitionError
-
         raise OrderTransitionError(order=order, transition="start_fulfillment")
     lines = {line.stock_reference: line for line in order.lines.select_related("product")}
     per_warehouse: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -114,23 +91,11 @@ def order_start_fulfillment(*, order_id: int, actor=None) -> list[Shipment]:
     return shipments
 
 
-def shipment_lock(shipment_id: int) -> tuple[Order, Shipment]:
-    """Lock a shipment's order, then the shipment (the documented lock order)."""
-    order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
-    order = order_lock(order_id)
-    shipment = (
-        Shipment.objects.select_for_update(of=("self",))
-        .select_related("service_level__carrier", "warehouse")
-        .get(pk=shipment_id)
-    )
-    return order, shipment
-
-
 @transaction.atomic
 def shipment_start_picking(*, shipment_id: int, actor=None) -> Shipment:
     """Move a ready shipment to `picking`. Locks order then shipment."""
     _, shipment = shipment_lock(shipment_id)
-    _shipment_transition(shipment, "start_picking")
+    shipment_transition(shipment=shipment, name="start_picking")
     return shipment
 
 
@@ -138,14 +103,20 @@ def shipment_start_picking(*, shipment_id: int, actor=None) -> Shipment:
 def shipment_pack(*, shipment_id: int, actor=None) -> Shipment:
     """Mark every unit of a shipment packed. Locks order then shipment."""
     order, shipment = shipment_lock(shipment_id)
-    _shipment_transition(shipment, "pack", at=timezone.now(), update_fields=("packed_at",))
+    shipment_transition(
+        shipment=shipment,
+        name="pack",
+        at=timezone.now(),
+        update_fields=("packed_at",),
+        order=order,
+        kind=Kind.PACKED,
+        actor=actor,
+        message=f"Shipment {shipment.number} packed.",
+    )
     for line in shipment.lines.all():
         if line.quantity_packed != line.quantity:
             line.quantity_packed = line.quantity
             line.save(update_fields=["quantity_packed"])
-    order_event_record(
-        order=order, kind=Kind.PACKED, actor=actor, message=f"Shipment {shipment.number} packed."
-    )
     return shipment
 
 
@@ -183,15 +154,15 @@ def shipment_ship(
             OrderLine.objects.filter(pk=sl.order_line_id).update(
                 quantity_shipped=F("quantity_shipped") + shipped
             )
-    _shipment_transition(
-        shipment,
-        "ship",
+    shipment_transition(
+        shipment=shipment,
+        name="ship",
         at=now,
         tracking_number=tracking_number,
         update_fields=("shipped_at", "tracking_number"),
     )
     open_shipments = order.shipments.exclude(
-        status__in=[Shipment.Status.CANCELLED, *Shipment.ON_THE_WAY, Shipment.Status.DELIVERED]
+        status__in=[*Shipment.ON_THE_WAY, Shipment.Status.DELIVERED]
     ).exists()
     carrier = shipment.carrier
     message = (
@@ -218,37 +189,6 @@ def shipment_ship(
     return shipment
 
 
-def _shipment_deliver_locked(*, order: Order, shipment: Shipment, actor, at, notify: bool) -> None:
-    """Deliver a shipment whose order and row the caller has locked; deliver the order when it
-    was the last one on its way. Used by the admin button and by carrier tracking events."""
-    _shipment_transition(shipment, "deliver", at=at, update_fields=("delivered_at",))
-    undelivered = order.shipments.exclude(
-        status__in=[Shipment.Status.DELIVERED, Shipment.Status.CANCELLED]
-    ).exists()
-    if not undelivered and can_proceed(order.deliver):
-        order_transition(
-            order=order,
-            name="deliver",
-            kind=Kind.DELIVERED,
-            actor=actor,
-            visible=True,
-            at=at,
-            update_fields=("delivered_at",),
-            message="Your order has been delivered.",
-        )
-        order_notify(
-            order=order, kind="delivered", notify=notify, actor=actor, extra={"shipment_id": shipment.pk}
-        )
-    else:
-        order_event_record(
-            order=order,
-            kind=Kind.DELIVERED,
-            actor=actor,
-            visible=True,
-            message=f"Shipment {shipment.number} delivered.",
-        )
-
-
 @transaction.atomic
 def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = True) -> Shipment:
     """Mark a shipment delivered; when every shipment is delivered, so is the order.
@@ -257,7 +197,7 @@ def shipment_deliver(*, shipment_id: int, actor=None, at=None, notify: bool = Tr
     E-mails the customer after commit when the whole order is delivered, unless notify=False.
     """
     order, shipment = shipment_lock(shipment_id)
-    _shipment_deliver_locked(
+    shipment_deliver_locked(
         order=order, shipment=shipment, actor=actor, at=at or timezone.now(), notify=notify
     )
     return shipment

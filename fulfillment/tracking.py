@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django_fsm import can_proceed
 
-from orders.events import order_event_record, order_notify
+from orders.events import order_notify
 from orders.models import OrderEvent
 
 from .models import Shipment, TrackingEvent
-from .services import _shipment_deliver_locked, _shipment_transition, shipment_lock
+from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
 
 logger = logging.getLogger(__name__)
 TS = TrackingEvent.Status
@@ -121,7 +121,6 @@ def shipment_record_tracking_event(
     }
     shipment_id = (
         Shipment.objects.filter(tracking_number=tracking_number)
-        .exclude(status=Shipment.Status.CANCELLED)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
@@ -169,9 +168,7 @@ def _apply(*, order, shipment: Shipment, event: TrackingEvent) -> str:
     if event.status == TS.DELIVERED:
         if not can_proceed(shipment.deliver):
             return ""
-        _shipment_deliver_locked(
-            order=order, shipment=shipment, actor=None, at=event.occurred_at, notify=True
-        )
+        shipment_deliver_locked(order=order, shipment=shipment, actor=None, at=event.occurred_at, notify=True)
         return shipment.status
     newest = (
         shipment.tracking_events.exclude(pk=event.pk)
@@ -183,8 +180,9 @@ def _apply(*, order, shipment: Shipment, event: TrackingEvent) -> str:
     transition, kind, email = MOVES[event.status]
     if not can_proceed(getattr(shipment, transition)):
         return ""
-    _shipment_transition(shipment, transition)
-    order_event_record(
+    shipment_transition(
+        shipment=shipment,
+        name=transition,
         order=order,
         kind=kind,
         visible=True,

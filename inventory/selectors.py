@@ -1,24 +1,8 @@
 """Reads of stock."""
 
-from collections import defaultdict
-
 from django.db.models import F, Sum
 
 from .models import InboundReceipt, InboundReceiptLine, Reservation, StockItem, StockMovement
-
-
-def stock_list_available(*, product_ids) -> dict[int, dict[int, int]]:
-    """Available units as {warehouse_id: {product_id: units}} over active warehouses (no locks:
-    use it to choose a warehouse, then reserve, which re-checks under lock)."""
-    rows = (
-        StockItem.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
-        .values("warehouse_id", "product_id")
-        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
-    )
-    result: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in rows:
-        result[row["warehouse_id"]][row["product_id"]] = row["on_hand"] - row["reserved"]
-    return result
 
 
 def reservation_list_active(*, reference: str) -> list[Reservation]:
@@ -28,15 +12,6 @@ def reservation_list_active(*, reference: str) -> list[Reservation]:
         .select_related("stock_item__product", "stock_item__warehouse")
         .order_by("pk")
     )
-
-
-def reservation_sums_by_line(*, reference: str) -> dict[str, int]:
-    rows = (
-        Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
-        .values("line_reference")
-        .annotate(total=Sum("quantity"))
-    )
-    return {r["line_reference"]: r["total"] for r in rows}
 
 
 def stock_list_discrepancies() -> list[str]:

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.utils import timezone
+
+from core.email import Email, email_send
 
 from .selectors import stock_list_low
 
@@ -29,14 +29,5 @@ def send_low_stock_digest() -> int:
         return 0
     context = {"items": items, "today": timezone.localdate(), "site_url": settings.SITE_URL}
     subject = f"Low stock: {len(items)} item{'s' if len(items) != 1 else ''} at or below reorder point"
-    message = EmailMultiAlternatives(
-        subject,
-        render_to_string("inventory/emails/low_stock_digest.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
-    )
-    message.attach_alternative(
-        render_to_string("inventory/emails/low_stock_digest.html", context), "text/html"
-    )
-    message.send()
+    email_send(Email(name="low_stock_digest", subject=subject, to=recipients, context=context))
     return len(items)

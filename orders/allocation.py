@@ -23,7 +23,7 @@ from inventory.services import (
     stock_reserve_split,
 )
 
-from .events import order_event_record, order_notify, order_transition
+from .events import OrderWrites, order_event_record, order_notify, order_transition
 from .models import Channel, Order, OrderEvent
 
 Strategy = Channel.AllocationStrategy
@@ -95,7 +95,13 @@ def _available_from(items) -> tuple[dict[int, dict[int, int]], list[Warehouse]]:
 
 
 def order_allocate(
-    *, order: Order, actor=None, record_miss: bool = True, lines=None, notify: bool = True
+    *,
+    order: Order,
+    actor=None,
+    record_miss: bool = True,
+    lines=None,
+    notify: bool = True,
+    writes: OrderWrites | None = None,
 ) -> bool:
     """Reserve the order's stock following its channel's allocation strategy.
 
@@ -106,6 +112,7 @@ def order_allocate(
     released backorder e-mails the customer too. Returns True when allocated. With
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
     `lines` are the order's lines when the caller has them in hand (capture), else they are read.
+    `writes` gathers the order's writes for the caller to flush (capture).
     """
 
     strategy = order.channel.allocation_strategy
@@ -182,6 +189,7 @@ def order_allocate(
             at=timezone.now(),
             update_fields=("allocated_at",),
             message=decision,
+            writes=writes,
         )
         if was_backordered:
             order_event_record(
@@ -190,8 +198,9 @@ def order_allocate(
                 actor=actor,
                 visible=True,
                 message="The items you were waiting for have arrived; your order is being prepared.",
+                writes=writes,
             )
-            order_notify(order=order, kind="backorder_released", notify=notify, actor=actor)
+            order_notify(order=order, kind="backorder_released", notify=notify, actor=actor, writes=writes)
         return True
 
     reason = f"Strategy “{label}”: " + (
@@ -208,14 +217,16 @@ def order_allocate(
             actor=actor,
             visible=True,
             message="Some items are out of stock; we will ship as soon as they arrive.",
+            writes=writes,
         )
-        order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=reason)
-        order_notify(order=order, kind="backordered", notify=notify, actor=actor)
+        order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=reason, writes=writes)
+        order_notify(order=order, kind="backordered", notify=notify, actor=actor, writes=writes)
     elif record_miss:
         order_event_record(
             order=order,
             kind=OrderEvent.Kind.NOTE,
             actor=actor,
             message=f"Allocation tried again, still backordered. {reason}",
+            writes=writes,
         )
     return False

@@ -3,61 +3,62 @@
 Services in this app and downstream (fulfillment, returns, support) call these; they never
 call each other's private helpers. Every state change goes through `order_transition`, which
 saves the order and writes its event in the same transaction (invariant 7).
+
+A service that walks one order through several steps in one call (capture) gathers the writes
+in an `OrderWrites` and passes it down as `writes=`; the helpers below then change the order in
+memory and queue its events, and `OrderWrites.flush` writes them at the end. Without `writes`
+they write at once.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django_fsm import can_proceed
-
-from core.cache_versions import cache_version_bump
+from core.fsm import fsm_transition
 
 from .exceptions import OrderTransitionError
 from .models import Order, OrderEvent
 from .notifications import order_email_after_commit
+from .signals import order_changed_send
 
 Kind = OrderEvent.Kind
 
 
 @dataclass
-class _DeferredWrites:
+class OrderWrites:
+    """One order's writes, gathered while a single service call walks it through several steps.
+
+    A captured order goes pending → verified → allocated (or on hold, or backordered) within one
+    transaction that nobody else can see into. The capture service creates an OrderWrites and
+    passes it to every helper on the way (`writes=`): `order_transition` changes the order in
+    memory and `order_event_record` queues the event; `flush()` then writes the order's final
+    state in one UPDATE and all its events in one INSERT, still in the caller's transaction. That
+    is the same rows as a save and an insert per step (invariant 7 holds: every transition has
+    its event, committed with it) for two statements instead of six, on a table with many
+    indexes. Nothing is written before `flush()`; a service that raises first rolls back anyway.
+    """
+
     order: Order
     fields: set[str] = field(default_factory=set)
     events: list[OrderEvent] = field(default_factory=list)
 
+    def fields_add(self, fields) -> None:
+        """Save these fields of the order at the flush."""
+        self.fields.update(fields)
 
-_deferred: ContextVar[_DeferredWrites | None] = ContextVar("order_deferred_writes", default=None)
+    def flush(self) -> None:
+        """Write what was gathered: one UPDATE of the order, one INSERT of its events."""
+        if self.fields:
+            self.order.save(update_fields=sorted(self.fields))
+            self.fields.clear()
+        if self.events:
+            OrderEvent.objects.bulk_create(self.events)
+            self.events.clear()
+            order_changed_send(numbers=[self.order.number])
 
 
-def _deferred_for(order: Order) -> _DeferredWrites | None:
-    batch = _deferred.get()
-    return batch if batch is not None and batch.order is order else None
-
-
-@contextmanager
-def order_writes_deferred(order: Order):
-    """Gather one order's writes while a single service call walks it through several steps.
-
-    A captured order goes pending → verified → allocated (or on hold, or backordered) within one
-    transaction that nobody else can see into. Inside this block `order_transition` changes the
-    order in memory and `order_event_record` queues the event; on the way out one UPDATE writes the
-    order's final state and one INSERT all its events, still in the caller's transaction. That is
-    the same rows as a save and an insert per step (invariant 7 holds: every transition has its
-    event, committed with it) for two statements instead of six, on a table with many indexes.
-    Nothing is written if the block raises; the caller's transaction rolls back anyway.
-    """
-    batch = _DeferredWrites(order=order)
-    token = _deferred.set(batch)
-    try:
-        yield
-        if batch.fields:
-            order.save(update_fields=sorted(batch.fields))
-        if batch.events:
-            OrderEvent.objects.bulk_create(batch.events)
-            cache_version_bump(namespace="order", idents=order.number)
-    finally:
-        _deferred.reset(token)
+def _writes_for(order: Order, writes: OrderWrites | None) -> OrderWrites | None:
+    if writes is not None and writes.order is not order:
+        raise ValueError(f"These writes gather order {writes.order.number}'s, not {order.number}'s.")
+    return writes
 
 
 def order_event_record(
@@ -69,9 +70,10 @@ def order_event_record(
     visible: bool = False,
     from_status: str = "",
     to_status: str = "",
+    writes: OrderWrites | None = None,
 ) -> OrderEvent:
-    """Append one event to the order's timeline (and, after commit, expire the order's cached
-    customer page). Inside `order_writes_deferred` the event is written when the block ends."""
+    """Append one event to the order's timeline and send `order_changed` (the customer's cached
+    page expires after commit). With `writes` the event waits for their flush."""
     event = OrderEvent(
         order=order,
         kind=kind,
@@ -81,11 +83,11 @@ def order_event_record(
         from_status=from_status,
         to_status=to_status,
     )
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.events.append(event)
+    writes = _writes_for(order, writes)
+    if writes is not None:
+        writes.events.append(event)
         return event
-    cache_version_bump(namespace="order", idents=order.number)
+    order_changed_send(numbers=[order.number])
     event.save(force_insert=True)
     return event
 
@@ -99,25 +101,24 @@ def order_transition(
     message: str = "",
     visible: bool = False,
     update_fields: tuple[str, ...] = (),
+    writes: OrderWrites | None = None,
     **kwargs,
 ) -> OrderEvent:
     """Run one FSM transition, save the order and write its event.
 
     The caller holds the order row lock (select_for_update). Raises OrderTransitionError if the
-    order's state does not allow the transition. Inside `order_writes_deferred` the save and the
-    event wait for the end of the block.
+    order's state does not allow the transition. With `writes` the save and the event wait for
+    their flush.
     """
-    method = getattr(order, name)
-    if not can_proceed(method):
-        raise OrderTransitionError(order=order, transition=name)
-    before = order.status
-    method(**kwargs)
-    fields = ["status", "updated_at", *update_fields]
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.fields.update(fields)
-    else:
-        order.save(update_fields=fields)
+    writes = _writes_for(order, writes)
+    before, after = fsm_transition(
+        obj=order,
+        name=name,
+        refused=lambda: OrderTransitionError(order=order, transition=name),
+        update_fields=update_fields,
+        save=writes.fields_add if writes is not None else None,
+        **kwargs,
+    )
     return order_event_record(
         order=order,
         kind=kind,
@@ -125,12 +126,19 @@ def order_transition(
         message=message,
         visible=visible,
         from_status=before,
-        to_status=order.status,
+        to_status=after,
+        writes=writes,
     )
 
 
 def order_notify(
-    *, order: Order, kind: str, notify: bool = True, actor=None, extra: dict | None = None
+    *,
+    order: Order,
+    kind: str,
+    notify: bool = True,
+    actor=None,
+    extra: dict | None = None,
+    writes: OrderWrites | None = None,
 ) -> None:
     """Queue a customer e-mail after commit, or, when staff chose not to notify for a manual
     change, say so on the order's timeline instead."""
@@ -142,24 +150,26 @@ def order_notify(
             kind=Kind.NOTE,
             actor=actor,
             message=f"Customer not e-mailed ({kind.replace('_', ' ')}): staff chose not to notify.",
+            writes=writes,
         )
 
 
-def order_fields_save(order: Order, *fields: str) -> None:
-    """Save some of the order's fields now, or with the rest of a deferred block's writes."""
-    batch = _deferred_for(order)
-    if batch is not None:
-        batch.fields.update(fields)
+def order_fields_save(order: Order, *fields: str, writes: OrderWrites | None = None) -> None:
+    """Save some of the order's fields now, or at the flush of `writes`."""
+    writes = _writes_for(order, writes)
+    if writes is not None:
+        writes.fields_add(fields)
     else:
         order.save(update_fields=[*fields, "updated_at"])
 
 
 def order_lock(order_id: int) -> Order:
-    """Lock the order row for a write; after commit the order's cached customer page expires."""
+    """Lock the order row for a write and send `order_changed` (the customer's cached page
+    expires after commit)."""
     order = (
         Order.objects.select_for_update(of=("self",))
         .select_related("shipping_address", "channel")
         .get(pk=order_id)
     )
-    cache_version_bump(namespace="order", idents=order.number)
+    order_changed_send(numbers=[order.number])
     return order

@@ -1,6 +1,7 @@
-"""Customer e-mails, sent after commit through django.tasks (a worker in production, inline in
-tests). Every e-mail sent is logged on the order's timeline (an `email` event naming the kind,
-subject and recipient).
+"""Customer e-mails about an order, sent after commit through core.email (a django.tasks task:
+a worker in production, inline in tests). Every e-mail sent to a customer about an order, by any
+app, is logged on the order's timeline (an `email` event naming the subject and recipient) by
+`order_email_send`.
 
 Apps further down the import chain add what they know to an e-mail's context with
 `email_context_provider_register` (fulfilment adds the shipment, carrier, tracking link and
@@ -9,12 +10,9 @@ delivery estimate), so orders never imports them.
 
 from collections.abc import Callable
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 
-from core.tasks import task_enqueue_with_commit
+from core.email import Email, email_after_commit, email_render, email_send
 
 from .links import order_tracking_url
 from .models import Order, OrderEvent
@@ -40,8 +38,24 @@ def email_context_provider_register(provider: Callable[[Order, str, dict], dict]
         _context_providers.append(provider)
 
 
-def order_email_render(*, order: Order, kind: str, extra: dict | None = None) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of one customer e-mail."""
+def order_email_send(*, order: Order, email: Email, kind: str = "") -> None:
+    """Send `email` (to the order's customer) now through core.email and log it on the order's
+    timeline; `kind`, when given, is named in the log. Every customer e-mail about an order, from
+    any app, goes out through here. Call it from a task queued after commit."""
+
+    def log_on_order() -> None:
+        label = f"[{kind}] " if kind else ""
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.EMAIL,
+            message=f"E-mail {label}“{email.subject}” sent to {order.email}.",
+        )
+
+    email_send(email, on_sent=log_on_order)
+
+
+def order_email(*, order: Order, kind: str, extra: dict | None = None) -> Email:
+    """One customer e-mail of `kind` about the order (templates/emails/order_<kind>.*)."""
     extra = extra or {}
     context = {
         "order": order,
@@ -54,9 +68,14 @@ def order_email_render(*, order: Order, kind: str, extra: dict | None = None) ->
         context.update(provider(order, kind, extra) or {})
     subject = SUBJECTS.get(kind, "About your order {number}").format(number=order.number)
     context["subject"] = subject
-    text = render_to_string(f"emails/order_{kind}.txt", context)
-    html = render_to_string(f"emails/order_{kind}.html", context)
-    return subject, text, html
+    return Email(name=f"order_{kind}", subject=subject, to=[order.email], context=context)
+
+
+def order_email_render(*, order: Order, kind: str, extra: dict | None = None) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of one customer e-mail."""
+    email = order_email(order=order, kind=kind, extra=extra)
+    text, html = email_render(email)
+    return email.subject, text, html
 
 
 @task
@@ -67,18 +86,10 @@ def send_order_email(*, order_id: int, kind: str, extra: dict | None = None) -> 
     )
     if not order.email:
         return
-    subject, text, html = order_email_render(order=order, kind=kind, extra=extra)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [order.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
-    OrderEvent.objects.create(
-        order=order,
-        kind=OrderEvent.Kind.EMAIL,
-        message=f"E-mail [{kind}] “{subject}” sent to {order.email}.",
-    )
+    order_email_send(order=order, email=order_email(order=order, kind=kind, extra=extra), kind=kind)
 
 
 def order_email_after_commit(*, order_id: int, kind: str, extra: dict | None = None) -> None:
     """Queue a customer e-mail that goes out once the surrounding transaction commits. `extra`
     must be JSON (the task queue stores it): pass ids, not objects."""
-    task_enqueue_with_commit(send_order_email, order_id=order_id, kind=kind, extra=extra)
+    email_after_commit(send_order_email, order_id=order_id, kind=kind, extra=extra)

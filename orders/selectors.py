@@ -22,8 +22,6 @@ ALLOCATED_STATES = [
 def order_line_list_discrepancies() -> list[str]:
     """Order lines of allocated (or later) orders whose active reservations plus shipped units
     differ from the ordered quantity (invariant 3)."""
-    from django.db.models import Sum
-
     reserved = dict(
         Reservation.objects.filter(status=Reservation.Status.ACTIVE, reference__startswith="order:")
         .values("line_reference")
@@ -67,8 +65,6 @@ HOLDS_STOCK = [Order.Status.ALLOCATED, Order.Status.PROCESSING, Order.Status.PAR
 def reservation_list_stale() -> list[str]:
     """Active reservations held by orders that should hold none (cancelled, shipped, or never
     allocated) or by orders that no longer exist: stock kept from everyone else."""
-    from django.db.models import Sum
-
     held = (
         Reservation.objects.filter(status=Reservation.Status.ACTIVE, reference__startswith="order:")
         .values("reference")

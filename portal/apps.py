@@ -6,4 +6,14 @@ class PortalConfig(AppConfig):
     verbose_name = "Customer pages"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from django.db.models.signals import post_delete, post_save
+
+        from orders.models import Address, Order
+        from orders.signals import order_changed
+
+        from .signals import address_saved_receiver, order_changed_receiver, order_deleted_receiver
+
+        # Cached order pages (portal.pages) expire whenever their order changes.
+        order_changed.connect(order_changed_receiver, dispatch_uid="portal.order_changed")
+        post_save.connect(address_saved_receiver, sender=Address, dispatch_uid="portal.address_saved")
+        post_delete.connect(order_deleted_receiver, sender=Order, dispatch_uid="portal.order_deleted")

@@ -6,11 +6,12 @@ request fills the holes in with its own (two-phase rendering, so a warm page cos
 round trip and a few string replacements, no query and no template). The token is checked
 (signature and expiry) on every request before the cache is even asked.
 
-Freshness: every write that changes what the page shows locks the order (orders.services.
-order_lock) or records an order event (order_event_record), and both replace the order's
-version stamp after commit (core.cache_versions); a pick list run does the same for its orders
-and portal.signals covers staff correcting an address in the admin. An entry is only used under
-the stamp it was rendered with, so the next request after a commit renders afresh. The key also
+Freshness: every write that changes what the page shows locks the order (orders.events.
+order_lock) or records an order event (order_event_record), and both send orders.signals.
+order_changed, on which portal.signals replaces the order's version stamp after commit
+(core.cache_versions); a pick list run sends it for its orders, and portal.signals also covers
+staff correcting an address in the admin. An entry is only used under the stamp it was rendered
+with, so the next request after a commit renders afresh. The key also
 holds today's date, and entries expire after ORDER_PAGE_TIMEOUT as a safety net.
 """
 
@@ -26,12 +27,12 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 
 from core.cache_versions import cache_get_versioned, cache_set_versioned
+from orders.cache import ORDER_CACHE_NAMESPACE
 from orders.selectors import order_get_for_tracking
 
 from .selectors import order_get_page
 
 ORDER_PAGE_TIMEOUT = 300
-NAMESPACE = "order"
 # Placeholders for the per-request parts: plain letters, so the template's escaping leaves them
 # intact.
 TOKEN_HOLE = "portal-link-token-hole"
@@ -78,7 +79,7 @@ def order_page_get(*, number: str) -> str | None:
     version stamp (no database query), else rendered and stored. None when there is no such
     order (not cached: only a valid signed token gets this far)."""
     key = _key(number)
-    stamp, page = cache_get_versioned(namespace=NAMESPACE, ident=number, key=key)
+    stamp, page = cache_get_versioned(namespace=ORDER_CACHE_NAMESPACE, ident=number, key=key)
     if page is not None:
         return page
     # The stamp was read before the rows: a write committing meanwhile replaces it, so what we

@@ -52,7 +52,6 @@ def order_get_page(*, order: Order) -> dict:
     whatever the number of lines, shipments, events, returns or messages."""
     shipments = list(
         Shipment.objects.filter(order=order)
-        .exclude(status=Shipment.Status.CANCELLED)
         .select_related("service_level__carrier", "warehouse")
         .prefetch_related(
             Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")),

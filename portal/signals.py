@@ -1,24 +1,27 @@
-"""Expire cached order pages on the writes that go around the services: staff correcting a
-shipping address in the admin, and an order being deleted. (Every service that changes what the
-page shows locks the order or records an event, which expires the page already.)"""
+"""Expire cached order pages (portal.pages) when an order changes.
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+`order_changed_receiver` hears orders.signals.order_changed, which every service sends when it
+locks an order for a write or records an order event (and a pick list run for its orders). The
+other two cover the writes that go around the services: staff correcting a shipping address in
+the admin, and an order being deleted. All are connected in PortalConfig.ready. The stamps are
+replaced after commit (core.cache_versions), so a rolled-back write expires nothing.
+"""
 
 from core.cache_versions import cache_version_bump
-from orders.models import Address, Order
+from orders.cache import ORDER_CACHE_NAMESPACE
+from orders.models import Order
 
-from .pages import NAMESPACE
+
+def order_changed_receiver(sender, *, numbers, **kwargs):
+    cache_version_bump(namespace=ORDER_CACHE_NAMESPACE, idents=numbers)
 
 
-@receiver(post_save, sender=Address, dispatch_uid="portal.address_saved")
-def address_saved(sender, instance, created, **kwargs):
+def address_saved_receiver(sender, instance, created, **kwargs):
     if created:  # a new address belongs to no order yet
         return
     numbers = list(Order.objects.filter(shipping_address=instance).values_list("number", flat=True))
-    cache_version_bump(namespace=NAMESPACE, idents=numbers)
+    cache_version_bump(namespace=ORDER_CACHE_NAMESPACE, idents=numbers)
 
 
-@receiver(post_delete, sender=Order, dispatch_uid="portal.order_deleted")
-def order_deleted(sender, instance, **kwargs):
-    cache_version_bump(namespace=NAMESPACE, idents=instance.number)
+def order_deleted_receiver(sender, instance, **kwargs):
+    cache_version_bump(namespace=ORDER_CACHE_NAMESPACE, idents=instance.number)

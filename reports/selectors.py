@@ -20,7 +20,7 @@ from orders.models import Order
 from returns.models import ReturnRequest
 
 from .models import KpiLeadTimeDay, KpiOrderDay, KpiReturnReasonDay, KpiShipmentDay, KpiSkuDay
-from .rollups import LEAD_BANDS
+from .rollups.sql import LEAD_BANDS
 
 OPEN_STATUSES = [
     Order.Status.PENDING,

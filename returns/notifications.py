@@ -1,14 +1,11 @@
-"""Return e-mails to the customer, sent after commit through django.tasks. Each e-mail sent is
-logged on the order's timeline (staff only)."""
+"""Return e-mails to the customer, sent after commit (core.email). Each e-mail sent is logged on
+the order's timeline (staff only) by orders.notifications.order_email_send."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 
-from core.tasks import task_enqueue_with_commit
+from core.email import Email, email_after_commit
 from orders.links import order_tracking_url
-from orders.models import OrderEvent
+from orders.notifications import order_email_send
 
 from .models import Refund, ReturnRequest, StoreCredit
 
@@ -50,16 +47,11 @@ def send_return_email(*, return_id: int, kind: str) -> None:
         "tracking_url": order_tracking_url(order_number=order.number),
     }
     subject = SUBJECTS[kind].format(number=rr.number)
-    text = render_to_string("emails/return_update.txt", context)
-    html = render_to_string("emails/return_update.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [order.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
-    OrderEvent.objects.create(
-        order=order, kind=OrderEvent.Kind.EMAIL, message=f"E-mail “{subject}” sent to {order.email}."
+    order_email_send(
+        order=order, email=Email(name="return_update", subject=subject, to=[order.email], context=context)
     )
 
 
 def return_email_after_commit(*, return_id: int, kind: str) -> None:
     """Queue a return e-mail that goes out once the surrounding transaction commits."""
-    task_enqueue_with_commit(send_return_email, return_id=return_id, kind=kind)
+    email_after_commit(send_return_email, return_id=return_id, kind=kind)

@@ -91,15 +91,3 @@ def refund_quote_for(
         restocking_fee=restocking,
         amount=quantize(paid - shipping_fee - restocking),
     )
-
-
-def refund_amount_for(*, order, quantities: list[tuple[Decimal, int]]) -> Decimal:
-    """What the customer paid for these units (their share of discount and tax), no deductions."""
-    merchandise = sum((unit_price * qty for unit_price, qty in quantities), ZERO)
-    if order.subtotal <= 0 or merchandise <= 0:
-        return ZERO
-    share = merchandise / order.subtotal
-    return max(
-        quantize(merchandise) - quantize(order.discount_total * share) + quantize(order.tax_total * share),
-        ZERO,
-    )

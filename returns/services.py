@@ -14,6 +14,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core.fsm import fsm_transition
 from core.money import ZERO
 from fulfillment.models import ShipmentLine
 from inventory.models import Product, StockMovement
@@ -35,12 +36,28 @@ Condition = ReturnLine.Condition
 Disposition = ReturnLine.Disposition
 
 
-def _transition(rr: ReturnRequest, name: str, *, update_fields=(), **kwargs):
-    method = getattr(rr, name)
-    if not can_proceed(method):
-        raise ReturnTransitionError(return_request=rr, transition=name)
-    method(**kwargs)
-    rr.save(update_fields=["status", "updated_at", *update_fields])
+def _return_transition(
+    *,
+    order: Order,
+    rr: ReturnRequest,
+    name: str,
+    message: str,
+    actor=None,
+    kind: str = Kind.RETURN,
+    update_fields: tuple[str, ...] = (),
+    **kwargs,
+) -> None:
+    """Run one transition of the return, save it and write the customer-visible order event
+    saying so. The caller holds the order and return locks (_lock). Raises
+    ReturnTransitionError if the return's state does not allow the transition."""
+    fsm_transition(
+        obj=rr,
+        name=name,
+        refused=lambda: ReturnTransitionError(return_request=rr, transition=name),
+        update_fields=update_fields,
+        **kwargs,
+    )
+    order_event_record(order=order, kind=kind, actor=actor, visible=True, message=message)
 
 
 def _lock(return_id: int) -> tuple[Order, ReturnRequest]:
@@ -48,11 +65,6 @@ def _lock(return_id: int) -> tuple[Order, ReturnRequest]:
     order_id = ReturnRequest.objects.values_list("order_id", flat=True).get(pk=return_id)
     order = order_lock(order_id)
     return order, ReturnRequest.objects.select_for_update().get(pk=return_id)
-
-
-def returnable_quantities(order: Order) -> dict[int, int]:
-    """Units of each order line that may be returned now (delivered, returnable, in the window)."""
-    return {r.order_line.pk: r.returnable for r in return_list_returnable_lines(order=order)}
 
 
 @transaction.atomic
@@ -128,12 +140,14 @@ def return_request_approve(*, return_id: int, actor=None, note: str = "") -> Ret
     """Approve a requested return. Locks order then return. Raises ReturnTransitionError unless
     requested. E-mails the customer the return instructions after commit."""
     order, rr = _lock(return_id)
-    _transition(rr, "approve", at=timezone.now(), note=note, update_fields=("approved_at", "decision_note"))
-    order_event_record(
+    _return_transition(
         order=order,
-        kind=Kind.RETURN,
+        rr=rr,
+        name="approve",
+        at=timezone.now(),
+        note=note,
+        update_fields=("approved_at", "decision_note"),
         actor=actor,
-        visible=True,
         message=f"Return {rr.number} approved. " + (note or "Please send the items back."),
     )
     return_email_after_commit(return_id=rr.pk, kind="approved")
@@ -148,12 +162,13 @@ def return_request_reject(*, return_id: int, note: str, actor=None) -> ReturnReq
     if not (note or "").strip():
         raise ReturnNotAllowed("Give the customer a reason for the rejection.")
     order, rr = _lock(return_id)
-    _transition(rr, "reject", note=note.strip(), update_fields=("decision_note",))
-    order_event_record(
+    _return_transition(
         order=order,
-        kind=Kind.RETURN,
+        rr=rr,
+        name="reject",
+        note=note.strip(),
+        update_fields=("decision_note",),
         actor=actor,
-        visible=True,
         message=f"Return {rr.number} declined: {note.strip()}",
     )
     return_email_after_commit(return_id=rr.pk, kind="rejected")
@@ -165,9 +180,8 @@ def return_request_cancel(*, return_id: int, actor=None) -> ReturnRequest:
     """Cancel a return that has not been received (customer changed their mind). Locks order
     then return. Raises ReturnTransitionError once the parcel is in."""
     order, rr = _lock(return_id)
-    _transition(rr, "cancel")
-    order_event_record(
-        order=order, kind=Kind.RETURN, actor=actor, visible=True, message=f"Return {rr.number} cancelled."
+    _return_transition(
+        order=order, rr=rr, name="cancel", actor=actor, message=f"Return {rr.number} cancelled."
     )
     return rr
 
@@ -178,12 +192,13 @@ def return_request_receive(*, return_id: int, actor=None) -> ReturnRequest:
     goes back into stock until inspection. Locks order then return. Raises
     ReturnTransitionError unless approved."""
     order, rr = _lock(return_id)
-    _transition(rr, "receive", at=timezone.now(), update_fields=("received_at",))
-    order_event_record(
+    _return_transition(
         order=order,
-        kind=Kind.RETURN,
+        rr=rr,
+        name="receive",
+        at=timezone.now(),
+        update_fields=("received_at",),
         actor=actor,
-        visible=True,
         message=f"Return {rr.number} arrived at our warehouse; we are checking the items.",
     )
     return rr
@@ -257,12 +272,11 @@ def return_request_inspect(
             OrderLine.objects.filter(pk=line.order_line_id).update(
                 quantity_returned=F("quantity_returned") + line.quantity
             )
-    _transition(rr, "inspect")
-    order_event_record(
+    _return_transition(
         order=order,
-        kind=Kind.RETURN,
+        rr=rr,
+        name="inspect",
         actor=actor,
-        visible=True,
         message=f"Return {rr.number} inspected."
         + (f" {restocked} unit{pluralize(restocked)} back in stock." if restocked else ""),
     )
@@ -289,9 +303,18 @@ def _order_update_refunded(order: Order) -> None:
     order.save(update_fields=["payment_status", "updated_at"])
 
 
-def _resolve(rr: ReturnRequest, resolution: str) -> None:
+def _resolve(*, order: Order, rr: ReturnRequest, resolution: str, actor, message: str, kind: str) -> None:
     rr.resolution = resolution
-    _transition(rr, "resolve", at=timezone.now(), update_fields=("resolved_at", "resolution"))
+    _return_transition(
+        order=order,
+        rr=rr,
+        name="resolve",
+        at=timezone.now(),
+        update_fields=("resolved_at", "resolution"),
+        actor=actor,
+        kind=kind,
+        message=message,
+    )
 
 
 def _refund_create(*, order, rr, amount, method: str, note: str, actor, reference: str = "") -> Refund:
@@ -331,9 +354,8 @@ def _refund_and_resolve(
         if method == Refund.Method.STORE_CREDIT
         else ReturnRequest.Resolution.REFUND
     )
-    _resolve(rr, resolution)
     _order_update_refunded(order)
-    order_event_record(order=order, kind=Kind.REFUND, actor=actor, visible=True, message=message)
+    _resolve(order=order, rr=rr, resolution=resolution, actor=actor, kind=Kind.REFUND, message=message)
     return_email_after_commit(return_id=rr.pk, kind=email_kind)
     return refund
 
@@ -490,12 +512,12 @@ def return_request_exchange(*, return_id: int, actor=None) -> Order:
     replacement = order_capture(channel=order.channel, data=data, actor=actor)
     rr.replacement_order = replacement
     rr.save(update_fields=["replacement_order", "updated_at"])
-    _resolve(rr, ReturnRequest.Resolution.EXCHANGE)
-    order_event_record(
+    _resolve(
         order=order,
-        kind=Kind.RETURN,
+        rr=rr,
+        resolution=ReturnRequest.Resolution.EXCHANGE,
         actor=actor,
-        visible=True,
+        kind=Kind.RETURN,
         message=f"Return {rr.number} exchanged: replacement order {replacement.number} is on its way.",
     )
     return_email_after_commit(return_id=rr.pk, kind="exchanged")

@@ -1,15 +1,14 @@
-"""E-mails of customer messages, sent after commit through django.tasks: customer service's
-answer to the customer, and the note to customer service's inbox when a customer writes."""
+"""E-mails of customer messages, sent after commit (core.email): customer service's answer to
+the customer (logged on the order's timeline by orders.notifications.order_email_send), and the
+note to customer service's inbox when a customer writes."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from core.tasks import task_enqueue_with_commit
+from core.email import Email, email_after_commit, email_send
 from orders.links import order_tracking_url
-from orders.models import OrderEvent
+from orders.notifications import order_email_send
 
 from .models import Message
 
@@ -27,28 +26,21 @@ def send_support_reply_email(*, message_id: int) -> None:
         "tracking_url": order_tracking_url(order_number=order.number) + "#messages",
     }
     subject = f"Re: your message about order {order.number}"
-    email = EmailMultiAlternatives(
-        subject,
-        render_to_string("emails/support_reply.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [order.email],
-    )
-    email.attach_alternative(render_to_string("emails/support_reply.html", context), "text/html")
-    email.send()
-    OrderEvent.objects.create(
-        order=order, kind=OrderEvent.Kind.EMAIL, message=f"E-mail “{subject}” sent to {order.email}."
+    order_email_send(
+        order=order, email=Email(name="support_reply", subject=subject, to=[order.email], context=context)
     )
 
 
 def support_reply_email_after_commit(*, message_id: int) -> None:
     """Queue the answer e-mail that goes out once the surrounding transaction commits."""
-    task_enqueue_with_commit(send_support_reply_email, message_id=message_id)
+    email_after_commit(send_support_reply_email, message_id=message_id)
 
 
 @task
 def send_support_inbox_email(*, message_id: int) -> None:
     """Tell customer service's shared inbox (OMS_SUPPORT_INBOX) that a customer wrote: the
-    message, the order, a link to the thread in the admin. Replying to it reaches the customer."""
+    message, the order, a link to the thread in the admin (plain text). Replying to it reaches
+    the customer."""
     inbox = settings.OMS["SUPPORT_INBOX"]
     if not inbox:
         return
@@ -60,18 +52,19 @@ def send_support_inbox_email(*, message_id: int) -> None:
         "order": order,
         "thread_url": settings.SITE_URL + reverse("admin:support_thread_change", args=[thread.pk]),
     }
-    subject = f"Customer message about {order.number}: {thread.get_topic_display()}"
-    email = EmailMultiAlternatives(
-        subject,
-        render_to_string("emails/support_inbox.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [inbox],
-        reply_to=[order.email] if order.email else None,
+    email_send(
+        Email(
+            name="support_inbox",
+            subject=f"Customer message about {order.number}: {thread.get_topic_display()}",
+            to=[inbox],
+            context=context,
+            reply_to=[order.email] if order.email else None,
+            html=False,
+        )
     )
-    email.send()
 
 
 def support_inbox_email_after_commit(*, message_id: int) -> None:
     """Queue the note to customer service's inbox, when one is configured."""
     if settings.OMS["SUPPORT_INBOX"]:
-        task_enqueue_with_commit(send_support_inbox_email, message_id=message_id)
+        email_after_commit(send_support_inbox_email, message_id=message_id)

@@ -6,7 +6,7 @@ then inserted by one `INSERT … SELECT … GROUP BY` per table that the databas
 refresh is idempotent and never drifts, whatever happened in between.
 
 Which days changed: every change to an order, its shipments or its returns writes an
-OrderEvent (orders.services.order_event_record), and a shipment's own changes (a delivery
+OrderEvent (orders.events.order_event_record), and a shipment's own changes (a delivery
 estimate from a carrier event or an admin edit, which write no event) touch its `updated_at`.
 A refresh reads the events and shipments written since the watermark, less REFRESH_OVERLAP
 (an event is stamped before its transaction commits, so a slow transaction can commit an event
@@ -212,10 +212,8 @@ def _recompute_shipped(runs) -> None:
         default=Value(KpiShipmentDay.Outcome.LATE),
         output_field=models.CharField(),
     )
-    shipped = (
-        Shipment.objects.filter(moments_in("shipped_at", runs))
-        .exclude(status=Shipment.Status.CANCELLED)
-        .annotate(delivered_on=TruncDate("delivered_at", tzinfo=tz))
+    shipped = Shipment.objects.filter(moments_in("shipped_at", runs)).annotate(
+        delivered_on=TruncDate("delivered_at", tzinfo=tz)
     )
     insert_grouped(
         KpiShipmentDay,

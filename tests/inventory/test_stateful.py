@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 from core.exceptions import DomainError
 from fulfillment.services import order_start_fulfillment, shipment_deliver, shipment_pack, shipment_ship
 from inventory.models import StockItem, Warehouse
-from inventory.selectors import stock_list_available, stock_list_discrepancies
+from inventory.selectors import stock_list_discrepancies
 from inventory.services import (
     ReceiptLineInput,
     inbound_receipt_create,
@@ -53,6 +53,17 @@ S = Order.Status
 def after_commit():
     """Run the step's on-commit callbacks (backorder release, e-mails) when it ends."""
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def _available_by_warehouse(*, product_ids) -> dict[int, dict[int, int]]:
+    """Available units as {warehouse_id: {product_id: units}} over active warehouses: what
+    allocation reads under lock, read here without one to check its decisions."""
+    available: dict[int, dict[int, int]] = {}
+    items = StockItem.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+    for item in items:
+        stock = available.setdefault(item.warehouse_id, {})
+        stock[item.product_id] = stock.get(item.product_id, 0) + item.on_hand - item.reserved
+    return available
 
 
 class InventoryMachine(RuleBasedStateMachine):
@@ -199,7 +210,7 @@ class InventoryMachine(RuleBasedStateMachine):
         if not waiting:
             return
         active = set(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True))
-        available = stock_list_available(product_ids=[p.pk for p in self.products.values()])
+        available = _available_by_warehouse(product_ids=[p.pk for p in self.products.values()])
         for order in waiting:
             needed: dict[int, int] = {}
             for line in order.lines.all():

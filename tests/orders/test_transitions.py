@@ -74,7 +74,6 @@ SHIPMENT_ALLOWED = {
     },
     "deliver": dict.fromkeys([SS.SHIPPED, SS.IN_TRANSIT, SS.OUT_FOR_DELIVERY, SS.EXCEPTION], SS.DELIVERED),
     "mark_exception": dict.fromkeys([SS.SHIPPED, SS.IN_TRANSIT, SS.OUT_FOR_DELIVERY], SS.EXCEPTION),
-    "cancel": dict.fromkeys([SS.PENDING, SS.PICKING, SS.PACKED], SS.CANCELLED),
 }
 SHIPMENT_KWARGS = {
     "pack": {"at": None},

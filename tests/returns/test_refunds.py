@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order
-from returns.refunds import refund_amount_for, refund_quote_for
+from returns.refunds import refund_quote_for
 
 D = Decimal
 
@@ -137,5 +137,7 @@ def test_fee_rules_come_from_settings(settings):
 
 
 def test_whole_order_returned_gets_back_everything_but_shipping():
-    quote = refund_amount_for(order=order("100.00", "15.00", "6.80"), quantities=[(D("50.00"), 2)])
-    assert quote == D("91.80")
+    quote = refund_quote_for(
+        order=order("100.00", "15.00", "6.80"), quantities=[(D("50.00"), 2)], reason="damaged"
+    )
+    assert (quote.paid, quote.amount) == (D("91.80"), D("91.80"))

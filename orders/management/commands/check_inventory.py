@@ -1,8 +1,11 @@
-"""Verify the stock invariants over every stock item and order line.
+"""Verify the stock invariants (design.md 1-3) over every stock item, reservation and order line.
 
-Checked: on_hand equals the sum of the item's ledger; reserved equals its active reservations;
-0 <= reserved <= on_hand; every allocated line's reserved plus shipped units equal its ordered
-quantity; no reservation is held by an order that should hold none (stale reservations).
+Two owners, composed here: inventory's own invariants come from inventory.selectors
+(stock_list_discrepancies: on_hand equals the sum of the item's ledger, reserved equals its
+active reservations, 0 <= reserved <= on_hand); the ones about orders from orders.selectors
+(every allocated line's reserved plus shipped units equal its ordered quantity; no reservation is
+held by an order that should hold none). The command lives in orders, not inventory, because only
+orders may know both: inventory imports no app downstream of it.
 
 Exits non-zero with a readable list of discrepancies when any invariant is broken.
 """

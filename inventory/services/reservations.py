@@ -1,0 +1,206 @@
+"""Reservations: units held for an opaque reference (an order, for orders), released or
+consumed when it ships.
+
+Lock order: the stock items involved, all at once, in primary-key order (stock_items_lock).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+
+from ..exceptions import InsufficientStock, Shortfall
+from ..models import Product, Reservation, StockItem, StockMovement
+from .ledger import stock_arrival_announce, stock_items_lock, stock_ledger_write
+
+
+@dataclass(frozen=True)
+class ReserveRequest:
+    line_reference: str
+    product_id: int
+    quantity: int
+
+
+@transaction.atomic
+def stock_reserve_split(
+    *, reference: str, warehouse_ids: list[int], requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Reserve every request across the given warehouses, or nothing.
+
+    Each line is drawn from the warehouses in the order given (the first as far as it goes,
+    then the next), and inside a warehouse bin by bin. Locks every candidate stock item in all
+    those warehouses at once, in pk order, so concurrent reservations queue instead of
+    deadlocking. Raises InsufficientStock naming every product short over all of them, having
+    reserved nothing.
+    """
+    needed = _needed(requests)
+    rank = {wid: i for i, wid in enumerate(warehouse_ids)}
+    candidate_ids = StockItem.objects.filter(warehouse_id__in=rank, product_id__in=needed).values_list(
+        "pk", flat=True
+    )
+    items = stock_items_lock(candidate_ids)
+    by_product: dict[int, list[StockItem]] = defaultdict(list)
+    for item in sorted(items.values(), key=lambda i: (rank[i.warehouse_id], i.bin_location, i.pk)):
+        by_product[item.product_id].append(item)
+
+    _raise_if_short(needed=needed, by_product=by_product)
+    return _reserve_from(reference=reference, by_product=by_product, requests=requests)
+
+
+@transaction.atomic(savepoint=False)
+def stock_reserve_locked(
+    *, reference: str, items: list[StockItem], warehouse_id: int, requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Reserve every request from one warehouse out of stock items the caller has already
+    locked in this transaction (stock_lock_products) and read since: no second lookup or lock.
+
+    Bins are drawn in bin order. Raises InsufficientStock naming every short product, having
+    reserved nothing. No savepoint of its own: it writes nothing before it can fail, and the
+    CHECK constraints still refuse reserved > on_hand (aborting the caller's transaction) if
+    `items` were stale.
+    """
+    by_product: dict[int, list[StockItem]] = defaultdict(list)
+    for item in sorted(items, key=lambda i: (i.bin_location, i.pk)):
+        if item.warehouse_id == warehouse_id:
+            by_product[item.product_id].append(item)
+    _raise_if_short(needed=_needed(requests), by_product=by_product)
+    return _reserve_from(reference=reference, by_product=by_product, requests=requests)
+
+
+def _needed(requests: list[ReserveRequest]) -> dict[int, int]:
+    """Units wanted per product over all requests."""
+    needed: dict[int, int] = defaultdict(int)
+    for req in requests:
+        needed[req.product_id] += req.quantity
+    return needed
+
+
+def _raise_if_short(*, needed: dict[int, int], by_product: dict[int, list[StockItem]]) -> None:
+    """Raise InsufficientStock naming every product the locked items can't cover (their SKUs in
+    one query), before anything is written."""
+    short = {}
+    for product_id, quantity in needed.items():
+        available = sum(i.available for i in by_product[product_id])
+        if available < quantity:
+            short[product_id] = (quantity, available)
+    if short:
+        skus = dict(Product.objects.filter(pk__in=short).values_list("pk", "sku"))
+        raise InsufficientStock(
+            [
+                Shortfall(pid, skus.get(pid, ""), wanted, available)
+                for pid, (wanted, available) in short.items()
+            ]
+        )
+
+
+def _reserve_from(
+    *, reference: str, by_product: dict[int, list[StockItem]], requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Draw each request from its product's (locked, ranked) items; one insert for the
+    reservations and one update for the items' reserved counts."""
+    reservations = []
+    taken: dict[int, int] = defaultdict(int)
+    for req in requests:
+        remaining = req.quantity
+        for item in by_product[req.product_id]:
+            free = item.available
+            if free <= 0:
+                continue
+            qty = min(free, remaining)
+            taken[item.pk] += qty
+            item.reserved += qty
+            remaining -= qty
+            reservations.append(
+                Reservation(
+                    stock_item=item,
+                    reference=reference,
+                    line_reference=req.line_reference,
+                    quantity=qty,
+                )
+            )
+            if remaining == 0:
+                break
+    Reservation.objects.bulk_create(reservations)
+    if taken:
+        StockItem.objects.filter(pk__in=list(taken)).update(
+            reserved=F("reserved")
+            + Case(*(When(pk=pk, then=Value(qty)) for pk, qty in taken.items()), output_field=IntegerField()),
+            updated_at=timezone.now(),
+        )
+    return reservations
+
+
+def _close_reservations(reservations: list[Reservation], status: str) -> dict[int, int]:
+    per_item: dict[int, int] = defaultdict(int)
+    for res in reservations:
+        per_item[res.stock_item_id] += res.quantity
+    now = timezone.now()
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(status=status, closed_at=now)
+    return per_item
+
+
+@transaction.atomic
+def stock_release(*, reference: str, line_references: Iterable[str] | None = None) -> int:
+    """Release the active reservations held under `reference` (optionally only some lines).
+
+    Locks the affected stock items (pk order). Returns the number of units released. The freed
+    units are announced with `stock_arrived` after commit, so backorders can take them.
+    """
+    qs = Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
+    if line_references is not None:
+        qs = qs.filter(line_reference__in=list(line_references))
+    item_ids = list(qs.values_list("stock_item_id", flat=True))
+    if not item_ids:
+        return 0
+    stock_items_lock(item_ids)
+    reservations = list(qs.select_for_update())
+    per_item = _close_reservations(reservations, Reservation.Status.RELEASED)
+    now = timezone.now()
+    for item_id, qty in per_item.items():
+        StockItem.objects.filter(pk=item_id).update(reserved=F("reserved") - qty, updated_at=now)
+    stock_arrival_announce(StockItem.objects.filter(pk__in=per_item).values_list("product_id", flat=True))
+    return sum(per_item.values())
+
+
+@transaction.atomic
+def stock_consume(
+    *,
+    reference: str,
+    warehouse_id: int,
+    line_references: Iterable[str],
+    actor=None,
+    movement_reference: str = "",
+) -> dict[str, int]:
+    """Turn active reservations into shipped units: they leave reserved and on-hand together,
+    with a SHIPMENT ledger line per stock item (stock_ledger_write).
+
+    Locks the affected stock items (pk order). Returns units consumed per line reference.
+    """
+    qs = Reservation.objects.filter(
+        reference=reference,
+        status=Reservation.Status.ACTIVE,
+        stock_item__warehouse_id=warehouse_id,
+        line_reference__in=list(line_references),
+    )
+    item_ids = list(qs.values_list("stock_item_id", flat=True))
+    if not item_ids:
+        return {}
+    items = stock_items_lock(item_ids)
+    reservations = list(qs.select_for_update())
+    per_line: dict[str, int] = defaultdict(int)
+    for res in reservations:
+        per_line[res.line_reference] += res.quantity
+    per_item = _close_reservations(reservations, Reservation.Status.CONSUMED)
+    for item_id, qty in sorted(per_item.items()):
+        stock_ledger_write(
+            stock_item=items[item_id],
+            kind=StockMovement.Kind.SHIPMENT,
+            quantity=-qty,
+            reference=movement_reference or reference,
+            actor=actor,
+            reserved_taken=qty,
+        )
+    return dict(per_line)

@@ -1,0 +1,24 @@
+"""Writes to orders, one module per flow: capture, holds, allocation by hand, cancellation,
+payment corrections, notes.
+
+Every state change goes through `orders.events.order_transition`, which saves the order and
+writes its event in the same transaction (invariant 7). Each service locks the order it changes.
+The public services are importable from here (`from orders.services import order_capture`).
+"""
+
+from .allocate import order_allocate_now
+from .cancel import order_cancel
+from .capture import order_capture
+from .holds import order_hold, order_release_hold
+from .notes import order_note_add
+from .payment import order_payment_correct
+
+__all__ = [
+    "order_allocate_now",
+    "order_cancel",
+    "order_capture",
+    "order_hold",
+    "order_note_add",
+    "order_payment_correct",
+    "order_release_hold",
+]

@@ -1,0 +1,167 @@
+"""Capture: an order from any channel becomes rows, is verified and, when clean, allocated."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.money import ZERO, quantize
+from inventory.models import Product
+
+from ..advance import order_check_and_advance
+from ..events import OrderWrites, order_event_record
+from ..exceptions import CaptureError, DuplicateOrder
+from ..inputs import AddressInput, OrderInput
+from ..models import Address, Channel, Order, OrderEvent, OrderLine
+from ..notifications import order_email_after_commit
+
+Kind = OrderEvent.Kind
+# The largest amount a 12-digit money column holds.
+MAX_ORDER_AMOUNT = Decimal("9999999999.99")
+# When an order may say it was placed: historical imports go back years; a clock a little ahead
+# is forgiven. Outside this a date is a mistake (and year 1 breaks the duplicate window's maths).
+EARLIEST_PLACED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A channel's time without a zone is taken as UTC, as the platforms' *_gmt fields are."""
+    return moment.replace(tzinfo=dt.UTC) if moment is not None and timezone.is_naive(moment) else moment
+
+
+def _validate_input(data: OrderInput) -> dict[str, str]:
+    errors = {}
+    if not data.lines:
+        errors["lines"] = "An order needs at least one line."
+    for i, line in enumerate(data.lines):
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            errors[f"lines[{i}].quantity"] = "Quantity must be a whole number of at least 1."
+        if line.unit_price is None or line.unit_price < 0:
+            errors[f"lines[{i}].unit_price"] = "Unit price must be zero or more."
+        if len(line.sku or "") > 64:
+            errors[f"lines[{i}].sku"] = "SKU is longer than 64 characters."
+    for name in ["shipping_total", "tax_total", "discount_total"]:
+        if getattr(data, name) < 0:
+            errors[name] = "Must be zero or more."
+    if not errors:
+        subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
+        if subtotal + quantize(data.shipping_total) + quantize(data.tax_total) > MAX_ORDER_AMOUNT:
+            errors["lines"] = f"The order's total is over {MAX_ORDER_AMOUNT}: it can't be stored."
+    if not (len(data.currency) == 3 and data.currency.isalpha()):
+        errors["currency"] = "Currency must be a 3-letter ISO 4217 code."
+    if data.shipping_speed not in Order.ShippingSpeed.values:
+        errors["shipping_speed"] = "Must be one of: " + ", ".join(Order.ShippingSpeed.values) + "."
+    if data.payment_status not in Order.PaymentStatus.values:
+        errors["payment.status"] = "Must be one of: " + ", ".join(Order.PaymentStatus.values) + "."
+    placed = _aware(data.placed_at)
+    if placed is not None and not EARLIEST_PLACED_AT <= placed <= timezone.now() + PLACED_AT_FUTURE_SLACK:
+        errors["placed_at"] = "Must be a date and time between 1970 and tomorrow."
+    return errors
+
+
+def _address_create(data: AddressInput | None) -> Address | None:
+    if data is None:
+        return None
+    address = Address(
+        name=data.name.strip()[:200],
+        company=data.company.strip()[:200],
+        line1=data.line1.strip()[:255],
+        line2=data.line2.strip()[:255],
+        city=data.city.strip()[:100],
+        region=data.region.strip()[:100],
+        postal_code=data.postal_code.strip()[:20],
+        country=data.country.strip().upper()[:2],
+        phone=data.phone.strip()[:40],
+    )
+    address.save()
+    return address
+
+
+@transaction.atomic
+def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
+    """Capture an order from any channel, verify it and, when it passes, allocate it.
+
+    A clean order ends `allocated` (or `backordered` when no warehouse can fill it); one that
+    fails a rule ends `on_hold` with every reason. Raises CaptureError for data that can't form
+    an order at all, DuplicateOrder when the channel's external id was captured before.
+    Locks stock items (pk order) while allocating. The confirmation e-mail is queued after commit.
+    """
+    errors = _validate_input(data)
+    if errors:
+        raise CaptureError(errors)
+    # No look-up for an earlier capture first: the unique (channel, external id) index answers
+    # that on insert below (a replay costs a rolled-back insert; a first capture costs nothing).
+    external_id = (data.external_id or "").strip()
+
+    now = timezone.now()
+    products = {p.sku: p for p in Product.objects.filter(sku__in={ln.sku for ln in data.lines if ln.sku})}
+    subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
+    total = max(
+        subtotal + quantize(data.shipping_total) + quantize(data.tax_total) - quantize(data.discount_total),
+        ZERO,
+    )
+    order = Order(
+        channel=channel,
+        external_id=external_id,
+        email=(data.email or "").strip()[:254],
+        customer_name=data.customer_name.strip()[:200],
+        phone=data.phone.strip()[:40],
+        shipping_speed=data.shipping_speed,
+        currency=data.currency.upper(),
+        subtotal=subtotal,
+        shipping_total=quantize(data.shipping_total),
+        tax_total=quantize(data.tax_total),
+        discount_total=quantize(data.discount_total),
+        total=total,
+        payment_method=data.payment_method.strip()[:40],
+        payment_status=data.payment_status,
+        payment_reference=data.payment_reference[:100],
+        payment_amount=quantize(data.payment_amount if data.payment_amount is not None else 0),
+        placed_at=_aware(data.placed_at) or now,
+        notes=data.notes,
+    )
+    order.shipping_address = _address_create(data.shipping_address)
+    order.billing_address = _address_create(data.billing_address)
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # Another request captured the same (channel, external id) a moment ago.
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is None:
+            raise
+        raise DuplicateOrder(existing) from None
+
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=products.get(ln.sku),
+                sku=ln.sku[:64],
+                name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
+                unit_price=quantize(ln.unit_price),
+                quantity=ln.quantity,
+            )
+            for ln in data.lines
+        ]
+    )
+    if any(line.pk is None for line in lines):  # a backend that can't return ids from bulk inserts
+        lines = None
+    # The new order walks through several states in this call: its writes go out together.
+    writes = OrderWrites(order)
+    order_event_record(
+        order=order,
+        kind=Kind.CAPTURED,
+        actor=actor,
+        visible=True,
+        to_status=order.status,
+        message=f"Order received from {channel.name}.",
+        writes=writes,
+    )
+    order_check_and_advance(
+        order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
+    )
+    writes.flush()
+    order_email_after_commit(order_id=order.pk, kind="confirmation")
+    return order

@@ -1,0 +1,24 @@
+"""Signals orders sends to apps further down the chain (it imports none of them).
+
+`order_changed` is sent, inside the writer's transaction, whenever something about these orders
+may change: a service locked the order for a write, an event was recorded on its timeline, a
+pick list took its shipments. Keyword argument: `numbers` (a tuple of order numbers). It may be
+sent several times in one transaction, and for a write that is rolled back: receivers that act
+outside the database do so after commit, once per commit is enough (portal expires the cached
+order page through core.cache_versions, which waits for the commit).
+"""
+
+from collections.abc import Iterable
+
+from django.dispatch import Signal
+
+from .models import Order
+
+order_changed = Signal()
+
+
+def order_changed_send(*, numbers: Iterable[str]) -> None:
+    """Tell the receivers that these orders change in the current transaction."""
+    numbers = tuple(numbers)
+    if numbers:
+        order_changed.send(sender=Order, numbers=numbers)
