@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from connectors.easypost.inbound import easypost_webhook
+from connectors.webhooks import shopify_orders, woocommerce_orders
 from orders.api import api as orders_api
-from orders.webhooks import shopify_orders, woocommerce_orders
 
 from .views import healthz
 
@@ -21,5 +22,9 @@ urlpatterns = [
     path("api/v1/", orders_api.urls),
     path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
     path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
-    path("webhooks/", include("fulfillment.urls")),
+    # The EasyPost route keeps the name it had in fulfillment's URLconf: fulfillment:easypost-webhook.
+    path(
+        "webhooks/",
+        include(([path("carriers/easypost", easypost_webhook, name="easypost-webhook")], "fulfillment")),
+    ),
 ]

@@ -138,7 +138,7 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
     it had just arrived. Raises InboundNotReprocessable for requests that had no order data
     (rejected signatures, pings). Returns a message for staff.
     """
-    from .. import api, webhooks  # noqa: F401  they register their reprocessors on import
+    from .. import api  # noqa: F401  it registers its reprocessor on import
     from . import csv_import  # noqa: F401
     from .rematch import order_rematch_and_recheck
 

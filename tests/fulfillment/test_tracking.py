@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from connectors.easypost.inbound import easypost_signature, easypost_signature_valid
 from fulfillment.models import Shipment, TrackingEvent
 from fulfillment.services import shipment_pack, shipment_ship
 from fulfillment.tracking import shipment_record_tracking_event, tracking_status_normalize
-from fulfillment.webhooks import easypost_signature, easypost_signature_valid
 from orders.models import Order
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "carriers"

@@ -45,7 +45,7 @@ def test_channel_page_creates_a_key_shown_once_that_works(staff_client, widgets)
 
 
 def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_client, warehouse):
-    from orders.webhooks import webhook_signature
+    from connectors.webhooks import webhook_signature
 
     woo = ChannelFactory(code="woo", name="Woo", kind=Channel.Kind.WOOCOMMERCE, webhook_secret="s")
     body = (FIXTURES / "woocommerce" / "wc-rest-api-docs__v3_orders_list.json").read_bytes()

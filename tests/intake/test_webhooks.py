@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.webhooks import webhook_signature
 from orders.intake.inbound import inbound_request_reprocess
 from orders.intake_models import InboundRequest, SkuMapping
 from orders.models import Channel, Order
-from orders.webhooks import webhook_signature
 from tests.factories import ChannelFactory, ProductFactory, stock_put
 
 from .conftest import fixture_bytes, fixture_json

@@ -1,8 +1,7 @@
 """Shopify orders (Admin API order / orders/* webhook body) to captures."""
 
-from ..inputs import AddressInput, OrderInput
-from ..models import Order
-from .mapping import (
+from orders.inputs import AddressInput, OrderInput
+from orders.intake.mapping import (
     MappingError,
     country,
     id_text,
@@ -14,6 +13,7 @@ from .mapping import (
     total_mismatch_holds,
     when,
 )
+from orders.models import Order
 
 PLATFORM = "Shopify"
 PAYMENT_STATUS = {

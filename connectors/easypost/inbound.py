@@ -20,8 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-
-from .tracking import shipment_record_tracking_event
+from fulfillment.tracking import shipment_record_tracking_event
 
 logger = logging.getLogger(__name__)
 SIGNATURE_PREFIX = "hmac-sha256-hex="

@@ -11,29 +11,27 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from functools import partial
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-
-from .exceptions import OrderTransitionError
-from .intake.inbound import (
+from orders.exceptions import OrderTransitionError
+from orders.intake.inbound import (
     Outcome,
     inbound_request_finish,
     inbound_request_record,
     intake_capture,
-    register_reprocessor,
     request_headers,
 )
-from .intake.mapping import MappingError
-from .intake.shopify import shopify_is_cancellation, shopify_order_input, shopify_unwrap
-from .intake.woocommerce import woocommerce_is_cancellation, woocommerce_order_input, woocommerce_unwrap
-from .intake_models import InboundRequest
-from .models import Channel, Order
-from .services import order_cancel
+from orders.intake.mapping import MappingError
+from orders.intake_models import InboundRequest
+from orders.models import Channel, Order
+from orders.services import order_cancel
+
+from .shopify.inbound import shopify_is_cancellation, shopify_order_input, shopify_unwrap
+from .woocommerce.inbound import woocommerce_is_cancellation, woocommerce_order_input, woocommerce_unwrap
 
 
 @dataclass(frozen=True)
@@ -210,13 +208,10 @@ def woocommerce_orders(request):
     return order_webhook(request, platform=WOOCOMMERCE)
 
 
-def _reprocess(inbound: InboundRequest, actor, *, platform: Platform) -> str:
+def webhook_reprocess(inbound: InboundRequest, actor, *, platform: Platform) -> str:
+    """Process a stored delivery again (registered per platform in ConnectorsConfig.ready())."""
     _, reply = webhook_process(platform=platform, inbound=inbound, actor=actor)
     if reply.get("error"):
         raise MappingError(reply["error"])
     numbers = ", ".join(o["number"] for o in reply["orders"]) or "no order"
     return f"Delivery re-processed: {numbers} ({reply['outcome']})."
-
-
-for _platform in PLATFORMS.values():
-    register_reprocessor(_platform.source, partial(_reprocess, platform=_platform))

@@ -1,9 +1,8 @@
 """WooCommerce orders (wc/v3 `order.*` webhook body, and the legacy v3 shape older stores
 still send) to captures."""
 
-from ..inputs import AddressInput, OrderInput
-from ..models import Order
-from .mapping import (
+from orders.inputs import AddressInput, OrderInput
+from orders.intake.mapping import (
     MappingError,
     country,
     id_text,
@@ -15,6 +14,7 @@ from .mapping import (
     total_mismatch_holds,
     when,
 )
+from orders.models import Order
 
 PLATFORM = "WooCommerce"
 # Order statuses that mean the customer paid (bank transfers and cheques are paid before shipping).
