@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from connectors.easypost.inbound import easypost_webhook
-from connectors.webhooks import shopify_orders, woocommerce_orders
+from connectors.easypost.views import easypost_webhook
+from connectors.shopify.views import shopify_orders
+from connectors.woocommerce.views import woocommerce_orders
 from orders.api import api as orders_api
 
 from .views import healthz

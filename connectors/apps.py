@@ -10,8 +10,10 @@ class ConnectorsConfig(AppConfig):
     def ready(self):
         from orders.intake.inbound import register_reprocessor
 
-        from .webhooks import PLATFORMS, webhook_reprocess
+        from .shopify.views import SHOPIFY
+        from .webhooks import webhook_reprocess
+        from .woocommerce.views import WOOCOMMERCE
 
         # Staff re-process a stored Shopify or WooCommerce delivery from the inbound request log.
-        for platform in PLATFORMS.values():
+        for platform in (SHOPIFY, WOOCOMMERCE):
             register_reprocessor(platform.source, partial(webhook_reprocess, platform=platform))

@@ -1,20 +1,22 @@
-"""Shopify and WooCommerce order webhooks.
+"""Order webhooks from shop platforms: the flow Shopify and WooCommerce deliveries share.
 
 Each delivery is stored raw first; then its HMAC (over the raw body, with the channel's
 webhook secret) picks the channel; a delivery id seen before is acknowledged without capturing
 again; then the platform's order is mapped and captured. Mapping failures are kept as failed
 deliveries (HTTP 200, so the platform stops retrying) for staff to fix and re-process.
+
+What differs per platform (headers, signature, payload mapping) is a Platform value, built in
+connectors/<platform>/views.py next to the platform's view.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from orders.exceptions import OrderTransitionError
@@ -30,50 +32,28 @@ from orders.intake_models import InboundRequest
 from orders.models import Channel, Order
 from orders.services import order_cancel
 
-from .shopify.inbound import shopify_is_cancellation, shopify_order_input, shopify_unwrap
-from .woocommerce.inbound import woocommerce_is_cancellation, woocommerce_order_input, woocommerce_unwrap
+
+def _never(request) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
 class Platform:
-    source: str
-    kind: str
+    source: str  # InboundRequest.Source
+    kind: str  # Channel.Kind
     name: str
     signature_header: str
     delivery_header: str
     topic_header: str
-    unwrap: callable
-    order_input: callable
-    is_cancellation: callable
-
-
-SHOPIFY = Platform(
-    source=InboundRequest.Source.SHOPIFY,
-    kind=Channel.Kind.SHOPIFY,
-    name="Shopify",
-    signature_header="X-Shopify-Hmac-SHA256",
-    delivery_header="X-Shopify-Webhook-Id",
-    topic_header="X-Shopify-Topic",
-    unwrap=shopify_unwrap,
-    order_input=shopify_order_input,
-    is_cancellation=shopify_is_cancellation,
-)
-WOOCOMMERCE = Platform(
-    source=InboundRequest.Source.WOOCOMMERCE,
-    kind=Channel.Kind.WOOCOMMERCE,
-    name="WooCommerce",
-    signature_header="X-WC-Webhook-Signature",
-    delivery_header="X-WC-Webhook-Delivery-ID",
-    topic_header="X-WC-Webhook-Topic",
-    unwrap=woocommerce_unwrap,
-    order_input=woocommerce_order_input,
-    is_cancellation=woocommerce_is_cancellation,
-)
-PLATFORMS = {p.source: p for p in (SHOPIFY, WOOCOMMERCE)}
+    signature: Callable[..., str]  # (secret=, body=) -> the signature header's value
+    unwrap: Callable[..., list[dict]]  # (payload) -> the orders in a body
+    order_input: Callable  # (channel=, order=) -> OrderInput
+    is_cancellation: Callable[..., bool]  # (topic=, order=)
+    is_ping: Callable[..., bool] = _never  # (request): a delivery that only tests the webhook
 
 
 def webhook_signature(*, secret: str, body: bytes) -> str:
-    """base64(HMAC-SHA256(secret, raw body)): the recipe both platforms use."""
+    """base64(HMAC-SHA256(secret, raw body)): the recipe Shopify and WooCommerce both use."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
@@ -85,18 +65,10 @@ def _channel_for(platform: Platform, body: bytes, signature: str, code: str = ""
     if code:
         channels = channels.filter(code=code)
     for channel in channels:
-        expected = webhook_signature(secret=channel.webhook_secret, body=body)
+        expected = platform.signature(secret=channel.webhook_secret, body=body)
         if hmac.compare_digest(expected.encode(), signature.strip().encode()):
             return channel
     return None
-
-
-def _is_woocommerce_ping(request) -> bool:
-    return (
-        not request.headers.get(WOOCOMMERCE.signature_header)
-        and request.body.startswith(b"webhook_id=")
-        and len(request.body) < 100
-    )
 
 
 def webhook_process(*, platform: Platform, inbound: InboundRequest, actor=None) -> tuple[int, dict]:
@@ -156,7 +128,8 @@ def _done(inbound, outcome, *, order=None, error="", orders=()) -> tuple[int, di
     return 200, body
 
 
-def order_webhook(request, *, platform: Platform):
+def order_webhook(request, *, platform: Platform) -> JsonResponse:
+    """Answer one delivery of the platform's order webhook (the platform's view calls this)."""
     body = request.body
     inbound = inbound_request_record(
         source=platform.source,
@@ -165,7 +138,7 @@ def order_webhook(request, *, platform: Platform):
         delivery_id=request.headers.get(platform.delivery_header, ""),
         topic=request.headers.get(platform.topic_header, ""),
     )
-    if platform is WOOCOMMERCE and _is_woocommerce_ping(request):
+    if platform.is_ping(request):
         inbound_request_finish(inbound=inbound, outcome=Outcome.IGNORED, error="", status=200)
         return JsonResponse({"outcome": "ping"})
     channel = _channel_for(
@@ -194,18 +167,6 @@ def order_webhook(request, *, platform: Platform):
             return JsonResponse({"outcome": "duplicate", "orders": []})
     status, reply = webhook_process(platform=platform, inbound=inbound)
     return JsonResponse(reply, status=status)
-
-
-@csrf_exempt
-@require_POST
-def shopify_orders(request):
-    return order_webhook(request, platform=SHOPIFY)
-
-
-@csrf_exempt
-@require_POST
-def woocommerce_orders(request):
-    return order_webhook(request, platform=WOOCOMMERCE)
 
 
 def webhook_reprocess(inbound: InboundRequest, actor, *, platform: Platform) -> str:

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from connectors.easypost.inbound import easypost_signature
+from connectors.easypost.signature import easypost_signature
 from fulfillment.exceptions import ServiceLevelOverrideRefused
 from fulfillment.models import Shipment
 from fulfillment.services import order_start_fulfillment, shipment_change_service_level

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from connectors.easypost.inbound import easypost_signature, easypost_signature_valid
+from connectors.easypost.signature import easypost_signature, easypost_signature_valid
 from fulfillment.models import Shipment, TrackingEvent
 from fulfillment.services import shipment_pack, shipment_ship
 from fulfillment.tracking import shipment_record_tracking_event, tracking_status_normalize
