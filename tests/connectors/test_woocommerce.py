@@ -10,8 +10,7 @@ from orders.intake.inbound import inbound_request_reprocess
 from orders.intake_models import InboundRequest, SkuMapping
 from orders.models import Channel, Order
 from tests.factories import ChannelFactory, ProductFactory, stock_put
-
-from .conftest import fixture_bytes, fixture_json
+from tests.intake.conftest import fixture_bytes, fixture_json
 
 pytestmark = pytest.mark.django_db
 SHOPIFY_URL = "/webhooks/shopify/orders"
