@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "support",
     "portal",
     "reports",
+    "intake",
     "connectors",
 ]
 

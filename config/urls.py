@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from connectors.easypost.views import easypost_webhook
 from connectors.shopify.views import shopify_orders
 from connectors.woocommerce.views import woocommerce_orders
-from orders.api import api as orders_api
+from intake.api import api as intake_api
 
 from .views import healthz
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
-    path("api/v1/", orders_api.urls),
+    path("api/v1/", intake_api.urls),
     path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
     path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
     # The EasyPost route keeps the name it had in fulfillment's URLconf: fulfillment:easypost-webhook.

@@ -8,7 +8,7 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self):
-        from orders.intake.inbound import register_reprocessor
+        from intake.inbound import register_reprocessor
 
         from .shopify.views import SHOPIFY
         from .webhooks import webhook_reprocess

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from django.http import JsonResponse
 
 from core.exceptions import DomainError
-from orders.exceptions import OrderTransitionError
-from orders.intake.inbound import (
+from intake.inbound import (
     Outcome,
     inbound_request_finish,
     inbound_request_record,
     intake_capture,
     request_headers,
 )
-from orders.intake.mapping import MappingError
-from orders.intake_models import InboundRequest
+from intake.mapping import MappingError
+from intake.models import InboundRequest
+from orders.exceptions import OrderTransitionError
 from orders.models import Channel, Order
 from orders.services import order_cancel
 

@@ -1,7 +1,6 @@
 """Shopify orders (Admin API order / orders/* webhook body) to captures."""
 
-from orders.inputs import AddressInput, OrderInput
-from orders.intake.mapping import (
+from intake.mapping import (
     MappingError,
     country,
     id_text,
@@ -13,6 +12,7 @@ from orders.intake.mapping import (
     total_mismatch_holds,
     when,
 )
+from orders.inputs import AddressInput, OrderInput
 from orders.models import Order
 
 PLATFORM = "Shopify"

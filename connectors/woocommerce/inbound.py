@@ -1,8 +1,7 @@
 """WooCommerce orders (wc/v3 `order.*` webhook body, and the legacy v3 shape older stores
 still send) to captures."""
 
-from orders.inputs import AddressInput, OrderInput
-from orders.intake.mapping import (
+from intake.mapping import (
     MappingError,
     country,
     id_text,
@@ -14,6 +13,7 @@ from orders.intake.mapping import (
     total_mismatch_holds,
     when,
 )
+from orders.inputs import AddressInput, OrderInput
 from orders.models import Order
 
 PLATFORM = "WooCommerce"

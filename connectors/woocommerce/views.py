@@ -4,7 +4,7 @@ order.updated, order.deleted), answered by the shared flow in connectors/webhook
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orders.intake_models import InboundRequest
+from intake.models import InboundRequest
 from orders.models import Channel
 
 from ..webhooks import Platform, order_webhook

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.shopify.signature import shopify_signature
-from orders.intake_models import InboundRequest
+from intake.models import InboundRequest
 from orders.models import Order
 from tests.factories import ProductFactory, stock_put
 from tests.intake.conftest import fixture_bytes, fixture_json

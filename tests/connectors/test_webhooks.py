@@ -3,7 +3,7 @@ stored raw, refused without a matching signature, never a 500."""
 
 import pytest
 
-from orders.intake_models import InboundRequest
+from intake.models import InboundRequest
 from orders.models import Order
 from tests.intake.conftest import fixture_bytes
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.woocommerce.signature import woocommerce_signature
-from orders.intake.inbound import inbound_request_reprocess
-from orders.intake_models import InboundRequest, SkuMapping
+from intake.inbound import inbound_request_reprocess
+from intake.models import InboundRequest, SkuMapping
 from orders.models import Order
 from tests.factories import ProductFactory, stock_put
 from tests.intake.conftest import fixture_bytes, fixture_json

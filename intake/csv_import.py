@@ -28,20 +28,14 @@ from django.utils import timezone
 
 from core.exceptions import DomainError
 from core.money import quantize, to_decimal
+from orders.exceptions import CaptureError
+from orders.inputs import AddressInput, OrderInput
+from orders.models import Channel, Order, OrderHold
 
-from ..exceptions import CaptureError
-from ..inputs import AddressInput, OrderInput
-from ..intake_models import ImportBatch, InboundRequest
-from ..models import Channel, Order, OrderHold
 from .countries import country_code
-from .inbound import (
-    Outcome,
-    inbound_request_finish,
-    inbound_request_record,
-    intake_capture,
-    register_reprocessor,
-)
+from .inbound import Outcome, inbound_request_finish, inbound_request_record, intake_capture
 from .mapping import lines_resolved, speed_from_title, when
+from .models import ImportBatch, InboundRequest
 
 
 class ImportFileError(DomainError):
@@ -434,7 +428,8 @@ def marketplace_channel(code: str = "marketplace") -> Channel:
     return channel
 
 
-def _reprocess_csv(inbound: InboundRequest, actor) -> str:
+def csv_request_reprocess(inbound: InboundRequest, actor) -> str:
+    """Import a stored order of a CSV file again (registered in IntakeConfig.ready())."""
     parsed = parse_file(inbound.body, inbound.topic.split(":", 1)[0] or "auto")
     if not parsed.groups:
         raise ImportFileError("The stored rows hold no order.")
@@ -444,6 +439,3 @@ def _reprocess_csv(inbound: InboundRequest, actor) -> str:
     if result.order is None:
         raise ImportFileError("; ".join(f"row {p['row']}: {p['reason']}" for p in result.problems))
     return f"Captured as {result.order.number} ({result.order.get_status_display().lower()})."
-
-
-register_reprocessor(InboundRequest.Source.CSV, _reprocess_csv)

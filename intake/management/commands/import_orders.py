@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from orders.intake.csv_import import (
+from intake.csv_import import (
     LAYOUTS,
     ImportFileError,
     import_batch_create,

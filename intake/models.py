@@ -1,7 +1,8 @@
 """Intake records: channel API keys, the idempotency store, every inbound request kept raw,
 per-channel SKU mappings and CSV import batches.
 
-Imported at the bottom of orders/models.py, so these are ordinary models of the orders app.
+They were models of the orders app until intake became an app of its own; their tables keep
+the names they had then (Meta.db_table), so the move copied no data.
 """
 
 import hashlib
@@ -30,6 +31,7 @@ class ChannelApiKey(TimeStampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        db_table = "orders_channelapikey"
         ordering = ["channel", "-created_at"]
         verbose_name = "channel API key"
 
@@ -55,6 +57,7 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        db_table = "orders_idempotencyrecord"
         constraints = [
             models.UniqueConstraint(fields=["channel", "key"], name="idempotency_unique_channel_key")
         ]
@@ -101,12 +104,13 @@ class InboundRequest(TimeStampedModel):
         "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_requests"
     )
     import_batch = models.ForeignKey(
-        "orders.ImportBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="inbound_requests"
+        "intake.ImportBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="inbound_requests"
     )
     attempts = models.PositiveIntegerField(default=1)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "orders_inboundrequest"
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["source", "delivery_id"]),
@@ -130,6 +134,7 @@ class SkuMapping(TimeStampedModel):
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        db_table = "orders_skumapping"
         ordering = ["channel", "external_key"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_key"], name="sku_mapping_unique_channel_key")
@@ -172,6 +177,7 @@ class ImportBatch(TimeStampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "orders_importbatch"
         ordering = ["-created_at", "-pk"]
         verbose_name = "order import"
         verbose_name_plural = "order imports"

@@ -9,9 +9,9 @@ from django.utils.dateparse import parse_datetime
 
 from core.exceptions import DomainError
 from core.money import ZERO, quantize, to_decimal
+from orders.inputs import LineInput
+from orders.models import Order, OrderHold
 
-from ..inputs import LineInput
-from ..models import Order, OrderHold
 from .countries import country_code
 from .rematch import sku_resolve
 

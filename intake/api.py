@@ -23,21 +23,21 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from .exceptions import CaptureError, OrderTransitionError
-from .inputs import AddressInput, LineInput, OrderInput
-from .intake.inbound import (
+from orders.exceptions import CaptureError, OrderTransitionError
+from orders.inputs import AddressInput, LineInput, OrderInput
+from orders.links import order_tracking_url
+from orders.models import Order
+from orders.services import order_cancel
+
+from .inbound import (
     Outcome,
     clean_text,
     inbound_request_finish,
     intake_capture,
-    register_reprocessor,
     request_headers,
 )
-from .intake.keys import channel_api_key_authenticate
-from .intake_models import IdempotencyRecord, InboundRequest
-from .links import order_tracking_url
-from .models import Order
-from .services import order_cancel
+from .keys import channel_api_key_authenticate
+from .models import IdempotencyRecord, InboundRequest
 
 MAX_MONEY = Decimal("99999999.99")
 
@@ -332,8 +332,11 @@ def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tupl
 
 
 # --- endpoints ------------------------------------------------------------------------------------
+# The operation ids are part of the published OpenAPI document: they keep the names ninja derived
+# from this module's path when it was orders/api.py.
 @api.post(
     "/orders",
+    operation_id="orders_api_create_order",
     response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Create an order",
     description="201 with the new order; 200 with the existing order when this external_id (or "
@@ -382,13 +385,19 @@ def _order_for(request, number: str) -> Order:
     return order
 
 
-@api.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut}, summary="Get an order")
+@api.get(
+    "/orders/{number}",
+    operation_id="orders_api_get_order",
+    response={200: OrderOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Get an order",
+)
 def get_order(request, number: str):
     return Status(200, order_reply(_order_for(request, number)))
 
 
 @api.post(
     "/orders/{number}/cancel",
+    operation_id="orders_api_cancel_order",
     response={200: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Cancel an order",
     description="Cancels an order that has not started fulfilment and releases its stock. "
@@ -409,8 +418,9 @@ def cancel_order(request, number: str, payload: CancelIn | None = None):
     return Status(200, order_reply(order))
 
 
-def _reprocess_api_request(inbound: InboundRequest, actor) -> str:
-    """Run a stored API order request again (the channel's body as it was sent)."""
+def api_request_reprocess(inbound: InboundRequest, actor) -> str:
+    """Run a stored API order request again (the channel's body as it was sent); registered in
+    IntakeConfig.ready()."""
     try:
         payload = OrderIn.model_validate_json(inbound.body)
     except PydanticValidationError as exc:
@@ -424,6 +434,3 @@ def _reprocess_api_request(inbound: InboundRequest, actor) -> str:
         status=201 if captured.created else 200,
     )
     return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."
-
-
-register_reprocessor(InboundRequest.Source.API, _reprocess_api_request)

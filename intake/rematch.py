@@ -3,11 +3,11 @@
 from django.db import transaction
 
 from inventory.models import Product
+from orders.events import order_event_record, order_lock
+from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.services import order_release_hold
 
-from ..events import order_event_record, order_lock
-from ..intake_models import SkuMapping
-from ..models import Channel, Order, OrderEvent, OrderLine
-from ..services import order_release_hold
+from .models import SkuMapping
 
 
 def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Product | None]:

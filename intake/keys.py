@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from ..intake_models import ChannelApiKey, secret_hash
-from ..models import Channel
+from orders.models import Channel
+
+from .models import ChannelApiKey, secret_hash
 
 KEY_PREFIX = "oms_"
 # Refresh last_used_at at most this often, so authenticating is not a write per request.
@@ -51,7 +52,9 @@ def channel_api_key_rotate(*, channel: Channel, name: str = "") -> tuple[Channel
 
 
 def _cache_key(prefix: str) -> str:
-    return f"apikey:{prefix}"
+    # The cache holds pickled ChannelApiKey rows, and a pickled row names its app: this key is not
+    # the one used when the model belonged to orders, so no worker reads a row it can't unpickle.
+    return f"intake:apikey:{prefix}"
 
 
 def _keys_forget(prefixes) -> None:

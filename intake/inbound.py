@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from orders.exceptions import DuplicateOrder
+from orders.inputs import OrderInput
+from orders.models import Channel, Order
+from orders.services import order_capture
 
-from ..exceptions import DuplicateOrder
-from ..inputs import OrderInput
-from ..intake_models import IdempotencyRecord, InboundRequest
-from ..models import Channel, Order
-from ..services import order_capture
+from .models import IdempotencyRecord, InboundRequest
 
 Outcome = InboundRequest.Outcome
 
@@ -123,6 +123,7 @@ def intake_capture(*, channel: Channel, data: OrderInput, actor=None) -> Capture
 
 # --- re-processing ----------------------------------------------------------------------------
 # Each source registers how to process its stored request again: handler(inbound, actor) -> str.
+# Registered in AppConfig.ready(): intake's for the API and CSV, connectors' for the platforms.
 _reprocessors: dict[str, Callable] = {}
 
 
@@ -138,8 +139,6 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
     it had just arrived. Raises InboundNotReprocessable for requests that had no order data
     (rejected signatures, pings). Returns a message for staff.
     """
-    from .. import api  # noqa: F401  it registers its reprocessor on import
-    from . import csv_import  # noqa: F401
     from .rematch import order_rematch_and_recheck
 
     inbound = InboundRequest.objects.select_related("channel", "order").get(pk=inbound_id)

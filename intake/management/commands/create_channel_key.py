@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.intake.keys import channel_api_key_create, channel_api_key_rotate
+from intake.keys import channel_api_key_create, channel_api_key_rotate
 from orders.models import Channel
 
 
