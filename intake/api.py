@@ -7,15 +7,14 @@ its outcome; no body of any shape produces a server error.
 
 import contextlib
 import datetime as dt
-import hashlib
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -29,15 +28,16 @@ from orders.links import order_tracking_url
 from orders.models import Order
 from orders.services import order_cancel
 
+from .idempotency import IdempotencyConflict, idempotent_run
 from .inbound import (
     Outcome,
-    clean_text,
     inbound_request_finish,
+    inbound_request_record,
     intake_capture,
     request_headers,
 )
 from .keys import channel_api_key_authenticate
-from .models import IdempotencyRecord, InboundRequest
+from .models import InboundRequest
 
 MAX_MONEY = Decimal("99999999.99")
 
@@ -203,18 +203,17 @@ def _store(request, outcome, status, order=None, error=""):
             inbound=request.inbound, outcome=outcome, order=order, error=error, status=status
         )
         return
-    request.inbound = InboundRequest.objects.create(
+    request.inbound = inbound_request_record(
         source=InboundRequest.Source.API,
         channel=getattr(request, "channel", None),
-        body=clean_text(request.body),
+        body=request.body,
         headers=request_headers(request),
-        delivery_id=clean_text(request.headers.get("Idempotency-Key", ""), 255),
-        topic=clean_text(request.path, 100),
+        delivery_id=request.headers.get("Idempotency-Key", ""),
+        topic=request.path,
         outcome=outcome,
-        response_status=status,
+        status=status,
         order=order,
-        error=clean_text(error),
-        processed_at=timezone.now(),
+        error=error,
     )
 
 
@@ -284,10 +283,6 @@ def order_reply(order: Order) -> dict:
     }
 
 
-class IdempotencyConflict(Exception):
-    pass
-
-
 def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict, Order]:
     """Capture and write the request down with its outcome. The caller's transaction holds both."""
     captured = intake_capture(channel=channel, data=data)
@@ -298,37 +293,19 @@ def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict
 
 
 def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tuple[int, dict]:
-    """Capture once per (channel, Idempotency-Key).
-
-    A key seen before replays its first reply (or raises IdempotencyConflict for another body).
-    A new key's record is inserted in the capture's transaction, after the order: when two
-    requests race with the same key, the second waits on the record's unique index, its whole
-    transaction (order included) rolls back, and it replays the first one's reply."""
-    request_hash = hashlib.sha256(request.body).hexdigest()
-    records = IdempotencyRecord.objects.filter(channel=channel, key=key).select_related("order")
-    record = records.first()
-    if record is None:
-        try:
-            with transaction.atomic():
-                status, reply, order = _capture_and_store(request=request, channel=channel, data=data)
-                IdempotencyRecord.objects.create(
-                    channel=channel,
-                    key=key,
-                    request_hash=request_hash,
-                    status_code=status,
-                    response_body=reply,
-                    order=order,
-                )
-                return status, reply
-        except IntegrityError:
-            request.inbound = None  # rolled back with the capture
-            record = records.first()
-            if record is None:
-                raise
-    if record.request_hash != request_hash:
-        raise IdempotencyConflict
-    _store(request, Outcome.DUPLICATE, record.status_code, order=record.order)
-    return record.status_code, record.response_body
+    """Capture once per (channel, Idempotency-Key) (intake.idempotency): a retry replays the
+    first reply and is written down as a duplicate. Raises IdempotencyConflict for a key reused
+    with another body."""
+    status, reply, replayed = idempotent_run(
+        channel=channel,
+        key=key,
+        body=request.body,
+        run=partial(_capture_and_store, request=request, channel=channel, data=data),
+    )
+    if replayed is not None:
+        request.inbound = None  # a capture that lost the race for the key rolled back with its row
+        _store(request, Outcome.DUPLICATE, status, order=replayed.order)
+    return status, reply
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -359,10 +336,10 @@ def create_order(
         else:
             with transaction.atomic():
                 status, reply, _order = _capture_and_store(request=request, channel=channel, data=data)
-    except IdempotencyConflict:
-        message = "This Idempotency-Key was used with a different request body."
-        _store(request, Outcome.INVALID, 409, error=message)
-        return Status(409, {"detail": message})
+    except IdempotencyConflict as exc:
+        request.inbound = None  # a capture that lost the race for the key rolled back with its row
+        _store(request, Outcome.INVALID, 409, error=str(exc))
+        return Status(409, {"detail": str(exc)})
     except CaptureError as exc:
         request.inbound = None  # a row written before the error was rolled back with it
         _store(request, Outcome.INVALID, 422, error=str(exc))

@@ -2,12 +2,9 @@
 processed, and its outcome after, each in its own short transaction, so a failure while
 capturing never loses what the channel sent."""
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -16,7 +13,7 @@ from orders.inputs import OrderInput
 from orders.models import Channel, Order
 from orders.services import order_capture
 
-from .models import IdempotencyRecord, InboundRequest
+from .models import InboundRequest
 
 Outcome = InboundRequest.Outcome
 
@@ -65,19 +62,33 @@ def inbound_request_record(
     delivery_id: str = "",
     topic: str = "",
     import_batch=None,
+    outcome: str = Outcome.RECEIVED,
+    status: int | None = None,
+    order: Order | None = None,
+    error: str = "",
 ) -> InboundRequest:
-    """Write down one inbound request as received (its own transaction: it survives whatever
-    happens while it is processed)."""
-    with transaction.atomic():
-        return InboundRequest.objects.create(
-            source=source,
-            channel=channel,
-            body=clean_text(body),
-            headers=headers or {},
-            delivery_id=clean_text(delivery_id, 255),
-            topic=clean_text(topic, 100),
-            import_batch=import_batch,
-        )
+    """Write down one inbound request as received: the one place a raw request is stored.
+
+    Webhooks and CSV imports call it outside any transaction, before processing, so the request
+    is kept whatever happens while it is processed; inbound_request_finish records the outcome.
+    The JSON API writes its row once, already answered (`outcome` and the reply's `status`):
+    inside the capture's transaction when it captured, so the order and its record commit
+    together, and on its own after a refusal or a failure.
+    """
+    return InboundRequest.objects.create(
+        source=source,
+        channel=channel,
+        body=clean_text(body),
+        headers=headers or {},
+        delivery_id=clean_text(delivery_id, 255),
+        topic=clean_text(topic, 100),
+        import_batch=import_batch,
+        outcome=outcome,
+        response_status=status,
+        order=order,
+        error=clean_text(error),
+        processed_at=None if outcome == Outcome.RECEIVED else timezone.now(),
+    )
 
 
 def inbound_request_finish(
@@ -156,15 +167,3 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
         raise InboundNotReprocessable(f"No processor for {inbound.get_source_display()} requests.")
     InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)
     return handler(inbound, actor)
-
-
-# --- retention --------------------------------------------------------------------------------
-def idempotency_records_purge(*, now=None) -> int:
-    """Delete Idempotency-Key records older than OMS["IDEMPOTENCY_KEY_DAYS"]; returns how many.
-
-    Only the replay store goes: inbound requests (the raw record of what arrived) stay. A retry
-    that comes later than that is still answered with the existing order by the unique
-    (channel, external id)."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.OMS["IDEMPOTENCY_KEY_DAYS"])
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

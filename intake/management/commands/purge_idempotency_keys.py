@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from intake.inbound import idempotency_records_purge
+from intake.idempotency import idempotency_records_purge
 
 
 class Command(BaseCommand):
