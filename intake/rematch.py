@@ -11,8 +11,13 @@ from .models import SkuMapping
 
 
 def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Product | None]:
-    """For each line, the product its first matching key names: our SKU first, then the
-    channel's mapping. Two queries for the whole order."""
+    """For each line, the product named by the first of its keys that names one, or None.
+
+    Each key is looked up in the channel's SKU mappings first, then among our products' SKUs:
+    a mapping wins over a product whose SKU happens to equal the channel's key. Keys are tried
+    in the order given (adapters pass the channel's SKU before the ids they derive keys from).
+    Two queries for the whole order.
+    """
     wanted = {k for keys in keys_per_line for k in keys if k}
     by_sku = {p.sku: p for p in Product.objects.filter(sku__in=wanted)}
     mapped = {
