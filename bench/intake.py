@@ -40,7 +40,7 @@ SKUS = 30
 SEED = """
 from inventory.models import StockMovement, Warehouse, Product
 from inventory.services import stock_receive
-from orders.intake.keys import channel_api_key_create
+from intake.keys import channel_api_key_create
 from orders.models import Channel
 wh = Warehouse.objects.create(code="MAIN", name="Main", country="US", priority=1)
 for sku, qty in [(f"BENCH-{i:02d}", 1000000) for i in range({skus})] + [("BENCH-C", {scarce})]:

@@ -18,10 +18,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))  # before bench/ (the script's own folder): `intake` is the app
 
-import intake  # noqa: E402  the seed and the admin helpers of the HTTP benchmark
+from bench import intake as http_bench  # noqa: E402  the seed and the admin helpers of the HTTP benchmark
 
 DB = "oms_bench_phases"
 
@@ -33,7 +32,7 @@ def main():
 
     os.environ.update(
         {
-            "DATABASE_URL": f"{intake.PG}/{DB}",
+            "DATABASE_URL": f"{http_bench.PG}/{DB}",
             "SECRET_KEY": "bench-secret-key",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "localhost",
@@ -43,8 +42,8 @@ def main():
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
     )
-    intake.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    intake.admin_sql(f"CREATE DATABASE {DB}")
+    http_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    http_bench.admin_sql(f"CREATE DATABASE {DB}")
     try:
         import django
 
@@ -53,7 +52,7 @@ def main():
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        seed = intake.SEED.replace("{scarce}", "100000").replace("{skus}", str(intake.SKUS))
+        seed = http_bench.SEED.replace("{scarce}", "100000").replace("{skus}", str(http_bench.SKUS))
         seed = seed.replace(
             "print(channel_api_key_create(channel=channel)[1])",
             "KEY = channel_api_key_create(channel=channel)[1]",
@@ -63,7 +62,7 @@ def main():
         measure(key=scope["KEY"], n=args.orders)
         connection.close()
     finally:
-        intake.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        http_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 class Poster:
@@ -77,7 +76,7 @@ class Poster:
         self.run = uuid.uuid4().hex[:6]
 
     def __call__(self, i: int) -> None:
-        skus = [f"BENCH-{(i + k * 7) % intake.SKUS:02d}" for k in range(3)]
+        skus = [f"BENCH-{(i + k * 7) % http_bench.SKUS:02d}" for k in range(3)]
         body = {
             "external_id": f"cpu-{self.run}-{i}",
             "customer": {"email": f"cpu-{self.run}-{i}@example.com", "name": "Bench Customer"},
@@ -157,10 +156,10 @@ def cpu_per_request(*, key: str, n: int = 300) -> dict:
 
 def measure(*, key: str, n: int) -> None:
     """Print the process CPU of each step of a capture, per order."""
+    import intake.api as api
+    import intake.inbound as inbound
     import orders.advance as advance
     import orders.allocation as allocation
-    import orders.api as api
-    import orders.intake.inbound as inbound
     import orders.services.capture as capture
 
     spent = {}

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "support",
     "portal",
     "reports",
+    "intake",
+    "connectors",
 ]
 
 MIDDLEWARE = [

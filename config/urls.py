@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from orders.api import api as orders_api
-from orders.webhooks import shopify_orders, woocommerce_orders
+from connectors.easypost.views import easypost_webhook
+from connectors.shopify.views import shopify_orders
+from connectors.woocommerce.views import woocommerce_orders
+from intake.api import api as intake_api
 
 from .views import healthz
 
@@ -18,8 +20,12 @@ urlpatterns = [
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("track/", include("portal.urls")),
-    path("api/v1/", orders_api.urls),
+    path("api/v1/", intake_api.urls),
     path("webhooks/shopify/orders", shopify_orders, name="webhook-shopify-orders"),
     path("webhooks/woocommerce/orders", woocommerce_orders, name="webhook-woocommerce-orders"),
-    path("webhooks/", include("fulfillment.urls")),
+    # The EasyPost route keeps the name it had in fulfillment's URLconf: fulfillment:easypost-webhook.
+    path(
+        "webhooks/",
+        include(([path("carriers/easypost", easypost_webhook, name="easypost-webhook")], "fulfillment")),
+    ),
 ]

@@ -6,20 +6,10 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from inventory.signals import stock_arrived
 
         from .backorders import stock_arrived_receiver
-        from .intake.keys import channel_saved_receiver, key_changed_receiver
-        from .intake.queues import register_home_queues as register_intake_home_queues
-        from .models import Channel, ChannelApiKey
         from .queues import register_home_queues
 
         stock_arrived.connect(stock_arrived_receiver, dispatch_uid="orders.backorders.stock_arrived")
-        # Cached API keys (orders.intake.keys) are forgotten whenever a key or its channel changes.
-        post_save.connect(channel_saved_receiver, sender=Channel, dispatch_uid="orders.keys.channel")
-        post_save.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="orders.keys.saved")
-        post_delete.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="orders.keys.deleted")
         register_home_queues()
-        register_intake_home_queues()  # moves to intake/apps.py with the intake app

@@ -368,12 +368,3 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.kind}"
-
-
-from .intake_models import (  # noqa: E402,F401  intake records live in their own module
-    ChannelApiKey,
-    IdempotencyRecord,
-    ImportBatch,
-    InboundRequest,
-    SkuMapping,
-)

@@ -13,21 +13,21 @@ from django.utils.html import format_html, format_html_join
 from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
-from inventory.models import Product
-
-from ..exceptions import CaptureError
-from ..forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
-from ..intake.csv_import import (
+from intake.csv_import import (
     LAYOUT_CHOICES,
     ImportFileError,
     import_batch_create,
     import_batch_run_task,
     marketplace_channel,
 )
-from ..intake.inbound import inbound_request_reprocess
-from ..intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
-from ..intake.rematch import order_rematch_and_recheck
-from ..intake_models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from intake.inbound import inbound_request_reprocess
+from intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
+from intake.models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from intake.rematch import order_rematch_and_recheck
+from inventory.models import Product
+
+from ..exceptions import CaptureError
+from ..forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
 from ..models import Channel, Order
 from ..services import order_capture
 
@@ -67,7 +67,7 @@ class ChannelIntakeAdminMixin:
             "create_key",
             "Create API key",
             _create_key,
-            permission="orders.add_channelapikey",
+            permission="intake.add_channelapikey",
             style="primary",
             fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
         ),
@@ -75,7 +75,7 @@ class ChannelIntakeAdminMixin:
             "rotate_key",
             "Rotate API key (revokes the others)",
             _rotate_key,
-            permission="orders.change_channelapikey",
+            permission="intake.change_channelapikey",
             style="danger",
             confirm="Every existing key of this channel stops working now. Continue?",
             fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
@@ -128,7 +128,7 @@ class InboundRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
             "Re-process",
             _reprocess,
             available=lambda r: r.outcome in NEEDS_STAFF,
-            permission="orders.change_inboundrequest",
+            permission="intake.change_inboundrequest",
             style="primary",
         ),
     )
@@ -297,7 +297,7 @@ class ImportBatchAdmin(WritesMixin, admin.ModelAdmin):
                     "the counts below update as it runs.",
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(reverse("admin:orders_importbatch_change", args=[batch.pk]))
+                return HttpResponseRedirect(reverse("admin:intake_importbatch_change", args=[batch.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": "Import marketplace orders",

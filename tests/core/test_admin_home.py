@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from core.admin_home import home_queues, home_sections
 from fulfillment.models import PickList, Shipment
+from intake.models import InboundRequest
 from inventory.models import InboundReceipt
-from orders.models import InboundRequest, Order, OrderHold
+from orders.models import Order, OrderHold
 from returns.models import ReturnRequest
 from support.models import Thread
 from tests.conftest import PINNED_NOW
@@ -363,7 +364,7 @@ def test_customer_service_links_open_and_list_what_was_counted(work, login, serv
         assert listed(client, section.queues[title].url) == int(section.queues[title].count), title
 
 
-@pytest.mark.xfail(strict=True, reason="role lacks orders.view_inboundrequest; fixed when roles are merged")
+@pytest.mark.xfail(strict=True, reason="role lacks intake.view_inboundrequest; fixed when roles are merged")
 def test_customer_service_see_failed_inbound_requests(work, login, service_staff):
     client = login(service_staff)
     queue = home_page(client)["Customer service"].queues["Failed inbound requests"]

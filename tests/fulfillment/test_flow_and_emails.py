@@ -5,10 +5,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from connectors.easypost.signature import easypost_signature
 from fulfillment.exceptions import ServiceLevelOverrideRefused
 from fulfillment.models import Shipment
 from fulfillment.services import order_start_fulfillment, shipment_change_service_level
-from fulfillment.webhooks import easypost_signature
 from inventory.models import StockItem
 from inventory.selectors import stock_list_discrepancies
 from orders.models import Order, OrderEvent

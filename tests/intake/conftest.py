@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from orders.intake.keys import channel_api_key_create
+from intake.keys import channel_api_key_create
 from orders.models import Channel
 from tests.factories import ChannelFactory, ProductFactory, stock_put
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from orders.intake_models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from intake.models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
 from orders.models import Channel, Order
 from tests.factories import ChannelFactory, ProductFactory, UserFactory, stock_put
 
@@ -45,7 +45,7 @@ def test_channel_page_creates_a_key_shown_once_that_works(staff_client, widgets)
 
 
 def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_client, warehouse):
-    from orders.webhooks import webhook_signature
+    from connectors.webhooks import webhook_signature
 
     woo = ChannelFactory(code="woo", name="Woo", kind=Channel.Kind.WOOCOMMERCE, webhook_secret="s")
     body = (FIXTURES / "woocommerce" / "wc-rest-api-docs__v3_orders_list.json").read_bytes()
@@ -69,7 +69,7 @@ def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_clien
 
     held.refresh_from_db()
     assert held.status == "allocated"
-    log = staff_client.get(reverse("admin:orders_inboundrequest_changelist"))
+    log = staff_client.get(reverse("admin:intake_inboundrequest_changelist"))
     assert log.status_code == 200 and "woocommerce" in log.content.decode().lower()
 
 
@@ -83,7 +83,7 @@ def test_inbound_log_query_count_does_not_grow(staff_client, django_assert_max_n
             )
             InboundRequest.objects.create(source="api", channel=channel, order=order, delivery_id=str(i))
 
-    url = reverse("admin:orders_inboundrequest_changelist")
+    url = reverse("admin:intake_inboundrequest_changelist")
     make(2)
     with django_assert_max_num_queries(12) as small:
         staff_client.get(url)
@@ -99,7 +99,7 @@ def test_import_upload_runs_and_shows_counts(staff_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = staff_client.post(
-        reverse("admin:orders_importbatch_add"),
+        reverse("admin:intake_importbatch_add"),
         {"file": SimpleUploadedFile(*upload), "channel": "marketplace", "layout": "auto"},
         follow=True,
     )
@@ -122,7 +122,7 @@ def test_a_running_import_page_shows_a_progress_bar_and_reloads_itself(staff_cli
         orders_processed=15,
     )
 
-    page = staff_client.get(reverse("admin:orders_importbatch_change", args=[batch.pk])).content.decode()
+    page = staff_client.get(reverse("admin:intake_importbatch_change", args=[batch.pk])).content.decode()
 
     assert 'http-equiv="refresh"' in page
     assert '<progress max="40" value="15">' in page and "15 of 40 orders" in page
@@ -132,7 +132,7 @@ def test_import_upload_of_a_bad_file_shows_the_reason(staff_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = staff_client.post(
-        reverse("admin:orders_importbatch_add"),
+        reverse("admin:intake_importbatch_add"),
         {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"), "channel": "marketplace", "layout": "auto"},
     )
 

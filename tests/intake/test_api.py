@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
+from intake.models import InboundRequest
 from inventory.models import StockItem
-from orders.intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
-from orders.intake_models import InboundRequest
 from orders.links import order_number_from_token
 from orders.models import Channel, Order
 from tests.factories import ChannelFactory
@@ -97,7 +97,7 @@ def test_old_idempotency_keys_are_purged_and_a_late_retry_still_makes_no_second_
     from django.core.management import call_command
     from django.utils import timezone
 
-    from orders.intake_models import IdempotencyRecord
+    from intake.models import IdempotencyRecord
 
     first = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-old")
     post(client, order_body(external_id="WEB-NEW"), auth, HTTP_IDEMPOTENCY_KEY="k-new")
@@ -281,7 +281,7 @@ def test_capture_query_count_does_not_grow_with_the_orders_already_there(client,
 
 
 def test_a_failure_while_capturing_still_stores_the_request(client, auth, widgets, monkeypatch):
-    from orders import api
+    from intake import api
 
     def broken(**kwargs):
         raise RuntimeError("disk on fire")

@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from orders.intake.csv_import import import_batch_create, import_batch_run, marketplace_channel
-from orders.intake_models import ImportBatch, InboundRequest
+from intake.csv_import import import_batch_create, import_batch_run, marketplace_channel
+from intake.models import ImportBatch, InboundRequest
 from orders.models import Order
 from tests.factories import ProductFactory, stock_put
 
@@ -100,7 +100,7 @@ def test_marketplace_layout_imports_valid_orders_and_refuses_invalid_ones_whole(
 
 
 def test_file_without_the_needed_columns_is_refused_before_anything_is_stored():
-    from orders.intake.csv_import import ImportFileError
+    from intake.csv_import import ImportFileError
 
     with pytest.raises(ImportFileError, match="order_id"):
         import_batch_create(channel=marketplace_channel(), file_name="x.csv", raw=b"name,price\nA,1\n")

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from intake.models import InboundRequest
 from inventory.models import StockItem
 from orders.models import Order
 
@@ -53,3 +54,7 @@ def test_same_idempotency_key_from_ten_threads_makes_one_order(auth, widgets):
     assert {status for status, _ in replies} == {201}  # every retry gets the first reply
     assert len({reply["number"] for _, reply in replies}) == 1
     assert Order.objects.count() == 1
+    # Every request is written down once: the winner as captured, the others (replayed, or
+    # rolled back after losing the race for the key) as duplicates.
+    outcomes = sorted(InboundRequest.objects.values_list("outcome", flat=True))
+    assert outcomes == ["captured"] + ["duplicate"] * 9

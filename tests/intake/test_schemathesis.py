@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from orders.intake.keys import channel_api_key_create
+from intake.keys import channel_api_key_create
 from tests.factories import ChannelFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())

@@ -1,0 +1,1 @@
+"""EasyPost: tracker webhooks to carrier tracking events on our shipments."""

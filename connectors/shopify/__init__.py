@@ -1,0 +1,1 @@
+"""Shopify: order webhooks (orders/create, orders/updated, orders/cancelled) to captures."""

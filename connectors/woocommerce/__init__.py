@@ -1,0 +1,1 @@
+"""WooCommerce: order webhooks (order.created, order.updated, order.deleted) to captures."""

@@ -1,0 +1,413 @@
+"""The channel JSON API (public contract in design.md): create, read and cancel orders.
+
+Thin: authenticates the channel's key, validates the body, stores the raw request, calls
+order_capture / order_cancel and renders the reply. Every POST is kept as an InboundRequest with
+its outcome; no body of any shape produces a server error.
+"""
+
+import contextlib
+import datetime as dt
+from decimal import Decimal
+from functools import partial
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Field, Header, NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+from pydantic import AfterValidator, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from orders.exceptions import CaptureError, OrderTransitionError
+from orders.inputs import AddressInput, LineInput, OrderInput
+from orders.links import order_tracking_url
+from orders.models import Order
+from orders.services import order_cancel
+
+from .idempotency import IdempotencyConflict, idempotent_run
+from .inbound import (
+    Outcome,
+    inbound_request_finish,
+    inbound_request_record,
+    intake_capture,
+    request_headers,
+)
+from .keys import channel_api_key_authenticate
+from .models import InboundRequest
+
+MAX_MONEY = Decimal("99999999.99")
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("must be a valid e-mail address") from None
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
+
+
+Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)]
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    email: Annotated[
+        str,
+        Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}),
+        AfterValidator(_storable),
+        AfterValidator(_email),
+    ]
+    name: Text(200) = ""
+    phone: Text(40) = ""
+
+
+class AddressIn(Strict):
+    name: Text(200) = ""
+    company: Text(200) = ""
+    line1: Text(255) = ""
+    line2: Text(255) = ""
+    city: Text(100) = ""
+    region: Text(100) = ""
+    postal_code: Text(20) = ""
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
+    phone: Text(40) = ""
+
+
+class LineIn(Strict):
+    sku: Text(64, min_length=1)
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    unit_price: Money
+    name: Text(255) = ""
+
+
+class PaymentIn(Strict):
+    method: Annotated[
+        Text(40),
+        Field(
+            description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
+            "the order total) is taken from the customer's store credit named by `reference`; "
+            "when it can't be, the order is created on hold with a `payment` hold saying why."
+        ),
+    ] = ""
+    status: Literal[tuple(Order.PaymentStatus.values)] = Order.PaymentStatus.PENDING
+    reference: Annotated[
+        Text(100), Field(description="The payment's reference; for `store_credit`, the code (SC-…).")
+    ] = ""
+    amount: Money | None = None
+
+
+class OrderIn(Strict):
+    external_id: Text(100, min_length=1)
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn | None = None
+    shipping_speed: Literal[tuple(Order.ShippingSpeed.values)] = Order.ShippingSpeed.STANDARD
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217")] = "USD"
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    shipping_total: Money = Decimal("0.00")
+    tax_total: Money = Decimal("0.00")
+    discount_total: Money = Decimal("0.00")
+    payment: PaymentIn | None = None
+    placed_at: dt.datetime | None = None
+
+
+class CancelIn(Strict):
+    reason: Text(255) = ""
+
+
+class HoldOut(Schema):
+    reason: str
+    detail: str
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    tracking_url: str
+    external_id: str
+    currency: str
+    total: str
+    holds: list[HoldOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] = {}
+
+
+# --- authentication ---------------------------------------------------------------------------
+class ChannelKeyAuth(HttpBearer):
+    """Bearer <channel key>. A POST refused here is stored as a rejected InboundRequest; every
+    other POST is stored once, with its outcome, by the handler that answers it (`_store`)."""
+
+    def __call__(self, request: HttpRequest):
+        result = super().__call__(request)
+        if not result and request.method == "POST":
+            _store(request, Outcome.REJECTED, 401, error="Missing or bad API key.")
+        return result
+
+    def authenticate(self, request, token):
+        key = channel_api_key_authenticate(token)
+        if key is None:
+            return None
+        request.channel = key.channel
+        return key
+
+
+api = NinjaAPI(
+    title="OMS order intake",
+    version="1",
+    description="Channels create, read and cancel orders. Authenticate with `Authorization: Bearer "
+    "<channel key>`. Money is decimal strings. Retries are safe: send an `Idempotency-Key`.",
+    urls_namespace="api-v1",
+    docs_url=None,
+    auth=ChannelKeyAuth(),
+)
+
+
+def _field_errors(errors: list[dict]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload")]
+        result.setdefault(".".join(loc) or "body", str(err.get("msg", "invalid")))
+    return result
+
+
+def _store(request, outcome, status, order=None, error=""):
+    """Write down this request, raw, with its outcome: one row per request. Called inside the
+    capture's transaction on success (the order and its record commit together) and on its own
+    after a refusal or a failure (see create_order)."""
+    if getattr(request, "inbound", None) is not None:
+        inbound_request_finish(
+            inbound=request.inbound, outcome=outcome, order=order, error=error, status=status
+        )
+        return
+    request.inbound = inbound_request_record(
+        source=InboundRequest.Source.API,
+        channel=getattr(request, "channel", None),
+        body=request.body,
+        headers=request_headers(request),
+        delivery_id=request.headers.get("Idempotency-Key", ""),
+        topic=request.path,
+        outcome=outcome,
+        status=status,
+        order=order,
+        error=error,
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc):
+    errors = _field_errors(exc.errors)
+    _store(request, Outcome.INVALID, 422, error="; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return api.create_response(
+        request, {"detail": "The order data is invalid.", "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code != 401:
+        _store(request, Outcome.INVALID, exc.status_code, error=str(exc))
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+# --- mapping ------------------------------------------------------------------------------------
+def _address(data: AddressIn | None) -> AddressInput | None:
+    if data is None:
+        return None
+    return AddressInput(**data.model_dump())
+
+
+def order_input_from_api(payload: OrderIn) -> OrderInput:
+    payment = payload.payment or PaymentIn()
+    return OrderInput(
+        external_id=payload.external_id,
+        email=payload.customer.email,
+        customer_name=payload.customer.name,
+        phone=payload.customer.phone,
+        shipping_address=_address(payload.shipping_address),
+        billing_address=_address(payload.billing_address),
+        shipping_speed=payload.shipping_speed,
+        currency=payload.currency.upper(),
+        lines=[
+            LineInput(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price, name=ln.name)
+            for ln in payload.lines
+        ],
+        shipping_total=payload.shipping_total,
+        tax_total=payload.tax_total,
+        discount_total=payload.discount_total,
+        payment_method=payment.method,
+        payment_status=payment.status,
+        payment_reference=payment.reference,
+        payment_amount=payment.amount,
+        placed_at=payload.placed_at,
+    )
+
+
+def order_reply(order: Order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "tracking_url": order_tracking_url(order_number=order.number),
+        "external_id": order.external_id,
+        "currency": order.currency,
+        "total": str(order.total),
+        # Active holds exist only on held orders (release and cancel close them): no read otherwise.
+        "holds": [
+            {"reason": h.reason, "detail": h.detail}
+            for h in (order.holds.all() if order.status == Order.Status.ON_HOLD else ())
+            if h.released_at is None
+        ],
+    }
+
+
+def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict, Order]:
+    """Capture and write the request down with its outcome. The caller's transaction holds both."""
+    captured = intake_capture(channel=channel, data=data)
+    status = 201 if captured.created else 200
+    reply = order_reply(captured.order)
+    _store(request, captured.outcome, status, order=captured.order)
+    return status, reply, captured.order
+
+
+def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tuple[int, dict]:
+    """Capture once per (channel, Idempotency-Key) (intake.idempotency): a retry replays the
+    first reply and is written down as a duplicate. Raises IdempotencyConflict for a key reused
+    with another body."""
+    status, reply, replayed = idempotent_run(
+        channel=channel,
+        key=key,
+        body=request.body,
+        run=partial(_capture_and_store, request=request, channel=channel, data=data),
+    )
+    if replayed is not None:
+        request.inbound = None  # a capture that lost the race for the key rolled back with its row
+        _store(request, Outcome.DUPLICATE, status, order=replayed.order)
+    return status, reply
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+# The operation ids are part of the published OpenAPI document: they keep the names ninja derived
+# from this module's path when it was orders/api.py.
+@api.post(
+    "/orders",
+    operation_id="orders_api_create_order",
+    response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Create an order",
+    description="201 with the new order; 200 with the existing order when this external_id (or "
+    "Idempotency-Key with the same body) was sent before; 409 when the Idempotency-Key was used "
+    "with a different body; 422 with per-field errors.",
+)
+def create_order(
+    request,
+    payload: OrderIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    channel = request.channel
+    data = order_input_from_api(payload)
+    key = (idempotency_key or "").strip()
+    try:
+        if key:
+            if len(key) > 255 or "\x00" in key:
+                raise CaptureError({"Idempotency-Key": "Must be at most 255 characters."})
+            status, reply = _idempotent_capture(request=request, channel=channel, key=key, data=data)
+        else:
+            with transaction.atomic():
+                status, reply, _order = _capture_and_store(request=request, channel=channel, data=data)
+    except IdempotencyConflict as exc:
+        request.inbound = None  # a capture that lost the race for the key rolled back with its row
+        _store(request, Outcome.INVALID, 409, error=str(exc))
+        return Status(409, {"detail": str(exc)})
+    except CaptureError as exc:
+        request.inbound = None  # a row written before the error was rolled back with it
+        _store(request, Outcome.INVALID, 422, error=str(exc))
+        return Status(422, {"detail": "The order can't be captured.", "errors": exc.errors})
+    except BaseException as exc:
+        # Whatever failed rolled the capture back; the request itself is still written down.
+        request.inbound = None
+        with contextlib.suppress(Exception):
+            _store(request, Outcome.FAILED, 500, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return Status(status, reply)
+
+
+def _order_for(request, number: str) -> Order:
+    order = (
+        Order.objects.filter(channel=request.channel, number=number[:20]).prefetch_related("holds").first()
+    )
+    if order is None:
+        raise HttpError(404, "No order with that number for this channel.")
+    return order
+
+
+@api.get(
+    "/orders/{number}",
+    operation_id="orders_api_get_order",
+    response={200: OrderOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Get an order",
+)
+def get_order(request, number: str):
+    return Status(200, order_reply(_order_for(request, number)))
+
+
+@api.post(
+    "/orders/{number}/cancel",
+    operation_id="orders_api_cancel_order",
+    response={200: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Cancel an order",
+    description="Cancels an order that has not started fulfilment and releases its stock. "
+    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started.",
+)
+def cancel_order(request, number: str, payload: CancelIn | None = None):
+    order = _order_for(request, number)
+    if order.status != Order.Status.CANCELLED:
+        try:
+            order = order_cancel(
+                order_id=order.pk, reason=(payload.reason if payload else "") or "Cancelled by the channel"
+            )
+        except OrderTransitionError as exc:
+            _store(request, Outcome.INVALID, 409, order=order, error=str(exc))
+            return Status(409, {"detail": str(exc)})
+    _store(request, Outcome.CANCELLED, 200, order=order)
+    order = Order.objects.prefetch_related("holds").get(pk=order.pk)
+    return Status(200, order_reply(order))
+
+
+def api_request_reprocess(inbound: InboundRequest, actor) -> str:
+    """Run a stored API order request again (the channel's body as it was sent); registered in
+    IntakeConfig.ready()."""
+    try:
+        payload = OrderIn.model_validate_json(inbound.body)
+    except PydanticValidationError as exc:
+        errors = _field_errors(exc.errors())
+        raise CaptureError(errors) from None
+    captured = intake_capture(channel=inbound.channel, data=order_input_from_api(payload), actor=actor)
+    inbound_request_finish(
+        inbound=inbound,
+        outcome=captured.outcome,
+        order=captured.order,
+        status=201 if captured.created else 200,
+    )
+    return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."

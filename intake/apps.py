@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "intake"
+    verbose_name = "Order intake"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from orders.models import Channel
+
+        from .api import api_request_reprocess
+        from .csv_import import csv_request_reprocess
+        from .inbound import register_reprocessor
+        from .keys import channel_saved_receiver, key_changed_receiver
+        from .models import ChannelApiKey, InboundRequest
+        from .queues import register_home_queues
+
+        # Staff re-process a stored API request or CSV order from the inbound request log.
+        register_reprocessor(InboundRequest.Source.API, api_request_reprocess)
+        register_reprocessor(InboundRequest.Source.CSV, csv_request_reprocess)
+        # Cached API keys (intake.keys) are forgotten whenever a key or its channel changes.
+        post_save.connect(channel_saved_receiver, sender=Channel, dispatch_uid="intake.keys.channel")
+        post_save.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="intake.keys.saved")
+        post_delete.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="intake.keys.deleted")
+        register_home_queues()

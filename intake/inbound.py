@@ -1,0 +1,169 @@
+"""The inbound request store: every request that reaches intake is written down raw before it is
+processed, and its outcome after, each in its own short transaction, so a failure while
+capturing never loses what the channel sent."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from orders.exceptions import DuplicateOrder
+from orders.inputs import OrderInput
+from orders.models import Channel, Order
+from orders.services import order_capture
+
+from .models import InboundRequest
+
+Outcome = InboundRequest.Outcome
+
+# Headers kept with a request: enough to re-check and re-process it; never Authorization.
+KEPT_HEADERS = {
+    "content-type",
+    "user-agent",
+    "idempotency-key",
+    "x-shopify-topic",
+    "x-shopify-shop-domain",
+    "x-shopify-webhook-id",
+    "x-shopify-hmac-sha256",
+    "x-wc-webhook-topic",
+    "x-wc-webhook-source",
+    "x-wc-webhook-delivery-id",
+    "x-wc-webhook-signature",
+    "x-wc-webhook-id",
+}
+
+
+class InboundNotReprocessable(DomainError):
+    """This request can't be processed again."""
+
+
+def clean_text(raw: bytes | str, limit: int | None = None) -> str:
+    """Raw bytes as storable text: invalid UTF-8 and NUL (which PostgreSQL refuses) replaced."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = text.replace("\x00", "\ufffd")
+    return text[:limit] if limit else text
+
+
+def request_headers(request) -> dict[str, str]:
+    return {
+        name.lower(): clean_text(value, 500)
+        for name, value in request.headers.items()
+        if name.lower() in KEPT_HEADERS
+    }
+
+
+def inbound_request_record(
+    *,
+    source: str,
+    body: bytes | str,
+    channel: Channel | None = None,
+    headers: dict | None = None,
+    delivery_id: str = "",
+    topic: str = "",
+    import_batch=None,
+    outcome: str = Outcome.RECEIVED,
+    status: int | None = None,
+    order: Order | None = None,
+    error: str = "",
+) -> InboundRequest:
+    """Write down one inbound request as received: the one place a raw request is stored.
+
+    Webhooks and CSV imports call it outside any transaction, before processing, so the request
+    is kept whatever happens while it is processed; inbound_request_finish records the outcome.
+    The JSON API writes its row once, already answered (`outcome` and the reply's `status`):
+    inside the capture's transaction when it captured, so the order and its record commit
+    together, and on its own after a refusal or a failure.
+    """
+    return InboundRequest.objects.create(
+        source=source,
+        channel=channel,
+        body=clean_text(body),
+        headers=headers or {},
+        delivery_id=clean_text(delivery_id, 255),
+        topic=clean_text(topic, 100),
+        import_batch=import_batch,
+        outcome=outcome,
+        response_status=status,
+        order=order,
+        error=clean_text(error),
+        processed_at=None if outcome == Outcome.RECEIVED else timezone.now(),
+    )
+
+
+def inbound_request_finish(
+    *,
+    inbound: InboundRequest,
+    outcome: str,
+    order: Order | None = None,
+    error: str = "",
+    status: int | None = None,
+) -> InboundRequest:
+    """Record what became of an inbound request."""
+    inbound.outcome = outcome
+    inbound.order = order or inbound.order
+    inbound.error = clean_text(error)
+    inbound.response_status = status
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=["outcome", "order", "error", "response_status", "processed_at", "updated_at"])
+    return inbound
+
+
+@dataclass
+class Captured:
+    order: Order
+    created: bool
+
+    @property
+    def outcome(self) -> str:
+        if not self.created:
+            return Outcome.DUPLICATE
+        return Outcome.HELD if self.order.status == Order.Status.ON_HOLD else Outcome.CAPTURED
+
+
+def intake_capture(*, channel: Channel, data: OrderInput, actor=None) -> Captured:
+    """Capture through order_capture; an order the channel sent before comes back as not created.
+
+    Raises CaptureError for data that can't form an order.
+    """
+    try:
+        return Captured(order=order_capture(channel=channel, data=data, actor=actor), created=True)
+    except DuplicateOrder as dup:
+        return Captured(order=dup.order, created=False)
+
+
+# --- re-processing ----------------------------------------------------------------------------
+# Each source registers how to process its stored request again: handler(inbound, actor) -> str.
+# Registered in AppConfig.ready(): intake's for the API and CSV, connectors' for the platforms.
+_reprocessors: dict[str, Callable] = {}
+
+
+def register_reprocessor(source: str, handler: Callable) -> None:
+    _reprocessors[source] = handler
+
+
+def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
+    """Process a stored request again after staff fixed the cause (mapped a SKU, fixed a secret).
+
+    When it already produced an order that is on hold, its lines are matched to products again and
+    its holds released (which re-runs verification). Otherwise the raw request is processed as if
+    it had just arrived. Raises InboundNotReprocessable for requests that had no order data
+    (rejected signatures, pings). Returns a message for staff.
+    """
+    from .rematch import order_rematch_and_recheck
+
+    inbound = InboundRequest.objects.select_related("channel", "order").get(pk=inbound_id)
+    if inbound.order_id:
+        order = order_rematch_and_recheck(order_id=inbound.order_id, actor=actor)
+        InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)
+        return f"{order.number} re-checked: it is now {order.get_status_display().lower()}."
+    if inbound.outcome == Outcome.REJECTED or inbound.channel_id is None:
+        raise InboundNotReprocessable(
+            "This request was rejected before it reached a channel (bad key or signature); "
+            "the sender must send it again."
+        )
+    handler = _reprocessors.get(inbound.source)
+    if handler is None:
+        raise InboundNotReprocessable(f"No processor for {inbound.get_source_display()} requests.")
+    InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)
+    return handler(inbound, actor)

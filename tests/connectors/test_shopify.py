@@ -1,0 +1,74 @@
+"""Shopify order webhooks with Shopify's own published payloads: mapping, totals, ids, replays."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from connectors.shopify.signature import shopify_signature
+from intake.models import InboundRequest
+from orders.models import Order
+from tests.factories import ProductFactory, stock_put
+from tests.intake.conftest import fixture_bytes, fixture_json
+
+from .conftest import send_shopify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signature_is_the_base64_hmac_sha256_of_the_raw_body():
+    # From openssl, not from our code:
+    # printf '{"id": 820982911946154508}' | openssl dgst -sha256 -hmac hush-secret -binary | base64
+    body = b'{"id": 820982911946154508}'
+    expected = "qqREMi53da5eY731cURzhV+RiWID0c62YaHp+aXPqMw="
+    assert shopify_signature(secret="hush-secret", body=body) == expected
+
+
+def test_shopify_order_is_captured_and_its_totals_reconciled(client, shopify, warehouse):
+    for sku in ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]:
+        stock_put(ProductFactory(sku=sku), warehouse, 5)
+    body = fixture_bytes("shopify/shopify_python_api__order.json")
+
+    response = send_shopify(client, body)
+
+    assert response.status_code == 200, response.content
+    order = Order.objects.get(channel=shopify, external_id="450789469")
+    assert order.email == "bob.norman@hostmail.com"
+    assert order.shipping_address.country == "US" and order.shipping_address.region == "KY"
+    assert order.subtotal == Decimal("597.00")  # 3 × 199.00, not the payload's 398.00
+    assert order.payment_status == "authorized"
+    # The payload's total (409.94) doesn't add up: held for staff, with both figures.
+    assert order.status == "on_hold"
+    (hold,) = order.holds.all()
+    assert hold.reason == "payment" and "409.94" in hold.detail and "608.94" in hold.detail
+    assert InboundRequest.objects.get().outcome == "held"
+
+
+def test_shopify_orders_list_without_line_items_is_kept_as_failed(client, shopify):
+    response = send_shopify(client, fixture_bytes("shopify/shopify_python_api__orders.json"))
+
+    assert response.status_code == 200
+    assert Order.objects.count() == 0
+    inbound = InboundRequest.objects.get()
+    assert inbound.outcome == "failed"
+    assert "no line items" in inbound.error
+
+
+def test_shopify_replayed_delivery_is_acknowledged_not_captured_twice(client, shopify):
+    body = fixture_bytes("shopify/shopify_python_api__order.json")
+    send_shopify(client, body, delivery="same")
+    replay = send_shopify(client, body, delivery="same")
+    resent = send_shopify(client, body, delivery="other")  # a new delivery of the same order
+
+    assert replay.json()["outcome"] == "duplicate"
+    assert resent.json()["outcome"] == "duplicate"
+    assert Order.objects.count() == 1
+
+
+def test_shopify_64_bit_ids_survive_exactly(client, shopify):
+    order = fixture_json("shopify/shopify_python_api__order.json")
+    order["order"]["id"] = 9007199254740993  # 2**53 + 1: a float would make it ...992
+
+    send_shopify(client, json.dumps(order).encode())
+
+    assert Order.objects.get().external_id == "9007199254740993"
