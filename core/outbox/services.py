@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import mail_managers
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
@@ -290,15 +290,23 @@ def delivery_target_pause(*, target: str, reason: str) -> int:
 
 
 def _alert_paused(*, target: str, reason: str, waiting: int) -> None:
+    """Log it, and e-mail MANAGER_EMAILS (a mail server that is down must not hide the log)."""
     name = delivery_target_for(target).name(target)
     logger.error("Deliveries to %s paused: %s", name, reason)
-    mail_managers(
+    if not settings.MANAGER_EMAILS:
+        return
+    message = EmailMessage(
         f"Deliveries to {name} stopped: credentials refused",
         f"{name} refused our credentials:\n\n{reason}\n\n"
         f"{waiting} deliveries wait until it is reconnected; they are sent when its "
         "credentials are saved again (admin › Deliveries).",
-        fail_silently=True,
+        settings.DEFAULT_FROM_EMAIL,
+        settings.MANAGER_EMAILS,
     )
+    try:
+        message.send()
+    except OSError:
+        logger.exception("Could not e-mail managers that deliveries to %s are paused", name)
 
 
 def delivery_target_resume(*, target: str) -> int:

@@ -82,7 +82,7 @@ def later(clock, **delta):
 @pytest.fixture
 def settings_fast(settings):
     settings.OMS = {**settings.OMS, "DELIVERY_TIMEOUT_SECONDS": 0.5, "DELIVERY_BACKOFF_BASE_SECONDS": 10.0}
-    settings.MANAGERS = [("Ops", "ops@example.com")]
+    settings.MANAGER_EMAILS = ["ops@example.com"]
     return settings
 
 
