@@ -218,6 +218,15 @@ OMS = {
     # counted apart) before it answers; when more changed (a historical import), it shows the
     # figures as of the last refresh, says so, and leaves the rest to a background refresh.
     "KPI_INLINE_REFRESH_DAYS": env.int("OMS_KPI_INLINE_REFRESH_DAYS", default=20),
+    # The delivery log (core.outbox): one HTTP call's time limit; how long an attempt may take
+    # before the sweeper hands it to another worker; the backoff between failed attempts (base
+    # doubling per attempt, up to the cap, half of it random); and when a delivery that keeps
+    # failing is given up (dead, shown to customer service).
+    "DELIVERY_TIMEOUT_SECONDS": env.float("OMS_DELIVERY_TIMEOUT_SECONDS", default=10.0),
+    "DELIVERY_LEASE_SECONDS": env.int("OMS_DELIVERY_LEASE_SECONDS", default=120),
+    "DELIVERY_BACKOFF_BASE_SECONDS": env.float("OMS_DELIVERY_BACKOFF_BASE_SECONDS", default=10.0),
+    "DELIVERY_BACKOFF_CAP_SECONDS": env.float("OMS_DELIVERY_BACKOFF_CAP_SECONDS", default=3600.0),
+    "DELIVERY_GIVE_UP_HOURS": env.float("OMS_DELIVERY_GIVE_UP_HOURS", default=24.0),
 }
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).
