@@ -23,6 +23,7 @@ from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
 from .models import ServiceLevel, Shipment, ShipmentLine, TrackingEvent
 from .rules import Parcel, parcel_for_items, service_level_choose, service_level_refusal
 from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
+from .signals import shipment_shipped
 
 Kind = OrderEvent.Kind
 
@@ -186,6 +187,7 @@ def shipment_ship(
         shipment=shipment
     )
     order_notify(order=order, kind="shipped", notify=notify, actor=actor, extra={"shipment_id": shipment.pk})
+    shipment_shipped.send(sender=Shipment, shipment=shipment, order=order)
     return shipment
 
 

@@ -24,6 +24,7 @@ from orders.models import OrderEvent
 
 from .models import Shipment, TrackingEvent
 from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
+from .signals import shipment_tracking_recorded
 
 logger = logging.getLogger(__name__)
 TS = TrackingEvent.Status
@@ -159,6 +160,7 @@ def shipment_record_tracking_event(
         shipment.estimated_delivery = estimated_delivery
         shipment.save(update_fields=["estimated_delivery", "updated_at"])
     moved_to = _apply(order=order, shipment=shipment, event=event)
+    shipment_tracking_recorded.send(sender=Shipment, shipment=shipment, event=event, moved_to=moved_to)
     return TrackingResult(event, created=True, moved_to=moved_to)
 
 

@@ -17,7 +17,7 @@ from core.fsm import fsm_transition
 from .exceptions import OrderTransitionError
 from .models import Order, OrderEvent
 from .notifications import order_email_after_commit
-from .signals import order_changed_send
+from .signals import order_changed_send, order_events_recorded_send
 
 Kind = OrderEvent.Kind
 
@@ -50,9 +50,10 @@ class OrderWrites:
             self.order.save(update_fields=sorted(self.fields))
             self.fields.clear()
         if self.events:
-            OrderEvent.objects.bulk_create(self.events)
-            self.events.clear()
+            events = OrderEvent.objects.bulk_create(self.events)
+            self.events = []
             order_changed_send(numbers=[self.order.number])
+            order_events_recorded_send(order=self.order, events=events)
 
 
 def _writes_for(order: Order, writes: OrderWrites | None) -> OrderWrites | None:
@@ -89,6 +90,7 @@ def order_event_record(
         return event
     order_changed_send(numbers=[order.number])
     event.save(force_insert=True)
+    order_events_recorded_send(order=order, events=[event])
     return event
 
 

@@ -15,6 +15,15 @@ from django.dispatch import Signal
 from .models import Order
 
 order_changed = Signal()
+# Sent inside the writer's transaction once events are written to an order's timeline (one at a
+# time, or a capture's together). Keyword arguments: `order`, `events` (saved OrderEvents, in
+# order). Connectors listen to tell subscribers and channels, in the same transaction.
+order_events_recorded = Signal()
+
+
+def order_events_recorded_send(*, order: Order, events: list) -> None:
+    if events:
+        order_events_recorded.send(sender=Order, order=order, events=tuple(events))
 
 
 def order_changed_send(*, numbers: Iterable[str]) -> None:

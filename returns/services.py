@@ -30,6 +30,7 @@ from .models import Refund, ReturnLine, ReturnRequest, StoreCredit
 from .notifications import return_email_after_commit
 from .refunds import RefundQuote, refund_quote_for
 from .selectors import product_list_exchange_options, return_list_returnable_lines
+from .signals import refund_issued, return_changed
 
 Kind = OrderEvent.Kind
 Condition = ReturnLine.Condition
@@ -50,7 +51,7 @@ def _return_transition(
     """Run one transition of the return, save it and write the customer-visible order event
     saying so. The caller holds the order and return locks (_lock). Raises
     ReturnTransitionError if the return's state does not allow the transition."""
-    fsm_transition(
+    before, after = fsm_transition(
         obj=rr,
         name=name,
         refused=lambda: ReturnTransitionError(return_request=rr, transition=name),
@@ -58,6 +59,9 @@ def _return_transition(
         **kwargs,
     )
     order_event_record(order=order, kind=kind, actor=actor, visible=True, message=message)
+    return_changed.send(
+        sender=ReturnRequest, return_request=rr, order=order, from_status=before, to_status=after
+    )
 
 
 def _lock(return_id: int) -> tuple[Order, ReturnRequest]:
@@ -130,6 +134,9 @@ def return_request_create(
         actor=actor,
         visible=True,
         message=f"Return {rr.number} requested ({rr.get_reason_display().lower()}).",
+    )
+    return_changed.send(
+        sender=ReturnRequest, return_request=rr, order=order, from_status="", to_status=rr.status
     )
     return_email_after_commit(return_id=rr.pk, kind="requested")
     return rr
@@ -318,7 +325,7 @@ def _resolve(*, order: Order, rr: ReturnRequest, resolution: str, actor, message
 
 
 def _refund_create(*, order, rr, amount, method: str, note: str, actor, reference: str = "") -> Refund:
-    return Refund.objects.create(
+    refund = Refund.objects.create(
         order=order,
         return_request=rr,
         amount=amount,
@@ -328,6 +335,8 @@ def _refund_create(*, order, rr, amount, method: str, note: str, actor, referenc
         note=note[:500],
         actor=actor if getattr(actor, "pk", None) else None,
     )
+    refund_issued.send(sender=Refund, refund=refund, order=order)
+    return refund
 
 
 def _refund_and_resolve(

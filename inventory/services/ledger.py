@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ..exceptions import StockMovementRefused
 from ..models import Product, StockItem, StockMovement, Warehouse
-from ..signals import stock_arrived
+from ..signals import stock_arrived, stock_levels_changed_send
 
 
 def stock_items_lock(item_ids: Iterable[int]) -> dict[int, StockItem]:
@@ -106,6 +106,7 @@ def stock_ledger_write(
     if reserved_taken:
         changes["reserved"] = F("reserved") - reserved_taken
     StockItem.objects.filter(pk=stock_item.pk).update(**changes)
+    stock_levels_changed_send(product_ids=[stock_item.product_id])
     return movement
 
 

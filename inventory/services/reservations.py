@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..exceptions import InsufficientStock, Shortfall
 from ..models import Product, Reservation, StockItem, StockMovement
+from ..signals import stock_levels_changed_send
 from .ledger import stock_arrival_announce, stock_items_lock, stock_ledger_write
 
 
@@ -130,6 +131,7 @@ def _reserve_from(
             + Case(*(When(pk=pk, then=Value(qty)) for pk, qty in taken.items()), output_field=IntegerField()),
             updated_at=timezone.now(),
         )
+        stock_levels_changed_send(product_ids=by_product)
     return reservations
 
 
@@ -161,7 +163,9 @@ def stock_release(*, reference: str, line_references: Iterable[str] | None = Non
     now = timezone.now()
     for item_id, qty in per_item.items():
         StockItem.objects.filter(pk=item_id).update(reserved=F("reserved") - qty, updated_at=now)
-    stock_arrival_announce(StockItem.objects.filter(pk__in=per_item).values_list("product_id", flat=True))
+    product_ids = set(StockItem.objects.filter(pk__in=per_item).values_list("product_id", flat=True))
+    stock_levels_changed_send(product_ids=product_ids)
+    stock_arrival_announce(product_ids)
     return sum(per_item.values())
 
 
