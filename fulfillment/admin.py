@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsMixin, register_object_action
 from core.admin_mixins import WritesMixin
 from orders.admin.orders import register_order_inline
+from orders.links import order_admin_url
 from orders.models import Order
 
 from . import views
@@ -343,8 +344,9 @@ class ShipmentAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):
-        url = reverse("admin:orders_order_change", args=[shipment.order_id])
-        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=shipment.order_id), shipment.order.number
+        )
 
     @admin.display(description="Packing")
     def packing_links(self, shipment):
@@ -508,8 +510,9 @@ class LateShipmentAdmin(WritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):
-        url = reverse("admin:orders_order_change", args=[shipment.order_id])
-        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=shipment.order_id), shipment.order.number
+        )
 
     @admin.display(description="Customer")
     def customer(self, shipment):

@@ -15,6 +15,7 @@ from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
+from orders.links import order_admin_url
 
 from .models import Refund, ReturnLine, ReturnRequest, StoreCredit, StoreCreditRedemption
 from .selectors import order_get_return_state, return_get_by_number
@@ -216,8 +217,7 @@ class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, rr):
-        url = reverse("admin:orders_order_change", args=[rr.order_id])
-        return format_html('<a href="{}">{}</a>', url, rr.order.number)
+        return format_html('<a href="{}">{}</a>', order_admin_url(order_id=rr.order_id), rr.order.number)
 
     @admin.display(description="Next step")
     def next_step(self, rr):
@@ -243,7 +243,7 @@ class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
     def replacement_link(self, rr):
         if not rr.replacement_order_id:
             return "—"
-        url = reverse("admin:orders_order_change", args=[rr.replacement_order_id])
+        url = order_admin_url(order_id=rr.replacement_order_id)
         return format_html('<a href="{}">{}</a>', url, rr.replacement_order.number)
 
     # --- the desk: scan a parcel, inspect its lines ------------------------------------------

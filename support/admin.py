@@ -10,6 +10,7 @@ from core.admin_actions import ObjectAction, ObjectActionsMixin
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.admin.orders import register_order_inline
+from orders.links import order_admin_url
 
 from .models import Message, Thread
 from .services import support_reply, support_thread_close
@@ -80,8 +81,9 @@ class ThreadAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, thread):
-        url = reverse("admin:orders_order_change", args=[thread.order_id])
-        return format_html('<a href="{}">{}</a>', url, thread.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=thread.order_id), thread.order.number
+        )
 
     @admin.display(description="Customer")
     def customer(self, thread):

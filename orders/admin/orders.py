@@ -10,6 +10,7 @@ from core.admin_mixins import WritesMixin
 from core.paginator import LargeTablePaginator
 
 from ..forms import PAYMENT_METHODS
+from ..links import order_admin_url
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..services import (
     order_allocate_now,
@@ -386,8 +387,7 @@ class OrderHoldAdmin(WritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, hold):
-        url = reverse("admin:orders_order_change", args=[hold.order_id])
-        return format_html('<a href="{}">{}</a>', url, hold.order.number)
+        return format_html('<a href="{}">{}</a>', order_admin_url(order_id=hold.order_id), hold.order.number)
 
 
 @admin.register(OrderEvent)
