@@ -10,6 +10,7 @@ class OrdersConfig(AppConfig):
 
         from inventory.signals import stock_arrived
 
+        from .admin.intake import intake_admin_extend
         from .backorders import stock_arrived_receiver
         from .intake.keys import channel_saved_receiver, key_changed_receiver
         from .models import Channel, ChannelApiKey
@@ -19,3 +20,4 @@ class OrdersConfig(AppConfig):
         post_save.connect(channel_saved_receiver, sender=Channel, dispatch_uid="orders.keys.channel")
         post_save.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="orders.keys.saved")
         post_delete.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="orders.keys.deleted")
+        intake_admin_extend()

@@ -1,4 +1,5 @@
-"""Admin for orders. One module per area; each registers its own ModelAdmins (orders.py's
-Order and Channel admins take the intake pages through mixins from intake.py)."""
+"""Admin for orders. One module per area; each registers its own ModelAdmins. Intake's pages
+on the Order and Channel admins are added with admin_extend (intake.intake_admin_extend, called
+from OrdersConfig.ready())."""
 
 from . import intake, orders  # noqa: F401
