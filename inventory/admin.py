@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -159,6 +161,29 @@ STOCK_ITEM_ACTIONS = (
 )
 
 
+# --- product search for order lines ------------------------------------------------------------
+class ProductAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete (SKU, name or barcode: ProductAdmin.search_fields) for products
+    that can be ordered, each shown with its list price and the units available."""
+
+    def get_queryset(self):
+        # The annotated (GROUP BY) queryset drops Meta.ordering: order it for the pages.
+        return super().get_queryset().filter(is_active=True).order_by("sku")
+
+    def serialize_result(self, obj, to_field_name):
+        available = (obj._on_hand or 0) - (obj._reserved or 0)
+        return {
+            **super().serialize_result(obj, to_field_name),
+            "text": f"{obj} — {obj.price} · {available} available",
+        }
+
+
+class ProductAutocomplete(AutocompleteSelect):
+    """An order line's product, searched with ProductAutocompleteJsonView."""
+
+    url_name = "%s:inventory_product_autocomplete"
+
+
 class LowStockFilter(admin.SimpleListFilter):
     title = "stock level"
     parameter_name = "low"
@@ -251,6 +276,13 @@ class ProductAdmin(ObjectActionsMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(_on_hand=Sum("stock_items__on_hand"), _reserved=Sum("stock_items__reserved"))
         )
+
+    def get_urls(self):
+        view = ProductAutocompleteJsonView.as_view(admin_site=self.admin_site)
+        return [
+            path("autocomplete/", self.admin_site.admin_view(view), name="inventory_product_autocomplete"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="On hand", ordering="_on_hand")
     def on_hand(self, product):

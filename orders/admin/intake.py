@@ -6,8 +6,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -16,7 +15,6 @@ from core.admin_actions import ObjectAction, ObjectActionForm, ObjectActionsMixi
 from core.admin_extensions import ChangelistLink, admin_extend
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
-from inventory.models import Product
 
 from ..exceptions import CaptureError
 from ..forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
@@ -319,19 +317,9 @@ class ImportBatchAdmin(WritesMixin, admin.ModelAdmin):
 
 # --- phone and store orders ---------------------------------------------------------------------------
 def phone_order_urls(model_admin):
-    """The "New phone order" page (and its product search) beside the order list."""
-    return [
-        path(
-            "new-phone-order/",
-            model_admin.admin_site.admin_view(partial(phone_order_view, model_admin=model_admin)),
-            name="orders_order_phone",
-        ),
-        path(
-            "product-search/",
-            model_admin.admin_site.admin_view(product_search_view),
-            name="orders_product_search",
-        ),
-    ]
+    """The "New phone order" page beside the order list."""
+    view = partial(phone_order_view, model_admin=model_admin)
+    return [path("new-phone-order/", model_admin.admin_site.admin_view(view), name="orders_order_phone")]
 
 
 def phone_order_link(request, changelist):
@@ -340,19 +328,21 @@ def phone_order_link(request, changelist):
 
 
 def phone_order_view(request, *, model_admin):
+    """Capture an order taken on the phone or in a store. With no phone or store channel yet, the
+    first order creates the “Phone” channel (on POST: opening the page changes nothing)."""
     if not request.user.has_perm("orders.change_order"):
         raise PermissionDenied
-    if not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists():
-        Channel.objects.get_or_create(code="phone", defaults={"name": "Phone", "kind": Channel.Kind.PHONE})
-    form = PhoneOrderForm(request.POST or None)
+    first_channel = not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists()
+    form = PhoneOrderForm(request.POST or None, first_channel=first_channel)
     lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        try:
-            order = order_capture(
-                channel=form.cleaned_data["channel"],
-                data=phone_order_input(form, lines),
-                actor=request.user,
+        channel = form.cleaned_data["channel"]
+        if channel is None:
+            channel, _ = Channel.objects.get_or_create(
+                code="phone", defaults={"name": "Phone", "kind": Channel.Kind.PHONE}
             )
+        try:
+            order = order_capture(channel=channel, data=phone_order_input(form, lines), actor=request.user)
         except CaptureError as exc:
             form.add_error(None, str(exc))
         else:
@@ -366,27 +356,10 @@ def phone_order_view(request, *, model_admin):
         "title": "New phone or store order",
         "form": form,
         "lines": lines,
+        "media": form.media + lines.media,
         "opts": model_admin.opts,
-        "search_url": reverse("admin:orders_product_search"),
     }
     return TemplateResponse(request, "admin/orders/phone_order.html", context)
-
-
-def product_search_view(request):
-    """Active products whose SKU or name contains the text, for the phone order lines."""
-    if not request.user.has_perm("orders.change_order"):
-        raise PermissionDenied
-    q = request.GET.get("q", "").strip()[:100]
-    products = []
-    if len(q) >= 2:
-        products = (
-            Product.objects.filter(Q(sku__icontains=q) | Q(name__icontains=q), is_active=True)
-            .only("sku", "name", "price")
-            .order_by("sku")[:20]
-        )
-    return JsonResponse(
-        {"results": [{"sku": p.sku, "name": p.name, "price": str(p.price)} for p in products]}
-    )
 
 
 def intake_admin_extend() -> None:

@@ -167,3 +167,21 @@ def test_low_stock_list_query_count_does_not_grow(admin_client, django_assert_nu
     with django_assert_num_queries(6):
         response = admin_client.get(url)
     assert len(response.context["cl"].result_list) == size
+
+
+def test_product_search_for_order_lines_by_sku_name_or_barcode_with_price_and_stock(
+    staff_client, stocked_product, warehouse
+):
+    """The phone order's product field: the admin's autocomplete over ProductAdmin.search_fields."""
+    ProductFactory(sku="WIDGET-OLD", name="Blue widget (old)", is_active=False)
+    stocked_product.barcode = "5000000000011"
+    stocked_product.save()
+    url = reverse("admin:inventory_product_autocomplete")
+    source = {"app_label": "orders", "model_name": "orderline", "field_name": "product"}
+
+    def texts(term):
+        return [r["text"] for r in staff_client.get(url, {"term": term, **source}).json()["results"]]
+
+    expected = ["WIDGET-1 · Blue widget — 25.00 · 10 available"]
+    assert texts("widget-1") == texts("blue wid") == texts("5000000000011") == expected
+    assert texts("500000000001") == []  # barcodes match whole, as scanned
