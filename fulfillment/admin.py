@@ -1,12 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.admin_actions import NotifyCustomerForm, ObjectAction, ObjectActionForm, fsm
+from core.admin_extensions import ExtensibleAdminMixin
 from core.admin_mixins import WritesMixin
-from orders.admin.orders import register_order_inline
-from orders.models import Order
+from orders.links import order_admin_url
 
 from . import views
 from .models import (
@@ -30,10 +31,39 @@ from .services import (
 )
 
 SS = Shipment.Status
-TRACKING_NUMBER = ActionField("tracking_number", "Tracking number", placeholder="blank: local courier number")
 
 
-# --- buttons on the order page ----------------------------------------------------------------
+class ShipForm(NotifyCustomerForm):
+    tracking_number = forms.CharField(
+        label="Tracking number",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "blank: local courier number"}),
+    )
+
+
+class ServiceLevelField(forms.ModelChoiceField):
+    def label_from_instance(self, level):
+        return f"{level} ({level.get_speed_display()}, {level.transit_days} days)"
+
+
+class ChangeServiceForm(ObjectActionForm):
+    service_level = ServiceLevelField(
+        label="Service",
+        queryset=ServiceLevel.objects.filter(is_active=True, carrier__is_active=True).select_related(
+            "carrier"
+        ),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a carrier service."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "why the rules' choice is wrong"}),
+    )
+
+
+# --- buttons on the order page (admin_extend in apps.py) ---------------------------------------
 def _start(order, user, data):
     shipments = order_start_fulfillment(order_id=order.pk, actor=user)
     return f"{order.number}: {len(shipments)} shipment(s) created: " + ", ".join(s.number for s in shipments)
@@ -46,9 +76,9 @@ def _pack_and_ship(order, user, data):
             shipment_pack(shipment_id=shipment.pk, actor=user)
         shipped = shipment_ship(
             shipment_id=shipment.pk,
-            tracking_number=data.get("tracking_number", ""),
+            tracking_number=data["tracking_number"],
             actor=user,
-            notify=not data.get("silent"),
+            notify=not data["silent"],
         )
         done.append(f"{shipped.number} ({shipped.tracking_number})")
     return "Shipped: " + ", ".join(done) if done else "Nothing left to ship."
@@ -57,50 +87,40 @@ def _pack_and_ship(order, user, data):
 def _deliver(order, user, data):
     done = []
     for shipment in order.shipments.filter(status__in=Shipment.ON_THE_WAY):
-        shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data.get("silent"))
+        shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data["silent"])
         done.append(shipment.number)
     return "Delivered: " + ", ".join(done)
 
 
-register_object_action(
-    Order,
+ORDER_PAGE_ACTIONS = (
     ObjectAction(
         "start_fulfillment",
         "Start fulfilment",
         _start,
-        available=lambda o: o.status == Order.Status.ALLOCATED,
+        transition="start_fulfillment",
         permission="orders.change_order",
         style="primary",
         order=30,
     ),
-)
-register_object_action(
-    Order,
     ObjectAction(
         "pack_and_ship",
         "Pack and ship",
         _pack_and_ship,
-        available=lambda o: o.status in (Order.Status.PROCESSING, Order.Status.PARTIALLY_SHIPPED),
+        transition="ship",
         permission="fulfillment.change_shipment",
         style="primary",
         order=40,
-        fields=(
-            TRACKING_NUMBER,
-            SILENT,
-        ),
+        form_class=ShipForm,
     ),
-)
-register_object_action(
-    Order,
     ObjectAction(
         "deliver",
         "Mark delivered",
         _deliver,
-        available=lambda o: o.status in (Order.Status.SHIPPED, Order.Status.PARTIALLY_SHIPPED),
+        transition="deliver",
         permission="fulfillment.change_shipment",
         style="primary",
         order=50,
-        fields=(SILENT,),
+        form_class=NotifyCustomerForm,
     ),
 )
 
@@ -130,9 +150,6 @@ class ShipmentInline(WritesMixin, admin.TabularInline):
     def link(self, shipment):
         url = reverse("admin:fulfillment_shipment_change", args=[shipment.pk])
         return format_html('<a href="{}">{}</a>', url, shipment.number)
-
-
-register_order_inline(ShipmentInline)
 
 
 # --- shipments --------------------------------------------------------------------------------
@@ -180,47 +197,22 @@ def _ship(shipment, user, data):
         shipment_id=shipment.pk,
         tracking_number=data["tracking_number"],
         actor=user,
-        notify=not data.get("silent"),
+        notify=not data["silent"],
     )
     return f"{shipped.number} shipped with tracking number {shipped.tracking_number}."
 
 
 def _deliver_one(shipment, user, data):
-    shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data.get("silent"))
+    shipment_deliver(shipment_id=shipment.pk, actor=user, notify=not data["silent"])
     return f"{shipment.number} delivered."
 
 
 def _change_service(shipment, user, data):
-    try:
-        level_id = int(data["service_level"])
-    except (TypeError, ValueError):
-        return _refuse("Choose a carrier service.")
     changed = shipment_change_service_level(
-        shipment_id=shipment.pk, service_level_id=level_id, reason=data["reason"], actor=user
+        shipment_id=shipment.pk, service_level_id=data["service_level"].pk, reason=data["reason"], actor=user
     )
     estimate = f"{changed.estimated_delivery:%a %d %b}"
     return f"{changed.number} now goes by {changed.service_level}; estimate {estimate}."
-
-
-def _refuse(message):
-    from .exceptions import ServiceLevelOverrideRefused
-
-    raise ServiceLevelOverrideRefused(message)
-
-
-class _ServiceLevelChoices:
-    """Choices read when the page renders, so new services appear without a restart."""
-
-    def __iter__(self):
-        levels = ServiceLevel.objects.filter(is_active=True, carrier__is_active=True).select_related(
-            "carrier"
-        )
-        return iter(
-            [(str(lv.pk), f"{lv} ({lv.get_speed_display()}, {lv.transit_days} days)") for lv in levels]
-        )
-
-    def __bool__(self):
-        return True
 
 
 SHIPMENT_ACTIONS = (
@@ -228,19 +220,17 @@ SHIPMENT_ACTIONS = (
         "change_service",
         "Change carrier service",
         _change_service,
-        available=lambda s: s.status in (SS.PENDING, SS.PICKING, SS.PACKED),
+        # Until it is handed to the carrier: while it can still be packed or shipped.
+        available=fsm("pack", "ship"),
         permission="fulfillment.change_shipment",
         order=60,
-        fields=(
-            ActionField("service_level", "Service", required=True, choices=_ServiceLevelChoices()),
-            ActionField("reason", "Reason", required=True, placeholder="why the rules' choice is wrong"),
-        ),
+        form_class=ChangeServiceForm,
     ),
     ObjectAction(
         "start_picking",
         "Start picking",
         _start_picking,
-        available=lambda s: s.status == SS.PENDING,
+        transition="start_picking",
         permission="fulfillment.change_shipment",
         order=10,
     ),
@@ -248,7 +238,7 @@ SHIPMENT_ACTIONS = (
         "pack",
         "Mark packed",
         _pack,
-        available=lambda s: s.status in (SS.PENDING, SS.PICKING),
+        transition="pack",
         permission="fulfillment.change_shipment",
         style="primary",
         order=20,
@@ -257,30 +247,27 @@ SHIPMENT_ACTIONS = (
         "ship",
         "Ship",
         _ship,
-        available=lambda s: s.status == SS.PACKED,
+        transition="ship",
         permission="fulfillment.change_shipment",
         style="primary",
         order=30,
-        fields=(
-            TRACKING_NUMBER,
-            SILENT,
-        ),
+        form_class=ShipForm,
     ),
     ObjectAction(
         "deliver",
         "Mark delivered",
         _deliver_one,
-        available=lambda s: s.status in Shipment.ON_THE_WAY,
+        transition="deliver",
         permission="fulfillment.change_shipment",
         style="primary",
         order=40,
-        fields=(SILENT,),
+        form_class=NotifyCustomerForm,
     ),
 )
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     object_actions = SHIPMENT_ACTIONS
@@ -343,8 +330,9 @@ class ShipmentAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):
-        url = reverse("admin:orders_order_change", args=[shipment.order_id])
-        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=shipment.order_id), shipment.order.number
+        )
 
     @admin.display(description="Packing")
     def packing_links(self, shipment):
@@ -406,7 +394,7 @@ class UnmatchedFilter(admin.EmptyFieldListFilter):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
+class TrackingEventAdmin(ExtensibleAdminMixin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "tracking_number",
@@ -507,8 +495,9 @@ class LateShipmentAdmin(WritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, shipment):
-        url = reverse("admin:orders_order_change", args=[shipment.order_id])
-        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=shipment.order_id), shipment.order.number
+        )
 
     @admin.display(description="Customer")
     def customer(self, shipment):

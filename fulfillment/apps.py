@@ -6,10 +6,14 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfilment and shipping"
 
     def ready(self):
+        from core.admin_extensions import admin_extend
+        from orders.models import Order
         from orders.notifications import email_context_provider_register
 
+        from .admin import ORDER_PAGE_ACTIONS, ShipmentInline
         from .notifications import order_email_context
         from .queues import register_home_queues
 
         email_context_provider_register(order_email_context)
         register_home_queues()
+        admin_extend(Order, inlines=[ShipmentInline], object_actions=ORDER_PAGE_ACTIONS)

@@ -10,6 +10,7 @@ class IntakeConfig(AppConfig):
 
         from orders.models import Channel
 
+        from .admin import intake_admin_extend
         from .api import api_request_reprocess
         from .csv_import import csv_request_reprocess
         from .inbound import register_reprocessor
@@ -25,3 +26,4 @@ class IntakeConfig(AppConfig):
         post_save.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="intake.keys.saved")
         post_delete.connect(key_changed_receiver, sender=ChannelApiKey, dispatch_uid="intake.keys.deleted")
         register_home_queues()
+        intake_admin_extend()

@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_actions import ObjectAction, ObjectActionForm, ObjectActionsMixin
+from core.admin_extensions import ExtensibleAdminMixin
 from core.admin_mixins import WritesMixin
 
 from .models import (
@@ -29,36 +32,49 @@ from .services import (
 )
 
 
-class WarehouseChoices:
-    """Active warehouses as select options, read when the page renders (not at import)."""
-
-    def __iter__(self):
-        return iter(Warehouse.objects.filter(is_active=True).order_by("priority").values_list("pk", "code"))
-
-    def __bool__(self):
-        return True
+def _active_warehouses():
+    return Warehouse.objects.filter(is_active=True).order_by("priority")
 
 
-def _whole_number(value: str, label: str, *, signed: bool = False) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{label} must be a whole number.") from None
-    if not signed and number < 0:
-        raise ValidationError(f"{label} can't be negative.")
-    return number
+class ReceiveStockForm(ObjectActionForm):
+    warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), empty_label=None)
+    quantity = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"placeholder": "units"}))
+    bin_location = forms.CharField(
+        label="Bin",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "first bin there"}),
+    )
+    reference = forms.CharField(
+        max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "delivery note"})
+    )
 
 
-def _warehouse(value: str) -> Warehouse:
-    warehouse = Warehouse.objects.filter(pk=_whole_number(value, "Warehouse"), is_active=True).first()
-    if warehouse is None:
-        raise ValidationError("Choose an active warehouse.")
-    return warehouse
+class CountForm(ObjectActionForm):
+    counted = forms.IntegerField(label="Counted quantity", min_value=0)
+    note = forms.CharField(required=False)
+
+
+class AdjustForm(ObjectActionForm):
+    quantity = forms.IntegerField(label="Change (+/-)", widget=forms.NumberInput(attrs={"placeholder": "-2"}))
+    reason_code = forms.ChoiceField(label="Reason", choices=StockMovement.ReasonCode.choices)
+    note = forms.CharField(required=False)
+
+
+class TransferForm(ObjectActionForm):
+    warehouse = forms.ModelChoiceField(label="To warehouse", queryset=_active_warehouses(), empty_label=None)
+    quantity = forms.IntegerField(min_value=1)
+    bin_location = forms.CharField(
+        label="To bin",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "first bin there"}),
+    )
+    note = forms.CharField(required=False)
 
 
 def _receive(product, user, data):
-    warehouse = _warehouse(data["warehouse"])
-    quantity = _whole_number(data["quantity"], "Quantity")
+    warehouse, quantity = data["warehouse"], data["quantity"]
     stock_receive(
         product=product,
         warehouse=warehouse,
@@ -71,7 +87,7 @@ def _receive(product, user, data):
 
 
 def _adjust(item, user, data):
-    quantity = _whole_number(data["quantity"], "Quantity", signed=True)
+    quantity = data["quantity"]
     stock_adjust(
         stock_item_id=item.pk,
         quantity=quantity,
@@ -83,7 +99,7 @@ def _adjust(item, user, data):
 
 
 def _count(item, user, data):
-    counted = _whole_number(data["counted"], "Counted quantity")
+    counted = data["counted"]
     movement = stock_count_record(stock_item_id=item.pk, counted=counted, note=data["note"], actor=user)
     if movement is None:
         return f"{item}: count of {counted} matches the system."
@@ -91,11 +107,10 @@ def _count(item, user, data):
 
 
 def _transfer(item, user, data):
-    warehouse = _warehouse(data["warehouse"])
-    quantity = _whole_number(data["quantity"], "Quantity")
+    quantity = data["quantity"]
     out, into = stock_transfer(
         stock_item_id=item.pk,
-        to_warehouse_id=warehouse.pk,
+        to_warehouse_id=data["warehouse"].pk,
         quantity=quantity,
         to_bin_location=data["bin_location"] or None,
         note=data["note"],
@@ -113,12 +128,7 @@ PRODUCT_ACTIONS = (
         _receive,
         permission=STOCK_PERMISSION,
         style="primary",
-        fields=(
-            ActionField("warehouse", "Warehouse", required=True, choices=WarehouseChoices()),
-            ActionField("quantity", "Quantity", required=True, placeholder="units"),
-            ActionField("bin_location", "Bin", placeholder="first bin there"),
-            ActionField("reference", "Reference", placeholder="delivery note"),
-        ),
+        form_class=ReceiveStockForm,
     ),
 )
 
@@ -130,10 +140,7 @@ STOCK_ITEM_ACTIONS = (
         permission=STOCK_PERMISSION,
         style="primary",
         order=10,
-        fields=(
-            ActionField("counted", "Counted quantity", required=True),
-            ActionField("note", "Note"),
-        ),
+        form_class=CountForm,
     ),
     ObjectAction(
         "adjust",
@@ -141,13 +148,7 @@ STOCK_ITEM_ACTIONS = (
         _adjust,
         permission=STOCK_PERMISSION,
         order=20,
-        fields=(
-            ActionField("quantity", "Change (+/-)", required=True, placeholder="-2"),
-            ActionField(
-                "reason_code", "Reason", required=True, choices=tuple(StockMovement.ReasonCode.choices)
-            ),
-            ActionField("note", "Note"),
-        ),
+        form_class=AdjustForm,
     ),
     ObjectAction(
         "transfer",
@@ -155,14 +156,32 @@ STOCK_ITEM_ACTIONS = (
         _transfer,
         permission=STOCK_PERMISSION,
         order=30,
-        fields=(
-            ActionField("warehouse", "To warehouse", required=True, choices=WarehouseChoices()),
-            ActionField("quantity", "Quantity", required=True),
-            ActionField("bin_location", "To bin", placeholder="first bin there"),
-            ActionField("note", "Note"),
-        ),
+        form_class=TransferForm,
     ),
 )
+
+
+# --- product search for order lines ------------------------------------------------------------
+class ProductAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete (SKU, name or barcode: ProductAdmin.search_fields) for products
+    that can be ordered, each shown with its list price and the units available."""
+
+    def get_queryset(self):
+        # The annotated (GROUP BY) queryset drops Meta.ordering: order it for the pages.
+        return super().get_queryset().filter(is_active=True).order_by("sku")
+
+    def serialize_result(self, obj, to_field_name):
+        available = (obj._on_hand or 0) - (obj._reserved or 0)
+        return {
+            **super().serialize_result(obj, to_field_name),
+            "text": f"{obj} — {obj.price} · {available} available",
+        }
+
+
+class ProductAutocomplete(AutocompleteSelect):
+    """An order line's product, searched with ProductAutocompleteJsonView."""
+
+    url_name = "%s:inventory_product_autocomplete"
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -258,6 +277,13 @@ class ProductAdmin(ObjectActionsMixin, admin.ModelAdmin):
             .annotate(_on_hand=Sum("stock_items__on_hand"), _reserved=Sum("stock_items__reserved"))
         )
 
+    def get_urls(self):
+        view = ProductAutocompleteJsonView.as_view(admin_site=self.admin_site)
+        return [
+            path("autocomplete/", self.admin_site.admin_view(view), name="inventory_product_autocomplete"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="On hand", ordering="_on_hand")
     def on_hand(self, product):
         return product._on_hand or 0
@@ -298,7 +324,7 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+class StockItemAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_delete = False
     object_actions = STOCK_ITEM_ACTIONS
     list_display = [
@@ -348,7 +374,7 @@ class StockItemAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(WritesMixin, admin.ModelAdmin):
+class StockMovementAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     """The ledger: append-only, so nothing here can be edited or deleted."""
 
     allow_add = False
@@ -416,23 +442,40 @@ class InboundReceiptLineInline(admin.TabularInline):
         return obj is not None and obj.status == InboundReceipt.Status.EXPECTED
 
 
-def _parse_quantities(receipt: InboundReceipt, text: str) -> dict[int, int]:
-    """ "SKU=qty, SKU=qty" (as typed or scanned) to {receipt line id: qty}."""
-    lines = {}
-    for line in receipt.lines.select_related("product"):
-        lines.setdefault(line.product.sku.lower(), line.pk)
-    quantities: dict[int, int] = {}
-    for part in text.replace(";", ",").replace("\n", ",").split(","):
-        if not part.strip():
-            continue
-        sku, sep, qty = part.partition("=")
-        if not sep:
-            raise ValidationError(f"“{part.strip()}”: write SKU=quantity.")
-        line_id = lines.get(sku.strip().lower())
-        if line_id is None:
-            raise ValidationError(f"{sku.strip()} is not on receipt {receipt.number}.")
-        quantities[line_id] = quantities.get(line_id, 0) + _whole_number(qty, sku.strip())
-    return quantities
+class ReceiptDeliveryForm(ObjectActionForm):
+    quantities = forms.CharField(
+        label="Arrived", widget=forms.TextInput(attrs={"placeholder": "SKU-1=5, SKU-2=3"})
+    )
+
+    def clean_quantities(self) -> dict[int, int]:
+        """ "SKU=qty, SKU=qty" (as typed or scanned) to {receipt line id: qty}."""
+        receipt = self.obj
+        lines = {}
+        for line in receipt.lines.select_related("product"):
+            lines.setdefault(line.product.sku.lower(), line.pk)
+        quantities: dict[int, int] = {}
+        for part in self.cleaned_data["quantities"].replace(";", ",").replace("\n", ",").split(","):
+            if not part.strip():
+                continue
+            sku, sep, qty = part.partition("=")
+            sku = sku.strip()
+            if not sep:
+                raise ValidationError(f"“{part.strip()}”: write SKU=quantity.")
+            line_id = lines.get(sku.lower())
+            if line_id is None:
+                raise ValidationError(f"{sku} is not on receipt {receipt.number}.")
+            try:
+                units = int(qty.strip())
+            except ValueError:
+                raise ValidationError(f"{sku}: the quantity must be a whole number.") from None
+            if units < 0:
+                raise ValidationError(f"{sku}: the quantity can't be negative.")
+            quantities[line_id] = quantities.get(line_id, 0) + units
+        return quantities
+
+
+class ReceiptCloseForm(ObjectActionForm):
+    note = forms.CharField(label="Why", required=False)
 
 
 def _receipt_receive_all(receipt, user, data):
@@ -441,9 +484,7 @@ def _receipt_receive_all(receipt, user, data):
 
 
 def _receipt_receive_some(receipt, user, data):
-    movements = inbound_receipt_receive(
-        receipt_id=receipt.pk, quantities=_parse_quantities(receipt, data["quantities"]), actor=user
-    )
+    movements = inbound_receipt_receive(receipt_id=receipt.pk, quantities=data["quantities"], actor=user)
     return f"{receipt.number}: {sum(m.quantity for m in movements)} units received."
 
 
@@ -452,6 +493,7 @@ def _receipt_close(receipt, user, data):
     return f"{receipt.number} is now {receipt.get_status_display().lower()}."
 
 
+# Receipts have no state machine: open (expected or partially received) is their own property.
 RECEIPT_ACTIONS = (
     ObjectAction(
         "receive_some",
@@ -461,7 +503,7 @@ RECEIPT_ACTIONS = (
         permission=STOCK_PERMISSION,
         style="primary",
         order=10,
-        fields=(ActionField("quantities", "Arrived", required=True, placeholder="SKU-1=5, SKU-2=3"),),
+        form_class=ReceiptDeliveryForm,
     ),
     ObjectAction(
         "receive_all",
@@ -479,7 +521,7 @@ RECEIPT_ACTIONS = (
         permission=STOCK_PERMISSION,
         style="danger",
         order=90,
-        fields=(ActionField("note", "Why"),),
+        form_class=ReceiptCloseForm,
         confirm="Stop expecting the rest of this receipt?",
     ),
 )

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib import admin
 
+from inventory.admin import ProductAutocomplete
 from inventory.models import Product
 
 from .inputs import AddressInput, LineInput, OrderInput
-from .models import Channel, Order
+from .models import Channel, Order, OrderLine
 
 PAYMENT_METHODS = [
     ("card", "Card (taken on the phone)"),
@@ -45,31 +47,32 @@ class PhoneOrderForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
+    def __init__(self, *args, first_channel: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if first_channel:
+            # No phone or store channel yet: the order creates “Phone” (cleaned channel None).
+            self.fields["channel"].required = False
+            self.fields["channel"].empty_label = "Phone (created with this order)"
+
 
 class PhoneOrderLineForm(forms.Form):
-    sku = forms.CharField(
-        label="SKU or name",
-        max_length=255,
-        widget=forms.TextInput(attrs={"list": "oms-products", "size": 30}),
+    # The admin's product search: SKU, name or barcode; each match shows its price and stock.
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.all(),
+        widget=ProductAutocomplete(
+            OrderLine._meta.get_field("product"), admin.site, attrs={"style": "width: 28em"}
+        ),
     )
     quantity = forms.IntegerField(min_value=1, max_value=100_000, initial=1)
     unit_price = forms.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False, help_text="Empty: list price"
     )
 
-    def clean_sku(self):
-        text = self.cleaned_data["sku"].strip()
-        sku = text.split(" · ", 1)[0].strip()  # the search list offers "SKU · name"
-        product = Product.objects.filter(sku=sku).first()
-        if product is None:
-            matches = list(Product.objects.filter(name__iexact=text, is_active=True)[:2])
-            if len(matches) != 1:
-                raise forms.ValidationError(f"No product with SKU or name “{text}”.")
-            product = matches[0]
+    def clean_product(self):
+        product = self.cleaned_data["product"]
         if not product.is_active:
             raise forms.ValidationError(f"{product.sku} is inactive and can't be ordered.")
-        self.cleaned_data["product"] = product
-        return product.sku
+        return product
 
 
 PhoneOrderLineFormSet = forms.formset_factory(PhoneOrderLineForm, extra=4, min_num=1, validate_min=True)
@@ -95,7 +98,7 @@ def phone_order_input(form: PhoneOrderForm, lines: PhoneOrderLineFormSet) -> Ord
         shipping_total=d["shipping_total"],
         lines=[
             LineInput(
-                sku=ln["sku"],
+                sku=ln["product"].sku,
                 quantity=ln["quantity"],
                 unit_price=ln["unit_price"] if ln.get("unit_price") is not None else ln["product"].price,
                 name=ln["product"].name,

@@ -1,4 +1,5 @@
-"""Signed, time-limited links to a customer's order page (used in every customer e-mail)."""
+"""Links to an order: signed, time-limited ones to the customer's page (used in every customer
+e-mail), and the staff's page in the admin."""
 
 import datetime as dt
 
@@ -25,3 +26,8 @@ def order_number_from_token(token: str) -> str | None:
 def order_tracking_url(*, order_number: str, absolute: bool = True) -> str:
     path = reverse("portal:order", args=[order_tracking_token(order_number=order_number)])
     return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+def order_admin_url(*, order_id: int) -> str:
+    """The order's page in the staff admin."""
+    return reverse("admin:orders_order_change", args=[order_id])

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import TimeStampedModel
@@ -198,9 +197,6 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
 
     def __str__(self):
         return self.number
-
-    def get_absolute_url(self):
-        return reverse("admin:orders_order_change", args=[self.pk])
 
     @property
     def stock_reference(self) -> str:

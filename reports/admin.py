@@ -1,21 +1,26 @@
 """Exports in the admin, and the export log.
 
 Reports sits at the top of the import chain, so it brings its exports to the other apps' admin
-lists itself (those apps never import reports): each list named as an export's `admin_model`
-gets an action per export ("Export … of selected as CSV"), and its object tools get a link that
-exports the whole filtered list (see views.export_changelist and the
-change_list_object_tools.html templates).
+lists itself (those apps never import reports): `reports_admin_extend`, called from the app's
+ready(), gives each list named as an export's `admin_model` an action per export ("Export … of
+selected as CSV") and a link in its object tools that exports the whole filtered list (see
+views.export_changelist).
 """
 
-from django.contrib import admin, messages
+from dataclasses import dataclass
 
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import PAGE_VAR
+from django.urls import reverse
+
+from core.admin_extensions import ChangelistAction, ChangelistLink, admin_extend
 from core.admin_mixins import WritesMixin
 
 from .exceptions import ExportNotAllowed
 from .exports import EXPORTS, ExportKind
 from .models import ExportLog
-from .services import EXPORT_PERMISSION
-from .views import export_response
+from .services import EXPORT_PERMISSION, export_user_can
+from .views import BOM_PARAM, export_response
 
 
 def _selection(request) -> str:
@@ -27,7 +32,7 @@ def _selection(request) -> str:
     return f"{filters} [{chosen}]" if filters else f"[{chosen}]"
 
 
-def make_export_action(export: ExportKind):
+def export_action(export: ExportKind) -> ChangelistAction:
     """An admin action that streams `export` for the selected rows of the list it sits on."""
 
     def export_selected(modeladmin, request, queryset):
@@ -42,32 +47,44 @@ def make_export_action(export: ExportKind):
             modeladmin.message_user(request, str(exc), messages.ERROR)
             return None
 
-    export_selected.__name__ = f"export_{export.name}_csv"
-    return admin.action(description=f"Export {export.label} of selected as CSV", permissions=["export_csv"])(
-        export_selected
+    return ChangelistAction(
+        name=f"export_{export.name}_csv",
+        function=export_selected,
+        description=f"Export {export.label} of selected as CSV",
+        permission=EXPORT_PERMISSION,
     )
 
 
-def _has_export_csv_permission(request) -> bool:
-    return request.user.has_perm(EXPORT_PERMISSION)
+@dataclass(frozen=True)
+class ExportLinks:
+    """The "… CSV" link of an export in its list's object tools, keeping the list's filters and
+    search, with an "(Excel)" link beside it (the same with a UTF-8 BOM)."""
+
+    export: ExportKind
+
+    def __call__(self, request, changelist):
+        if not export_user_can(user=request.user, export=self.export):
+            return
+        query = changelist.get_query_string(remove=[PAGE_VAR]).lstrip("?")
+        url = reverse("reports:export", args=[self.export.name]) + (f"?{query}" if query else "")
+        bom_url = url + ("&" if query else "?") + f"{BOM_PARAM}=1"
+        yield ChangelistLink(
+            f"{self.export.label.capitalize()} CSV",
+            url,
+            title="Every row of the filtered list, as CSV",
+            css_class="viewlink",
+            more=(ChangelistLink("(Excel)", bom_url, title="The same with a UTF-8 BOM, for Excel"),),
+        )
 
 
-def install_export_actions(site: admin.AdminSite = admin.site) -> None:
-    """Add an export action per export to the admin list each export belongs to.
-
-    Idempotent. Sets `has_export_csv_permission` on the ModelAdmin instance, which Django's
-    action permission check looks up by name.
-    """
+def reports_admin_extend() -> None:
+    """Every export's action and link on its admin list."""
     for export in EXPORTS.values():
-        model_admin = site._registry.get(export.admin_model)
-        if model_admin is None:
-            continue
-        action = make_export_action(export)
-        current = list(model_admin.actions or [])
-        names = {getattr(a, "__name__", a) for a in current}
-        if action.__name__ not in names:
-            model_admin.actions = [*current, action]
-        model_admin.has_export_csv_permission = _has_export_csv_permission
+        admin_extend(
+            export.admin_model,
+            changelist_actions=[export_action(export)],
+            changelist_links=[ExportLinks(export)],
+        )
 
 
 @admin.register(ExportLog)
@@ -86,6 +103,3 @@ class ExportLogAdmin(WritesMixin, admin.ModelAdmin):
     @admin.display(description="Filters and selection")
     def query_short(self, log):
         return log.query if len(log.query) <= 80 else log.query[:79] + "…"
-
-
-install_export_actions()

@@ -6,6 +6,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
+        from .admin import reports_admin_extend
         from .queues import register_home_queues
 
+        reports_admin_extend()
         register_home_queues()

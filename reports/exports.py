@@ -383,8 +383,3 @@ EXPORTS: dict[str, ExportKind] = {
         ),
     ]
 }
-
-
-def exports_for_admin(model: type[models.Model]) -> list[ExportKind]:
-    """The exports offered on `model`'s admin list, in registry order."""
-    return [e for e in EXPORTS.values() if e.admin_model is model]

@@ -2,6 +2,7 @@
 return number, inspect each line, and resolve by refund, exchange or store credit. Every button
 calls a service; the admin holds no business rules."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
@@ -11,10 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_actions import ObjectAction, ObjectActionForm
+from core.admin_extensions import ChangelistLink, ExtensibleAdminMixin
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
-from orders.admin.orders import register_order_inline
+from orders.links import order_admin_url
 
 from .models import Refund, ReturnLine, ReturnRequest, StoreCredit, StoreCreditRedemption
 from .selectors import order_get_return_state, return_get_by_number
@@ -33,8 +35,16 @@ RS = ReturnRequest.Status
 Resolution = ReturnRequest.Resolution
 
 
+class ApproveForm(ObjectActionForm):
+    note = forms.CharField(label="Instructions for the customer (optional)", required=False)
+
+
+class RejectForm(ObjectActionForm):
+    note = forms.CharField(label="Reason (the customer reads it)")
+
+
 def _approve(rr, user, data):
-    return_request_approve(return_id=rr.pk, actor=user, note=data.get("note", ""))
+    return_request_approve(return_id=rr.pk, actor=user, note=data["note"])
     return f"Return {rr.number} approved; the customer has the instructions by e-mail."
 
 
@@ -76,27 +86,27 @@ RETURN_ACTIONS = (
         "approve",
         "Approve",
         _approve,
-        available=lambda r: r.status == RS.REQUESTED,
+        transition="approve",
         permission="returns.change_returnrequest",
         style="primary",
         order=10,
-        fields=(ActionField("note", "Instructions for the customer (optional)"),),
+        form_class=ApproveForm,
     ),
     ObjectAction(
         "reject",
         "Reject",
         _reject,
-        available=lambda r: r.status == RS.REQUESTED,
+        transition="reject",
         permission="returns.change_returnrequest",
         style="danger",
         order=20,
-        fields=(ActionField("note", "Reason (the customer reads it)", required=True),),
+        form_class=RejectForm,
     ),
     ObjectAction(
         "receive",
         "Parcel arrived: receive",
         _receive,
-        available=lambda r: r.status == RS.APPROVED,
+        transition="receive",
         permission="returns.change_returnrequest",
         style="primary",
         order=30,
@@ -105,7 +115,7 @@ RETURN_ACTIONS = (
         "refund",
         "Refund (as it was paid: card or store credit)",
         _refund,
-        available=lambda r: r.status == RS.INSPECTED,
+        transition="resolve",
         permission="returns.add_refund",
         style="primary",
         order=40,
@@ -114,7 +124,7 @@ RETURN_ACTIONS = (
         "store_credit",
         "Issue store credit",
         _credit,
-        available=lambda r: r.status == RS.INSPECTED,
+        transition="resolve",
         permission="returns.add_refund",
         order=45,
     ),
@@ -122,7 +132,7 @@ RETURN_ACTIONS = (
         "exchange",
         "Send replacement (exchange)",
         _exchange,
-        available=lambda r: r.status == RS.INSPECTED,
+        transition="resolve",
         permission="returns.change_returnrequest",
         order=50,
     ),
@@ -165,12 +175,18 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _scan_link(request, changelist):
+    if request.user.has_perm("returns.change_returnrequest"):
+        url = reverse("admin:returns_returnrequest_scan")
+        yield ChangelistLink("Scan a return parcel", url, css_class="addlink")
+
+
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
+class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     object_actions = RETURN_ACTIONS
-    change_list_template = "admin/returns/returnrequest/change_list.html"
+    changelist_links = [_scan_link]
     list_display = ["number", "order_link", "status", "reason", "resolution", "created_at"]
     list_filter = [QueueFilter, "status", "reason", "resolution"]
     search_fields = ["number", "order__number", "order__email"]
@@ -216,8 +232,7 @@ class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, rr):
-        url = reverse("admin:orders_order_change", args=[rr.order_id])
-        return format_html('<a href="{}">{}</a>', url, rr.order.number)
+        return format_html('<a href="{}">{}</a>', order_admin_url(order_id=rr.order_id), rr.order.number)
 
     @admin.display(description="Next step")
     def next_step(self, rr):
@@ -243,7 +258,7 @@ class ReturnRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
     def replacement_link(self, rr):
         if not rr.replacement_order_id:
             return "—"
-        url = reverse("admin:orders_order_change", args=[rr.replacement_order_id])
+        url = order_admin_url(order_id=rr.replacement_order_id)
         return format_html('<a href="{}">{}</a>', url, rr.replacement_order.number)
 
     # --- the desk: scan a parcel, inspect its lines ------------------------------------------
@@ -354,11 +369,8 @@ class ReturnInline(WritesMixin, admin.TabularInline):
         )
 
 
-register_order_inline(ReturnInline)
-
-
 @admin.register(Refund)
-class RefundAdmin(WritesMixin, admin.ModelAdmin):
+class RefundAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_change = False
     allow_delete = False

@@ -6,11 +6,15 @@ class ReturnsConfig(AppConfig):
     verbose_name = "Returns"
 
     def ready(self):
+        from core.admin_extensions import admin_extend
+        from orders.models import Order
         from orders.payments import payment_redeemer_register
 
+        from .admin import ReturnInline
         from .credit import METHOD, StoreCreditRedeemer
         from .queues import register_home_queues
 
         # Orders collect store-credit payments through this (orders may not import returns).
         payment_redeemer_register(method=METHOD, redeemer=StoreCreditRedeemer())
         register_home_queues()
+        admin_extend(Order, inlines=[ReturnInline])

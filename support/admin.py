@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin_actions import ObjectAction, ObjectActionsMixin
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
-from orders.admin.orders import register_order_inline
+from orders.links import order_admin_url
 
 from .models import Message, Thread
 from .services import support_reply, support_thread_close
@@ -57,7 +57,7 @@ class ThreadAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
             "close",
             "Close without answering",
             _close,
-            available=lambda t: t.status != Thread.Status.CLOSED,
+            available=lambda t: t.status != Thread.Status.CLOSED,  # threads have no state machine
             permission="support.change_thread",
             order=90,
         ),
@@ -80,8 +80,9 @@ class ThreadAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, thread):
-        url = reverse("admin:orders_order_change", args=[thread.order_id])
-        return format_html('<a href="{}">{}</a>', url, thread.order.number)
+        return format_html(
+            '<a href="{}">{}</a>', order_admin_url(order_id=thread.order_id), thread.order.number
+        )
 
     @admin.display(description="Customer")
     def customer(self, thread):
@@ -135,6 +136,3 @@ class ThreadInline(WritesMixin, admin.TabularInline):
     @admin.display(description="Conversation")
     def link(self, thread):
         return format_html('<a href="{}">Open</a>', reverse("admin:support_thread_change", args=[thread.pk]))
-
-
-register_order_inline(ThreadInline)

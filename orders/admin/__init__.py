@@ -1,4 +1,5 @@
-"""Admin for orders. One module per area; each registers its own ModelAdmins (orders.py's
-Order and Channel admins take the intake pages through mixins from intake.py)."""
+"""Admin for orders: orders, channels, holds (orders.py). Intake adds its pages to the Order and
+Channel admins with admin_extend (intake.admin.intake_admin_extend, called from
+IntakeConfig.ready())."""
 
-from . import intake, orders  # noqa: F401
+from . import orders  # noqa: F401

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -5,11 +6,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core.admin_actions import SILENT, ActionField, ObjectAction, ObjectActionsMixin
+from core.admin_actions import NotifyCustomerForm, ObjectAction, ObjectActionForm, fsm
+from core.admin_extensions import ExtensibleAdminMixin
 from core.admin_mixins import WritesMixin
 from core.paginator import LargeTablePaginator
 
 from ..forms import PAYMENT_METHODS
+from ..links import order_admin_url
 from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..services import (
     order_allocate_now,
@@ -19,13 +22,32 @@ from ..services import (
     order_payment_correct,
     order_release_hold,
 )
-from .intake import ChannelIntakeAdminMixin, PhoneOrderAdminMixin
 
 S = Order.Status
 
 
+class HoldForm(ObjectActionForm):
+    detail = forms.CharField(label="Reason", max_length=500)
+
+
+class CancelForm(NotifyCustomerForm):
+    reason = forms.CharField(label="Reason", max_length=255)
+
+
+class PaymentForm(ObjectActionForm):
+    method = forms.ChoiceField(label="Method", choices=PAYMENT_METHODS)
+    reference = forms.CharField(label="Reference (store credit: the code)", max_length=100, required=False)
+    status = forms.ChoiceField(
+        label="Status (store credit: set when redeemed)", choices=Order.PaymentStatus.choices[:3]
+    )
+
+
+class NoteForm(ObjectActionForm):
+    message = forms.CharField(label="Note")
+
+
 def _release(order, user, data):
-    order = order_release_hold(order_id=order.pk, actor=user, notify=not data.get("silent"))
+    order = order_release_hold(order_id=order.pk, actor=user, notify=not data["silent"])
     return f"Holds on {order.number} released; it is now {order.get_status_display().lower()}."
 
 
@@ -35,14 +57,14 @@ def _hold(order, user, data):
 
 
 def _allocate(order, user, data):
-    order = order_allocate_now(order_id=order.pk, actor=user, notify=not data.get("silent"))
+    order = order_allocate_now(order_id=order.pk, actor=user, notify=not data["silent"])
     if order.status == S.ALLOCATED:
         return f"{order.number} allocated."
     return f"{order.number}: still not enough stock; it stays backordered."
 
 
 def _cancel(order, user, data):
-    order_cancel(order_id=order.pk, actor=user, reason=data["reason"], notify=not data.get("silent"))
+    order_cancel(order_id=order.pk, actor=user, reason=data["reason"], notify=not data["silent"])
     return f"{order.number} cancelled; its reserved stock is released."
 
 
@@ -62,66 +84,58 @@ def _note(order, user, data):
     return "Note added."
 
 
+# Before verification: a pending order can be held, a held one released. Holding an order that is
+# already on hold adds a reason without a transition, and the payment can be corrected in both.
+BEFORE_VERIFICATION = fsm("hold", "release")
+
 ORDER_ACTIONS = (
     ObjectAction(
         "release",
         "Release holds and re-check",
         _release,
-        available=lambda o: o.status == S.ON_HOLD,
+        transition="release",
         permission="orders.change_order",
         style="primary",
         order=10,
-        fields=(SILENT,),
+        form_class=NotifyCustomerForm,
     ),
     ObjectAction(
         "allocate",
         "Try to allocate now",
         _allocate,
-        available=lambda o: o.status in (S.VERIFIED, S.BACKORDERED),
+        transition="allocate",
         permission="orders.change_order",
         style="primary",
         order=20,
-        fields=(SILENT,),
+        form_class=NotifyCustomerForm,
     ),
     ObjectAction(
         "payment",
         "Correct the payment",
         _payment,
-        available=lambda o: o.status in (S.PENDING, S.ON_HOLD),
+        available=BEFORE_VERIFICATION,
         permission="orders.change_order",
         order=30,
-        fields=(
-            ActionField("method", "Method", required=True, choices=tuple(PAYMENT_METHODS)),
-            ActionField("reference", "Reference (store credit: the code)"),
-            ActionField(
-                "status",
-                "Status (store credit: set when redeemed)",
-                required=True,
-                choices=tuple(Order.PaymentStatus.choices[:3]),
-            ),
-        ),
+        form_class=PaymentForm,
     ),
     ObjectAction(
         "hold",
         "Put on hold",
         _hold,
-        available=lambda o: o.status in (S.PENDING, S.ON_HOLD),
+        available=BEFORE_VERIFICATION,
         permission="orders.change_order",
         order=80,
-        fields=(ActionField("detail", "Reason", required=True),),
+        form_class=HoldForm,
     ),
     ObjectAction(
         "cancel",
         "Cancel order",
         _cancel,
-        available=lambda o: o.status in Order.CANCELLABLE,
+        transition="cancel",
         permission="orders.change_order",
         style="danger",
         order=90,
-        fields=(
-            ActionField("reason", "Reason", required=True),
-            SILENT,
-        ),
+        form_class=CancelForm,
     ),
     ObjectAction(
         "note",
@@ -129,19 +143,9 @@ ORDER_ACTIONS = (
         _note,
         permission="orders.change_order",
         order=95,
-        fields=(ActionField("message", "Note", required=True),),
+        form_class=NoteForm,
     ),
 )
-
-
-# --- inlines and registry for downstream apps --------------------------------------------------
-_extra_inlines: list = []
-
-
-def register_order_inline(inline_class) -> None:
-    """Let a downstream app (fulfilment, returns) show its records on the order page."""
-    if inline_class not in _extra_inlines:
-        _extra_inlines.append(inline_class)
 
 
 class OrderLineInline(WritesMixin, admin.TabularInline):
@@ -183,7 +187,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(WritesMixin, PhoneOrderAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
+class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False  # orders come in through the capture service (channels, phone-order form)
     allow_delete = False
     object_actions = ORDER_ACTIONS
@@ -214,7 +218,7 @@ class OrderAdmin(WritesMixin, PhoneOrderAdminMixin, ObjectActionsMixin, admin.Mo
     view_on_site = False  # the customer's view is the signed tracking link on the page
     paginator = LargeTablePaginator  # no full-table COUNT on every page
     show_facets = admin.ShowFacets.NEVER  # "Show counts" counts every filter choice over all orders
-    actions = ["cancel_selected"]  # reports adds the CSV export actions
+    actions = ["cancel_selected"]  # reports adds the CSV export actions (admin_extend)
     inlines = [OrderLineInline, OrderHoldInline]
     readonly_fields = [
         "number",
@@ -283,7 +287,8 @@ class OrderAdmin(WritesMixin, PhoneOrderAdminMixin, ObjectActionsMixin, admin.Mo
     ]
 
     def get_inlines(self, request, obj):
-        return [*self.inlines, *_extra_inlines] if obj else []
+        # Fulfilment, returns and support add theirs with admin_extend(Order, inlines=...).
+        return super().get_inlines(request, obj) if obj else []
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel", "shipping_address")
@@ -352,7 +357,7 @@ class OrderAdmin(WritesMixin, PhoneOrderAdminMixin, ObjectActionsMixin, admin.Mo
 
 
 @admin.register(Channel)
-class ChannelAdmin(ChannelIntakeAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
+class ChannelAdmin(ExtensibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "return_window_days", "is_active", "order_count"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
@@ -386,8 +391,7 @@ class OrderHoldAdmin(WritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, hold):
-        url = reverse("admin:orders_order_change", args=[hold.order_id])
-        return format_html('<a href="{}">{}</a>', url, hold.order.number)
+        return format_html('<a href="{}">{}</a>', order_admin_url(order_id=hold.order_id), hold.order.number)
 
 
 @admin.register(OrderEvent)

@@ -1,36 +1,8 @@
-"""Export links in an admin list's object tools (next to "Add …")."""
+"""Reports in the admin: lead times as managers read them."""
 
 from django import template
-from django.contrib.admin.views.main import PAGE_VAR
-from django.urls import reverse
-from django.utils.html import format_html_join
-
-from reports.exports import exports_for_admin
-from reports.services import export_user_can
 
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def export_links(context):
-    """One "Export … CSV" link per export of this list, keeping the list's filters and search."""
-    cl, request = context.get("cl"), context.get("request")
-    if cl is None or request is None:
-        return ""
-    query = cl.get_query_string(remove=[PAGE_VAR]).lstrip("?")
-    links = []
-    for export in exports_for_admin(cl.model):
-        if not export_user_can(user=request.user, export=export):
-            continue
-        url = reverse("reports:export", args=[export.name]) + (f"?{query}" if query else "")
-        bom_url = url + ("&" if query else "?") + "bom=1"
-        links.append((url, export.label.capitalize(), bom_url))
-    return format_html_join(
-        "",
-        '<li><a href="{}" class="viewlink" title="Every row of the filtered list, as CSV">{} CSV</a>'
-        ' <a href="{}" title="The same with a UTF-8 BOM, for Excel">(Excel)</a></li>',
-        links,
-    )
 
 
 @register.filter

@@ -1,5 +1,6 @@
-"""Every admin page staff can reach opens on the demo data: list, add and change pages, the
-custom staff pages, and the customer pages of every demo order. A smoke test against 500s."""
+"""Every admin page staff can reach opens on the demo data: list, add and change pages, the pages
+of the steps each change page offers, the custom staff pages, and the customer pages of every demo
+order. A smoke test against 500s."""
 
 import io
 
@@ -8,6 +9,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
 
+from core.admin_actions import ObjectActionsMixin
 from orders.links import order_tracking_token
 from orders.models import Order
 
@@ -34,8 +36,12 @@ def test_every_admin_list_add_and_change_page_opens(demo, client):
         if model_admin.has_add_permission(_request(client)):
             urls.append(reverse(f"{base}_add"))
         listed = model_admin.get_queryset(_request(client))
-        for pk in listed.order_by("-pk").values_list("pk", flat=True)[:3]:
-            urls.append(reverse(f"{base}_change", args=[pk]))
+        for obj in listed.order_by("-pk")[:3]:
+            urls.append(reverse(f"{base}_change", args=[obj.pk]))
+            # Each step offered on the page opens its own page (its form, its question).
+            if isinstance(model_admin, ObjectActionsMixin):
+                for action in model_admin.get_object_actions(_request(client), obj):
+                    urls.append(model_admin.object_action_url(obj, action))
         for url in urls:
             status = client.get(url).status_code
             if status != 200:

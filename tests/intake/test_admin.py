@@ -146,8 +146,14 @@ def test_phone_order_is_captured_through_the_same_service(
 ):
     changelist = staff_client.get(reverse("admin:orders_order_changelist")).content.decode()
     assert reverse("admin:orders_order_phone") in changelist
-    search = staff_client.get(reverse("admin:orders_product_search"), {"q": "blue wid"}).json()
-    assert search["results"][0]["sku"] == "WIDGET-1"
+    search = staff_client.get(
+        reverse("admin:inventory_product_autocomplete"),
+        {"term": "blue wid", "app_label": "orders", "model_name": "orderline", "field_name": "product"},
+    ).json()
+    assert search["results"][0]["id"] == str(stocked_product.pk)
+    page = staff_client.get(reverse("admin:orders_order_phone"))
+    assert page.status_code == 200 and "Phone (created with this order)" in page.content.decode()
+    assert not Channel.objects.exists()  # opening the page changes nothing
     data = {
         "email": "carol@example.com",
         "customer_name": "Carol Phone",
@@ -163,14 +169,12 @@ def test_phone_order_is_captured_through_the_same_service(
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "1",
         "lines-MAX_NUM_FORMS": "1000",
-        "lines-0-sku": "WIDGET-1 · Blue widget",
+        "lines-0-product": str(stocked_product.pk),
         "lines-0-quantity": "2",
         "lines-0-unit_price": "",
-        "lines-1-sku": "",
+        "lines-1-product": "",
         "lines-1-quantity": "1",
     }
-    staff_client.get(reverse("admin:orders_order_phone"))  # makes the phone channel on first use
-    data["channel"] = Channel.objects.get(kind="phone").pk
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(reverse("admin:orders_order_phone"), data)
@@ -178,7 +182,8 @@ def test_phone_order_is_captured_through_the_same_service(
     assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.content.decode())
     order = Order.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{order.pk}/change/")
-    assert order.channel.kind == "phone" and order.status == "allocated"
+    assert (order.channel.code, order.channel.kind) == ("phone", "phone")  # made by the first order
+    assert order.status == "allocated"
     assert order.total == Decimal("54.99")  # 2 × 25.00 list price + 4.99
     assert order.shipping_address.country == "GB" and order.shipping_speed == "overnight"
     assert len(mail.outbox) == 1 and "/track/o/" in mail.outbox[0].body
@@ -191,9 +196,9 @@ def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, cha
 
     earlier = order_capture(channel=channel, data=make_order_input(lines=[("WIDGET-1", 1, "25.00")]))
     credit = credit_issue(order=earlier, amount="60.00", email="carol@example.com")
-    staff_client.get(reverse("admin:orders_order_phone"))
+    phone = ChannelFactory(code="phone", name="Phone", kind=Channel.Kind.PHONE)
     data = {
-        "channel": Channel.objects.get(kind="phone").pk,
+        "channel": phone.pk,
         "email": "Carol@example.com",
         "customer_name": "Carol Phone",
         "line1": "1 Dial Rd",
@@ -209,7 +214,7 @@ def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, cha
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "1",
         "lines-MAX_NUM_FORMS": "1000",
-        "lines-0-sku": "WIDGET-1",
+        "lines-0-product": str(stocked_product.pk),
         "lines-0-quantity": "2",
     }
 
@@ -223,12 +228,13 @@ def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, cha
     assert f"Paid 54.99 USD with store credit {credit.code}; 5.01 USD left on it." in page
 
 
-def test_phone_order_with_unknown_product_shows_the_error(staff_client, stocked_product):
-    staff_client.get(reverse("admin:orders_order_phone"))
+def test_phone_order_with_an_inactive_product_shows_the_error(staff_client, stocked_product):
+    stocked_product.is_active = False
+    stocked_product.save()
     response = staff_client.post(
         reverse("admin:orders_order_phone"),
         {
-            "channel": Channel.objects.get(kind="phone").pk,
+            "channel": "",
             "email": "c@example.com",
             "customer_name": "C",
             "line1": "1 Rd",
@@ -242,14 +248,14 @@ def test_phone_order_with_unknown_product_shows_the_error(staff_client, stocked_
             "lines-INITIAL_FORMS": "0",
             "lines-MIN_NUM_FORMS": "1",
             "lines-MAX_NUM_FORMS": "1000",
-            "lines-0-sku": "NO-SUCH",
+            "lines-0-product": str(stocked_product.pk),
             "lines-0-quantity": "1",
         },
     )
 
     assert response.status_code == 200
-    assert "No product with SKU or name" in response.content.decode()
-    assert Order.objects.count() == 0
+    assert "WIDGET-1 is inactive and can&#x27;t be ordered." in response.content.decode()
+    assert Order.objects.count() == 0 and not Channel.objects.exists()
 
 
 def test_hold_queue_filters_by_reason_and_release_reruns_the_rules(staff_client, channel, order_input):

@@ -81,10 +81,13 @@ def test_count_button_writes_a_correction_by_the_user(staff_client, item):
 
 def test_adjust_button_with_bad_input_explains_and_changes_nothing(staff_client, item):
     response = action(staff_client, "stockitem", item.pk, "adjust", quantity="lots", reason_code="damaged")
-    assert response.status_code == 200
-    assert "must be a whole number" in messages_of(response)[0]
+    assert response.status_code == 200  # the adjust form again, as typed, with the error
+    assert response.context["form"].errors == {"quantity": ["Enter a whole number."]}
+    assert 'value="lots"' in response.content.decode()
     response = action(staff_client, "stockitem", item.pk, "adjust", quantity="-50", reason_code="damaged")
-    assert "can't remove 50" in messages_of(response)[0]
+    assert response.status_code == 200
+    assert "can't remove 50" in response.context["form"].non_field_errors()[0]
+    assert 'value="-50"' in response.content.decode()
     item.refresh_from_db()
     assert item.on_hand == 10
 
@@ -117,7 +120,8 @@ def test_receipt_received_in_parts_from_the_admin(staff_client, warehouse):
     response = action(staff_client, "inboundreceipt", receipt.pk, "receive_some", quantities="a=2, B=5")
     assert f"{receipt.number}: 7 units received." in messages_of(response)
     response = action(staff_client, "inboundreceipt", receipt.pk, "receive_some", quantities="C=1")
-    assert "C is not on receipt" in messages_of(response)[0]
+    assert response.context["form"].errors == {"quantities": [f"C is not on receipt {receipt.number}."]}
+    assert 'value="C=1"' in response.content.decode()
     receipt.refresh_from_db()
     assert receipt.status == InboundReceipt.Status.PARTIALLY_RECEIVED
     action(staff_client, "inboundreceipt", receipt.pk, "receive_all")
@@ -163,3 +167,21 @@ def test_low_stock_list_query_count_does_not_grow(admin_client, django_assert_nu
     with django_assert_num_queries(6):
         response = admin_client.get(url)
     assert len(response.context["cl"].result_list) == size
+
+
+def test_product_search_for_order_lines_by_sku_name_or_barcode_with_price_and_stock(
+    staff_client, stocked_product, warehouse
+):
+    """The phone order's product field: the admin's autocomplete over ProductAdmin.search_fields."""
+    ProductFactory(sku="WIDGET-OLD", name="Blue widget (old)", is_active=False)
+    stocked_product.barcode = "5000000000011"
+    stocked_product.save()
+    url = reverse("admin:inventory_product_autocomplete")
+    source = {"app_label": "orders", "model_name": "orderline", "field_name": "product"}
+
+    def texts(term):
+        return [r["text"] for r in staff_client.get(url, {"term": term, **source}).json()["results"]]
+
+    expected = ["WIDGET-1 · Blue widget — 25.00 · 10 available"]
+    assert texts("widget-1") == texts("blue wid") == texts("5000000000011") == expected
+    assert texts("500000000001") == []  # barcodes match whole, as scanned

@@ -1,46 +1,60 @@
 """Admin for intake: channel keys (shown once), SKU mappings, the inbound request log with
 re-processing, CSV import uploads and the phone/store order page."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin_actions import ActionField, ObjectAction, ObjectActionsMixin, register_object_action
+from core.admin_actions import ObjectAction, ObjectActionForm, ObjectActionsMixin
+from core.admin_extensions import ChangelistLink, admin_extend
 from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
-from intake.csv_import import (
+from orders.exceptions import CaptureError
+from orders.forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
+from orders.models import Channel, Order
+from orders.services import order_capture
+
+from .csv_import import (
     LAYOUT_CHOICES,
     ImportFileError,
     import_batch_create,
     import_batch_run_task,
     marketplace_channel,
 )
-from intake.inbound import inbound_request_reprocess
-from intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
-from intake.models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
-from intake.rematch import order_rematch_and_recheck
-from inventory.models import Product
-
-from ..exceptions import CaptureError
-from ..forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
-from ..models import Channel, Order
-from ..services import order_capture
+from .inbound import inbound_request_reprocess
+from .keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
+from .models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from .rematch import order_rematch_and_recheck
 
 
 # --- channels: keys shown once ------------------------------------------------------------------
+class ApiKeyForm(ObjectActionForm):
+    name = forms.CharField(
+        label="Used by",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. shop backend"}),
+    )
+
+
 def _create_key(channel, user, data):
-    _, plain = channel_api_key_create(channel=channel, name=data.get("name", ""))
+    _, plain = channel_api_key_create(channel=channel, name=data["name"])
     return f"New API key for {channel.code} — copy it now, it is shown only this once: {plain}"
 
 
 def _rotate_key(channel, user, data):
-    _, plain = channel_api_key_rotate(channel=channel, name=data.get("name", ""))
+    _, plain = channel_api_key_rotate(channel=channel, name=data["name"])
     return f"Keys rotated: the old keys of {channel.code} no longer work. New key, shown only once: {plain}"
+
+
+def _has_working_key(channel) -> bool:
+    return channel.api_keys.filter(revoked_at__isnull=True).exists()
 
 
 class ChannelApiKeyInline(WritesMixin, admin.TabularInline):
@@ -59,29 +73,27 @@ class SkuMappingInline(admin.TabularInline):
     autocomplete_fields = ["product"]
 
 
-class ChannelIntakeAdminMixin:
-    """API keys (shown once) and SKU mappings on the channel's page; mixed into ChannelAdmin."""
-
-    object_actions = (
-        ObjectAction(
-            "create_key",
-            "Create API key",
-            _create_key,
-            permission="intake.add_channelapikey",
-            style="primary",
-            fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
-        ),
-        ObjectAction(
-            "rotate_key",
-            "Rotate API key (revokes the others)",
-            _rotate_key,
-            permission="intake.change_channelapikey",
-            style="danger",
-            confirm="Every existing key of this channel stops working now. Continue?",
-            fields=(ActionField("name", "Used by", placeholder="e.g. shop backend"),),
-        ),
-    )
-    inlines = [ChannelApiKeyInline, SkuMappingInline]
+CHANNEL_ACTIONS = (
+    ObjectAction(
+        "create_key",
+        "Create API key",
+        _create_key,
+        permission="intake.add_channelapikey",
+        style="primary",
+        form_class=ApiKeyForm,
+    ),
+    ObjectAction(
+        "rotate_key",
+        "Rotate API key (revokes the others)",
+        _rotate_key,
+        # Keys have no state machine; without a working key there is nothing to rotate.
+        available=_has_working_key,
+        permission="intake.change_channelapikey",
+        style="danger",
+        confirm="Every existing key of this channel stops working now. Continue?",
+        form_class=ApiKeyForm,
+    ),
+)
 
 
 @admin.register(ChannelApiKey)
@@ -127,7 +139,7 @@ class InboundRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
             "reprocess",
             "Re-process",
             _reprocess,
-            available=lambda r: r.outcome in NEEDS_STAFF,
+            available=lambda r: r.outcome in NEEDS_STAFF,  # an outcome, not a state machine
             permission="intake.change_inboundrequest",
             style="primary",
         ),
@@ -182,19 +194,15 @@ def _rematch(order, user, data):
     return f"{order.number} re-matched and re-checked: it is now {order.get_status_display().lower()}."
 
 
-register_object_action(
-    Order,
-    ObjectAction(
-        "rematch",
-        "Match SKUs again and re-check",
-        _rematch,
-        available=lambda o: (
-            o.status == Order.Status.ON_HOLD
-            and o.holds.filter(reason="unknown_sku", released_at__isnull=True).exists()
-        ),
-        permission="orders.change_order",
-        order=15,
-    ),
+REMATCH = ObjectAction(
+    "rematch",
+    "Match SKUs again and re-check",
+    _rematch,
+    transition="release",
+    # Only orders held for an unknown SKU: a hold reason, not a state.
+    available=lambda o: o.holds.filter(reason="unknown_sku", released_at__isnull=True).exists(),
+    permission="orders.change_order",
+    order=15,
 )
 
 
@@ -308,73 +316,54 @@ class ImportBatchAdmin(WritesMixin, admin.ModelAdmin):
 
 
 # --- phone and store orders ---------------------------------------------------------------------------
-class PhoneOrderAdminMixin:
-    """The "New phone order" page (and its product search) beside the order list; mixed into
-    OrderAdmin."""
+def phone_order_urls(model_admin):
+    """The "New phone order" page beside the order list."""
+    view = partial(phone_order_view, model_admin=model_admin)
+    return [path("new-phone-order/", model_admin.admin_site.admin_view(view), name="orders_order_phone")]
 
-    change_list_template = "admin/orders/order/change_list.html"
 
-    def get_urls(self):
-        return [
-            path(
-                "new-phone-order/",
-                self.admin_site.admin_view(self.phone_order_view),
-                name="orders_order_phone",
-            ),
-            path(
-                "product-search/",
-                self.admin_site.admin_view(self.product_search_view),
-                name="orders_product_search",
-            ),
-            *super().get_urls(),
-        ]
+def phone_order_link(request, changelist):
+    if request.user.has_perm("orders.change_order"):
+        yield ChangelistLink("New phone order", reverse("admin:orders_order_phone"), css_class="addlink")
 
-    def phone_order_view(self, request):
-        if not request.user.has_perm("orders.change_order"):
-            raise PermissionDenied
-        if not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists():
-            Channel.objects.get_or_create(
+
+def phone_order_view(request, *, model_admin):
+    """Capture an order taken on the phone or in a store. With no phone or store channel yet, the
+    first order creates the “Phone” channel (on POST: opening the page changes nothing)."""
+    if not request.user.has_perm("orders.change_order"):
+        raise PermissionDenied
+    first_channel = not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists()
+    form = PhoneOrderForm(request.POST or None, first_channel=first_channel)
+    lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        channel = form.cleaned_data["channel"]
+        if channel is None:
+            channel, _ = Channel.objects.get_or_create(
                 code="phone", defaults={"name": "Phone", "kind": Channel.Kind.PHONE}
             )
-        form = PhoneOrderForm(request.POST or None)
-        lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
-        if request.method == "POST" and form.is_valid() and lines.is_valid():
-            try:
-                order = order_capture(
-                    channel=form.cleaned_data["channel"],
-                    data=phone_order_input(form, lines),
-                    actor=request.user,
-                )
-            except CaptureError as exc:
-                form.add_error(None, str(exc))
-            else:
-                level = messages.SUCCESS if order.status != Order.Status.ON_HOLD else messages.WARNING
-                self.message_user(
-                    request, f"Order {order.number} captured: {order.get_status_display().lower()}.", level
-                )
-                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "New phone or store order",
-            "form": form,
-            "lines": lines,
-            "opts": self.opts,
-            "search_url": reverse("admin:orders_product_search"),
-        }
-        return TemplateResponse(request, "admin/orders/phone_order.html", context)
-
-    def product_search_view(self, request):
-        """Active products whose SKU or name contains the text, for the phone order lines."""
-        if not request.user.has_perm("orders.change_order"):
-            raise PermissionDenied
-        q = request.GET.get("q", "").strip()[:100]
-        products = []
-        if len(q) >= 2:
-            products = (
-                Product.objects.filter(Q(sku__icontains=q) | Q(name__icontains=q), is_active=True)
-                .only("sku", "name", "price")
-                .order_by("sku")[:20]
+        try:
+            order = order_capture(channel=channel, data=phone_order_input(form, lines), actor=request.user)
+        except CaptureError as exc:
+            form.add_error(None, str(exc))
+        else:
+            level = messages.SUCCESS if order.status != Order.Status.ON_HOLD else messages.WARNING
+            model_admin.message_user(
+                request, f"Order {order.number} captured: {order.get_status_display().lower()}.", level
             )
-        return JsonResponse(
-            {"results": [{"sku": p.sku, "name": p.name, "price": str(p.price)} for p in products]}
-        )
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "New phone or store order",
+        "form": form,
+        "lines": lines,
+        "media": form.media + lines.media,
+        "opts": model_admin.opts,
+    }
+    return TemplateResponse(request, "admin/orders/phone_order.html", context)
+
+
+def intake_admin_extend() -> None:
+    """Intake's pieces on the channel and order pages: API keys and SKU mappings, re-matching
+    SKUs, the phone order page. Called from the app's ready()."""
+    admin_extend(Channel, inlines=[ChannelApiKeyInline, SkuMappingInline], object_actions=CHANNEL_ACTIONS)
+    admin_extend(Order, object_actions=[REMATCH], urls=phone_order_urls, changelist_links=[phone_order_link])
