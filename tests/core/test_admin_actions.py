@@ -18,10 +18,10 @@ from core.admin_extensions import (
     admin_extension,
     check_admin_extensions,
 )
+from intake.keys import channel_api_key_create
+from intake.models import ChannelApiKey
 from inventory.models import InboundReceipt, Warehouse
 from inventory.services import ReceiptLineInput, inbound_receipt_create
-from orders.intake.keys import channel_api_key_create
-from orders.intake_models import ChannelApiKey
 from orders.models import Order
 from orders.services import order_capture
 from tests.factories import ChannelFactory, OrderFactory, ProductFactory, UserFactory
