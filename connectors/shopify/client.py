@@ -16,9 +16,9 @@ DeliveryRetry for the time the bucket needs) rather than sent to be throttled.
 """
 
 import json
-import time
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from core.outbox.errors import DeliveryFailed, DeliveryRetry
 
@@ -26,6 +26,11 @@ from ..models import ShopifyConnection
 
 API_VERSION = "2025-07"
 THROTTLE_CACHE_SECONDS = 300
+
+
+def _now() -> float:
+    """The time the budget is reckoned in: the delivery log's clock (timezone.now)."""
+    return timezone.now().timestamp()
 
 
 def shopify_gid(kind: str, value) -> str:
@@ -60,7 +65,7 @@ class ShopifyClient:
         status = cache.get(self.throttle_key)
         if not status or not status["rate"]:
             return 0.0
-        refilled = status["available"] + (time.time() - status["at"]) * status["rate"]
+        refilled = status["available"] + (_now() - status["at"]) * status["rate"]
         available = min(status["maximum"], refilled)
         if available >= cost:
             return 0.0
@@ -75,7 +80,7 @@ class ShopifyClient:
                 "available": _number(throttle_status.get("currentlyAvailable")),
                 "maximum": _number(throttle_status.get("maximumAvailable")),
                 "rate": _number(throttle_status.get("restoreRate")),
-                "at": time.time(),
+                "at": _now(),
             },
             THROTTLE_CACHE_SECONDS,
         )
