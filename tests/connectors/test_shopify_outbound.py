@@ -12,12 +12,11 @@ import time
 import pytest
 from django.core import mail
 from django.db import connection as db_connection
-from django.db import transaction
 from werkzeug import Response
 
 from connectors.models import RemoteFulfillment, ShopifyConnection, ShopifyLocation
-from core.models import Delivery, DeliveryAttempt
 from connectors.shopify.client import ShopifyClient
+from core.models import Delivery, DeliveryAttempt
 from core.outbox.errors import DeliveryRetry
 from core.outbox.http import OutboundHttp
 from core.outbox.services import delivery_send, delivery_sweep

@@ -23,63 +23,16 @@ from core.models import Delivery
 from core.outbox.services import delivery_send
 from orders.services import order_capture
 from tests.conftest import make_order_input
-from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+from tests.factories import ProductFactory, WarehouseFactory, stock_put
 from tests.intake.conftest import fixture_bytes, fixture_json
 
 from .conftest import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, stand_in_url
-from .shopify_stand_in import ShopifyStandIn, cost
+from .shopify_stand_in import ShopifyInventory, ShopifyStandIn
 
 Status = Delivery.Status
 LOCATION = "gid://shopify/Location/655441491"
 OTHER_LOCATION = "gid://shopify/Location/655441492"
 emails = itertools.count(1)
-
-
-class ShopifyInventory:
-    """The inventory side of a shop: variants by SKU, and the available units it was set."""
-
-    def __init__(self, stand_in: ShopifyStandIn, skus):
-        self.items = {sku: f"gid://shopify/InventoryItem/{808950810 + i}" for i, sku in enumerate(skus)}
-        self.levels: dict[tuple[str, str], int] = {}
-        stand_in.queue("VariantBySku", self.variant_by_sku)
-        stand_in.queue("InventorySetQuantities", self.set_quantities)
-        stand_in.queue("StockLevels", self.stock_levels)
-
-    def _answer(self, data):
-        return json.dumps({"data": data, "extensions": cost()})
-
-    def variant_by_sku(self, request):
-        query = json.loads(request.data)["variables"]["query"]  # sku:"…"
-        sku = query.removeprefix('sku:"').removesuffix('"')
-        nodes = [{"sku": sku, "inventoryItem": {"id": self.items[sku]}}] if sku in self.items else []
-        return self._answer({"productVariants": {"nodes": nodes}})
-
-    def set_quantities(self, request):
-        given = json.loads(request.data)["variables"]["input"]
-        changes = []
-        for q in given["quantities"]:
-            before = self.levels.get((q["inventoryItemId"], q["locationId"]), 0)
-            self.levels[(q["inventoryItemId"], q["locationId"])] = q["quantity"]
-            changes.append(
-                {"name": "available", "delta": q["quantity"] - before, "quantityAfterChange": None}
-            )
-        group = {"reason": "correction", "changes": changes}
-        return self._answer({"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}})
-
-    def stock_levels(self, request):
-        nodes = []
-        for sku, item in self.items.items():
-            levels = [
-                {"location": {"id": location}, "quantities": [{"name": "available", "quantity": units}]}
-                for (item_id, location), units in self.levels.items()
-                if item_id == item
-            ]
-            nodes.append({"sku": sku, "inventoryItem": {"id": item, "inventoryLevels": {"nodes": levels}}})
-        page = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}
-        return self._answer({"productVariants": page})
-
-    def available(self, sku) -> int:
-        return sum(units for (item, _), units in self.levels.items() if item == self.items[sku])
 
 
 @pytest.fixture
