@@ -13,12 +13,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.outbox.services import delivery_target_resume
+from inventory.models import Product
 
 from .channels import channel_plans_forget
 from .credentials import credentials_key_ready
 from .models import ShopifyConnection, ShopifyLocation, StockListing, WooCommerceConnection
 from .reconcile import ReconcileError, stock_reconcile
-from .stock import stock_drift_fix
+from .stock import stock_drift_fix, stock_levels_queue
 
 KEEP = "Stored encrypted; never shown again. Leave empty to keep the saved one."
 
@@ -130,8 +131,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         channel_plans_forget()
         if resume and obj.is_connected:
             resumed = delivery_target_resume(target=obj.target)
-            if resumed:
-                self.message_user(request, f"{resumed} paused deliveries are sent again.", messages.SUCCESS)
+            # Levels that moved while it was paused (none were queued then) go out now.
+            moved = stock_levels_queue(
+                product_ids=Product.objects.values_list("pk", flat=True), channel_ids={obj.channel_id}
+            )
+            if resumed or moved:
+                self.message_user(
+                    request,
+                    f"{resumed} paused deliveries are sent again; {moved} stock levels that moved "
+                    "are queued.",
+                    messages.SUCCESS,
+                )
 
     # --- reconciliation --------------------------------------------------------------------------
     def get_urls(self):

@@ -53,7 +53,9 @@ class ChannelPlan:
 
     @property
     def takes_stock(self) -> bool:
-        return self.connected and self.push_stock and bool(self.groups)
+        """Stock levels are queued for it. Not while paused: a paused delivery is never coalesced,
+        so every change would add one; saving new credentials queues what moved meanwhile."""
+        return self.connected and not self.paused and self.push_stock and bool(self.groups)
 
 
 def _groups(warehouses_by_location: dict[str, list[Warehouse]]) -> tuple[StockGroup, ...]:

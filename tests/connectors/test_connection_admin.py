@@ -134,3 +134,18 @@ def test_reconcile_now_says_why_a_channel_cant_be_read(admin_client, shop):
     shop.save()
     page = admin_client.get(reverse("admin:connectors_shopifyconnection_reconcile", args=[shop.pk]))
     assert "is not connected" in page.content.decode()
+
+
+def test_stock_moved_while_paused_is_queued_when_new_credentials_are_saved(admin_client, shop, warehouse):
+    mug = ProductFactory(sku="MUG-1")
+    stock_put(mug, warehouse, 5)
+    Delivery.objects.all().delete()
+    shop.credentials_refused_at = "2026-03-18T12:00:00Z"
+    shop.save()
+    stock_put(mug, warehouse, 3)  # while paused: nothing piles up
+    assert not Delivery.objects.exists()
+
+    admin_client.post(change_url(shop), form_data(shop, access_token="shpat_new_token"))
+
+    (push,) = Delivery.objects.filter(topic="shopify.stock")
+    assert push.status == Delivery.Status.PENDING and push.payload["level"]["available"] == 8
