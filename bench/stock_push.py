@@ -27,6 +27,7 @@ sys.path.insert(0, str(BASE))
 DB = os.environ.get("BENCH_DB", "oms_bench_stock")
 PG = "postgres://postgres@127.0.0.1:5432"
 CHANGES = int(os.environ.get("BENCH_CHANGES", "10000"))
+BASELINE = int(os.environ.get("BENCH_BASELINE", "1000"))
 SKUS = 100
 LOCATION = "gid://shopify/Location/1"
 
@@ -105,8 +106,8 @@ def run(stand_in_url: str) -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.db import connection, transaction
+    from django.test.utils import override_settings
 
     # The worker thread below sends deliveries; nothing is sent inline after each commit.
     override_settings(
@@ -115,8 +116,9 @@ def run(stand_in_url: str) -> None:
     ).enable()
     call_command("migrate", verbosity=0)
 
+    from connectors.channels import channel_plans_forget
     from connectors.models import ShopifyConnection, ShopifyLocation, StockListing
-    from connectors.stock import stock_level_now
+    from connectors.stock import stock_level_now, stock_levels_queue
     from core.models import Delivery
     from core.outbox.services import delivery_send
     from inventory.models import Product, StockItem, StockMovement, Warehouse
@@ -164,35 +166,53 @@ def run(stand_in_url: str) -> None:
 
     rng = random.Random(7)
     held: list[str] = []
+
+    def change(n: int) -> None:
+        product = rng.choice(products)
+        roll = rng.random()
+        if roll < 0.5:
+            stock_movement_record(
+                stock_item_id=items[product.pk],
+                kind=StockMovement.Kind.ADJUSTMENT if rng.random() < 0.5 else StockMovement.Kind.RECEIPT,
+                quantity=rng.randint(1, 3),
+                reason_code="found",
+                reference="bench",
+            )
+        elif roll < 0.8 or not held:
+            reference = f"bench:{n}"
+            request = ReserveRequest(
+                line_reference=f"{reference}:1", product_id=product.pk, quantity=rng.randint(1, 2)
+            )
+            stock_reserve_split(reference=reference, warehouse_ids=[warehouse.pk], requests=[request])
+            held.append(reference)
+        else:
+            stock_release(reference=held.pop(rng.randrange(len(held))))
+
+    counted = {"queries": 0}
+
+    def count(execute, sql, params, many, context):
+        counted["queries"] += 1
+        return execute(sql, params, many, context)
+
+    # The same kind of changes with the channel not taking stock: the queries they cost anyway.
+    ShopifyConnection.objects.filter(pk=shop.pk).update(push_stock=False)
+    channel_plans_forget()
+    with connection.execute_wrapper(count):
+        for n in range(BASELINE):
+            change(-1 - n)
+    baseline_queries = counted["queries"] / BASELINE
+    ShopifyConnection.objects.filter(pk=shop.pk).update(push_stock=True)
+    channel_plans_forget()
+    with transaction.atomic():  # the levels the baseline left, as saving the connection does
+        stock_levels_queue(product_ids=[p.pk for p in products])
+    counted["queries"] = 0
+
     thread = threading.Thread(target=worker)
     started = time.perf_counter()
     thread.start()
-    with CaptureQueriesContext(connection) as ctx:
+    with connection.execute_wrapper(count):
         for n in range(CHANGES):
-            product = rng.choice(products)
-            roll = rng.random()
-            if roll < 0.5:
-                stock_movement_record(
-                    stock_item_id=items[product.pk],
-                    kind=StockMovement.Kind.ADJUSTMENT if rng.random() < 0.5 else StockMovement.Kind.RECEIPT,
-                    quantity=rng.randint(1, 3),
-                    reason_code="found",
-                    reference="bench",
-                )
-            elif roll < 0.8 or not held:
-                reference = f"bench:{n}"
-                stock_reserve_split(
-                    reference=reference,
-                    warehouse_ids=[warehouse.pk],
-                    requests=[
-                        ReserveRequest(
-                            line_reference=f"{reference}:1", product_id=product.pk, quantity=rng.randint(1, 2)
-                        )
-                    ],
-                )
-                held.append(reference)
-            else:
-                stock_release(reference=held.pop(rng.randrange(len(held))))
+            change(n)
     changes_took = time.perf_counter() - started
     done.set()
     thread.join()
@@ -209,7 +229,11 @@ def run(stand_in_url: str) -> None:
     rate = CHANGES / changes_took
     delivered = deliveries.filter(status="delivered").count()
     print(f"changes made:            {CHANGES:,} over {SKUS} SKUs in {changes_took:.1f} s ({rate:,.0f}/s)")
-    print(f"queries in the writer:   {len(ctx):,} ({len(ctx) / CHANGES:.1f} per change, all of it)")
+    per_change = counted["queries"] / CHANGES
+    print(
+        f"queries per change:      {per_change:.2f} (with the channel taking no stock: "
+        f"{baseline_queries:.2f}; extra {per_change - baseline_queries:.2f})"
+    )
     print(f"deliveries written:      {deliveries.count():,} ({delivered:,} delivered)")
     print(f"send attempts:           {sent['attempts']:,}")
     print(f"pushes received:         {pushes:,} inventorySetQuantities, {lookups} SKU lookups")

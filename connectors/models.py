@@ -61,6 +61,10 @@ class ChannelConnection(TimeStampedModel):
     credentials_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
     credentials_refused_reason = models.TextField(blank=True, editable=False)
 
+    channel_kind: str  # the Channel.Kind it connects
+    connection_fields: tuple[str, ...]  # what must be filled in for it to be connected
+    platform_url: str  # the platform's real address for this shop
+
     class Meta:
         abstract = True
 
@@ -74,7 +78,8 @@ class ChannelConnection(TimeStampedModel):
 
     @property
     def is_connected(self) -> bool:
-        raise NotImplementedError
+        """Its address and every credential are there (`connection_fields`, per platform)."""
+        return all(getattr(self, name) for name in self.connection_fields)
 
     @property
     def status_label(self) -> str:
@@ -84,12 +89,9 @@ class ChannelConnection(TimeStampedModel):
             return "credentials refused"
         return "connected"
 
-    def default_base_url(self) -> str:
-        raise NotImplementedError
-
     def api_base(self) -> str:
         """Where requests go, checked again at sending time. Raises ValueError when refused."""
-        url = (self.base_url or self.default_base_url()).rstrip("/")
+        url = (self.base_url or self.platform_url).rstrip("/")
         refusal = url_scheme_refusal(url)
         if refusal:
             raise ValueError(refusal)
@@ -105,6 +107,7 @@ class ChannelConnection(TimeStampedModel):
 
 class ShopifyConnection(ChannelConnection):
     channel_kind = "shopify"
+    connection_fields = ("shop_domain", "access_token")
 
     shop_domain = models.CharField(
         max_length=255, help_text="The shop's own domain, e.g. my-store.myshopify.com."
@@ -126,10 +129,8 @@ class ShopifyConnection(ChannelConnection):
         verbose_name = "Shopify connection"
 
     @property
-    def is_connected(self) -> bool:
-        return bool(self.shop_domain and self.access_token)
-
-    def default_base_url(self) -> str:
+    def platform_url(self) -> str:
+        """The shop's real address, from its domain."""
         domain = self.shop_domain.strip().removeprefix("https://").removeprefix("http://").strip("/")
         return f"https://{domain}"
 
@@ -179,6 +180,7 @@ class ShopifyLocation(models.Model):
 
 class WooCommerceConnection(ChannelConnection):
     channel_kind = "woocommerce"
+    connection_fields = ("store_url", "consumer_key", "consumer_secret")
 
     store_url = models.URLField(help_text="The store's address, e.g. https://shop.example.com.")
     consumer_key = EncryptedTextField(blank=True, help_text="REST API consumer key (ck_…), read/write.")
@@ -194,10 +196,7 @@ class WooCommerceConnection(ChannelConnection):
         verbose_name = "WooCommerce connection"
 
     @property
-    def is_connected(self) -> bool:
-        return bool(self.store_url and self.consumer_key and self.consumer_secret)
-
-    def default_base_url(self) -> str:
+    def platform_url(self) -> str:
         return self.store_url
 
     def clean(self):
