@@ -229,6 +229,11 @@ OMS = {
     "DELIVERY_GIVE_UP_HOURS": env.float("OMS_DELIVERY_GIVE_UP_HOURS", default=24.0),
 }
 
+# Channel connections' credentials (Shopify tokens, WooCommerce keys) are stored encrypted with
+# this Fernet key; several comma-separated keys rotate (the first encrypts). Unset: the app runs,
+# but no credentials can be saved, so no channel is connected (`check --deploy` warns).
+OMS_CREDENTIALS_KEY = env.str("OMS_CREDENTIALS_KEY", default="")
+
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).
 EASYPOST_WEBHOOK_SECRET = env.str("EASYPOST_WEBHOOK_SECRET", default="")
 

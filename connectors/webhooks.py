@@ -32,6 +32,8 @@ from orders.exceptions import OrderTransitionError
 from orders.models import Channel, Order
 from orders.services import order_cancel
 
+from .echo import channel_echo
+
 
 def _never(request) -> bool:
     return False
@@ -114,7 +116,8 @@ def _cancel(platform, channel, raw, actor) -> tuple[Order | None, str]:
     if order.status == Order.Status.CANCELLED:
         return order, Outcome.DUPLICATE
     try:
-        order = order_cancel(order_id=order.pk, actor=actor, reason=f"Cancelled in {platform.name}")
+        with channel_echo(channel.pk):  # the shop cancelled it: not to be sent back to the shop
+            order = order_cancel(order_id=order.pk, actor=actor, reason=f"Cancelled in {platform.name}")
     except OrderTransitionError as exc:
         raise MappingError(f"{platform.name} cancelled {order.number}, but {exc}") from None
     return order, Outcome.CANCELLED

@@ -33,3 +33,7 @@ class ShipmentNotFound(DomainError):
 
 class ServiceLevelOverrideRefused(DomainError):
     """The carrier service can't be changed."""
+
+
+class TrackingChangeRefused(DomainError):
+    """The shipment's tracking number can't be changed (not shipped yet, delivered, unchanged)."""

@@ -19,11 +19,11 @@ from orders.exceptions import OrderTransitionError
 from orders.models import Order, OrderEvent, OrderLine
 
 from .estimates import estimate_delivery
-from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
+from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError, TrackingChangeRefused
 from .models import ServiceLevel, Shipment, ShipmentLine, TrackingEvent
 from .rules import Parcel, parcel_for_items, service_level_choose, service_level_refusal
 from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
-from .signals import shipment_shipped
+from .signals import shipment_shipped, shipment_tracking_changed
 
 Kind = OrderEvent.Kind
 
@@ -251,4 +251,37 @@ def shipment_change_service_level(
     if refusal:
         message += f" Overrides the rules, which refuse it: {refusal}."
     order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=message)
+    return shipment
+
+
+@transaction.atomic
+def shipment_tracking_change(
+    *, shipment_id: int, tracking_number: str, reason: str = "", actor=None
+) -> Shipment:
+    """Correct the tracking number of a shipment already handed to the carrier (a mistyped or
+    relabelled parcel), say so on the order's timeline, and tell the channel (signal
+    `shipment_tracking_changed`, in this transaction).
+
+    Locks order then shipment. Raises TrackingChangeRefused unless the shipment is on its way,
+    or when the number is empty or unchanged.
+    """
+    tracking_number = (tracking_number or "").strip()[:64]
+    if not tracking_number:
+        raise TrackingChangeRefused("Give the new tracking number.")
+    order, shipment = shipment_lock(shipment_id)
+    if shipment.status not in Shipment.ON_THE_WAY:
+        raise TrackingChangeRefused(
+            f"Shipment {shipment.number} is {shipment.get_status_display().lower()}: "
+            "only a shipment on its way gets a new tracking number."
+        )
+    previous = shipment.tracking_number
+    if tracking_number == previous:
+        raise TrackingChangeRefused(f"Shipment {shipment.number} already has tracking number {previous}.")
+    shipment.tracking_number = tracking_number
+    shipment.save(update_fields=["tracking_number", "updated_at"])
+    message = f"Tracking number of {shipment.number} changed from {previous} to {tracking_number}."
+    if reason.strip():
+        message += f" {reason.strip()}"
+    order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=message)
+    shipment_tracking_changed.send(sender=Shipment, shipment=shipment, order=order, previous=previous)
     return shipment

@@ -8,9 +8,13 @@ channel, an event for subscribers) commit or roll back with the change.
 - `shipment_tracking_recorded`: a carrier event was stored for one of our shipments (not a
   duplicate). Keyword arguments: `shipment`, `event` (the TrackingEvent), `moved_to` (the
   shipment's new status, or "" when the event didn't move it).
+- `shipment_tracking_changed`: staff corrected the tracking number of a shipment already handed
+  to the carrier. Keyword arguments: `shipment` (with the new number), `order` (both locked),
+  `previous` (the old number).
 """
 
 from django.dispatch import Signal
 
 shipment_shipped = Signal()
 shipment_tracking_recorded = Signal()
+shipment_tracking_changed = Signal()

@@ -84,14 +84,25 @@ def speed_from_title(title: str) -> str:
     return Order.ShippingSpeed.STANDARD
 
 
-def lines_resolved(*, channel, raw_lines: list[tuple[list[str], int, Decimal, str]]) -> list[LineInput]:
+def lines_resolved(
+    *,
+    channel,
+    raw_lines: list[tuple[list[str], int, Decimal, str]],
+    external_line_ids: list[str] | None = None,
+) -> list[LineInput]:
     """LineInputs whose SKU is our product's when a key (channel SKU, then mapped ids) matches;
-    otherwise the first key, so the hold names what staff must map."""
+    otherwise the first key, so the hold names what staff must map. `external_line_ids` (one per
+    raw line) are the platform's own line ids, kept on the order lines."""
     products = sku_resolve(channel=channel, keys_per_line=[keys for keys, *_ in raw_lines])
+    line_ids = external_line_ids or [""] * len(raw_lines)
     lines = []
-    for (keys, qty, price, name), product in zip(raw_lines, products, strict=True):
+    for (keys, qty, price, name), product, line_id in zip(raw_lines, products, line_ids, strict=True):
         sku = product.sku if product else next((k for k in keys if k), "")
-        lines.append(LineInput(sku=sku[:64], quantity=qty, unit_price=price, name=name[:255]))
+        lines.append(
+            LineInput(
+                sku=sku[:64], quantity=qty, unit_price=price, name=name[:255], external_line_id=line_id[:100]
+            )
+        )
     return lines
 
 

@@ -49,6 +49,7 @@ class LineInput:
     quantity: int
     unit_price: Decimal
     name: str = ""
+    external_line_id: str = ""  # the line's id in the sales channel, kept to answer it about this line
 
 
 @dataclass

@@ -261,6 +261,12 @@ class OrderLine(models.Model):
     )
     sku = models.CharField("SKU", max_length=64, help_text="As ordered, copied at capture.")
     name = models.CharField(max_length=255)
+    external_line_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The line's id in the sales channel (a Shopify line item, a WooCommerce line), "
+        "so fulfilments sent back name the platform's line, never a name or SKU.",
+    )
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     quantity_shipped = models.PositiveIntegerField(default=0)

@@ -27,6 +27,15 @@ PAYMENT_STATUS = {
 }
 
 
+def shopify_numeric_id(value) -> str:
+    """Shopify's id as digits, from a JSON integer or a GraphQL GID (`gid://shopify/LineItem/1`,
+    possibly with a query string): the one form we keep, whichever the payload carried."""
+    text_id = id_text(value)
+    if text_id.startswith("gid://"):
+        text_id = text_id.split("?", 1)[0].rsplit("/", 1)[-1]
+    return text_id if text_id.isdigit() else ""
+
+
 def shopify_unwrap(payload) -> list[dict]:
     """The orders in a body: a bare order (webhooks), {"order": …} or {"orders": […]} (API)."""
     if isinstance(payload, dict) and isinstance(payload.get("order"), dict):
@@ -74,7 +83,7 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
     items = order.get("line_items")
     if not isinstance(items, list) or not items:
         raise MappingError(f"Shopify order {external_id} has no line items: nothing to capture.")
-    raw_lines = []
+    raw_lines, line_ids = [], []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise MappingError(f"Line {i + 1} of Shopify order {external_id} is not an object.")
@@ -85,6 +94,9 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
         ]
         if not any(keys):
             keys = [f"shopify-line-{id_text(item.get('id'))}"]
+        line_ids.append(
+            shopify_numeric_id(item.get("id")) or shopify_numeric_id(item.get("admin_graphql_api_id"))
+        )
         raw_lines.append(
             (
                 keys,
@@ -93,7 +105,7 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
                 text(item.get("name")) or text(item.get("title")),
             )
         )
-    lines = lines_resolved(channel=channel, raw_lines=raw_lines)
+    lines = lines_resolved(channel=channel, raw_lines=raw_lines, external_line_ids=line_ids)
 
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
     shipping = _address(order.get("shipping_address"))

@@ -71,7 +71,7 @@ def woocommerce_order_input(*, channel, order: dict) -> OrderInput:
     items = order.get("line_items")
     if not isinstance(items, list) or not items:
         raise MappingError(f"WooCommerce order {external_id} has no line items: nothing to capture.")
-    raw_lines = []
+    raw_lines, line_ids = [], []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise MappingError(f"Line {i + 1} of WooCommerce order {external_id} is not an object.")
@@ -89,7 +89,8 @@ def woocommerce_order_input(*, channel, order: dict) -> OrderInput:
         if price in (None, "") and qty:
             price = money(item.get("subtotal"), f"Line {i + 1} subtotal") / qty
         raw_lines.append((keys, qty, money(price, f"Line {i + 1} price"), text(item.get("name"))))
-    lines = lines_resolved(channel=channel, raw_lines=raw_lines)
+        line_ids.append(id_text(item.get("id")))
+    lines = lines_resolved(channel=channel, raw_lines=raw_lines, external_line_ids=line_ids)
 
     billing = _address(billing_raw)
     shipping = _address(shipping_raw) or billing  # no shipping address: ship to the billing one

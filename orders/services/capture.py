@@ -140,6 +140,7 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
                 product=products.get(ln.sku),
                 sku=ln.sku[:64],
                 name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
+                external_line_id=(ln.external_line_id or "")[:100],
                 unit_price=quantize(ln.unit_price),
                 quantity=ln.quantity,
             )

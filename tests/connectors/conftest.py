@@ -47,3 +47,22 @@ def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order
         HTTP_X_WC_WEBHOOK_TOPIC=topic,
         HTTP_X_WC_WEBHOOK_SOURCE="https://example.com/",
     )
+
+
+# --- outbound: connections to a local stand-in for the platform --------------------------------
+CREDENTIALS_KEY = "q3Jq0Zg9yBqkxXlJ5a1o1r8Q2mRk8d0o0uJc3d2cXxE="  # a Fernet key for tests only
+SHOPIFY_TOKEN = "shpat_test_token_0123456789"
+WOO_KEY = "ck_test_key_0123456789"
+WOO_SECRET = "cs_test_secret_0123456789"
+
+
+@pytest.fixture
+def credentials_key(settings):
+    settings.OMS_CREDENTIALS_KEY = CREDENTIALS_KEY
+    settings.MANAGER_EMAILS = ["ops@example.com"]
+    settings.OMS = {**settings.OMS, "DELIVERY_TIMEOUT_SECONDS": 0.5}
+    return CREDENTIALS_KEY
+
+
+def stand_in_url(httpserver) -> str:
+    return httpserver.url_for("/").rstrip("/")
