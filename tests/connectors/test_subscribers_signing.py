@@ -23,7 +23,8 @@ from connectors.subscribers.signing import (
 # tests/fixtures/shared/SOURCES.md, "webhooks/standard-webhooks/": the published vector.
 VECTOR = (
     Path(__file__).parents[1]
-    / "fixtures/shared/webhooks/standard-webhooks/standard-webhooks__libraries_python_tests_DEFAULT_PAYLOAD.json"
+    / "fixtures/shared/webhooks/standard-webhooks"
+    / "standard-webhooks__libraries_python_tests_DEFAULT_PAYLOAD.json"
 )
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
