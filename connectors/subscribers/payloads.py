@@ -366,13 +366,18 @@ def event_version_of(model: type[Event]) -> int:
 
 def _inline(node, defs: dict):
     """The schema with every `$ref` to `$defs` replaced by what it names (no model here is
-    recursive), so each event's schema stands alone wherever it is pasted."""
+    recursive), so each event's schema stands alone wherever it is pasted; without pydantic's
+    generated titles, and with descriptions on one line."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             rest = {k: v for k, v in node.items() if k != "$ref"}
             return {**_inline(defs[ref.removeprefix("#/$defs/")], defs), **_inline(rest, defs)}
-        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+        return {
+            k: " ".join(v.split()) if k == "description" and isinstance(v, str) else _inline(v, defs)
+            for k, v in node.items()
+            if k != "$defs" and not (k == "title" and isinstance(v, str))
+        }
     if isinstance(node, list):
         return [_inline(v, defs) for v in node]
     return node
@@ -381,7 +386,7 @@ def _inline(node, defs: dict):
 def event_schema(model: type[Event]) -> dict:
     """The JSON Schema (2020-12) of one event type's body, self-contained."""
     schema = model.model_json_schema(mode="serialization")
-    return _inline(schema, schema.get("$defs", {}))
+    return {"title": schema["title"], **_inline(schema, schema.get("$defs", {}))}
 
 
 def event_schemas() -> dict[str, dict]:
