@@ -45,6 +45,7 @@ class SubscriptionForm(forms.ModelForm):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
+    view_on_site = False
     list_display = ["name", "url", "is_active", "event_count", "owner_email", "last_delivered_at", "health"]
     list_filter = ["is_active"]
     search_fields = ["name", "url", "owner_email"]

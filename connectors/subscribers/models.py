@@ -54,8 +54,8 @@ class Subscription(TimeStampedModel):
     failing_since = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="The first failed attempt since the last delivery."
     )
-    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    disabled_reason = models.CharField(max_length=500, blank=True, editable=False)
+    disabled_at = models.DateTimeField("switched off at", null=True, blank=True, editable=False)
+    disabled_reason = models.CharField("why it was switched off", max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
