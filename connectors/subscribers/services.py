@@ -20,7 +20,7 @@ from inventory.models import StockItem
 
 from . import payloads
 from .events import stock_low_payload, webhook_test_payload
-from .models import DELIVERY_TOPIC, StockLowMark, Subscription
+from .models import DELIVERY_TOPIC, TARGET_PREFIX, StockLowMark, Subscription
 from .notifications import subscription_switched_off_notify
 from .signing import secret_generate
 
@@ -42,11 +42,11 @@ def subscribers_event_emit(
     payload = event.model_dump(mode="json")
     return [
         delivery_enqueue(
-            target=f"subscription:{pk}",
+            target=f"{TARGET_PREFIX}:{pk}",
             topic=DELIVERY_TOPIC,
             payload=payload,
             reference=reference,
-            ordering_key=f"subscription:{pk}:{ordering}",
+            ordering_key=f"{TARGET_PREFIX}:{pk}:{ordering}",
         )
         for pk in subscription_ids
     ]
