@@ -227,6 +227,14 @@ OMS = {
     "DELIVERY_BACKOFF_BASE_SECONDS": env.float("OMS_DELIVERY_BACKOFF_BASE_SECONDS", default=10.0),
     "DELIVERY_BACKOFF_CAP_SECONDS": env.float("OMS_DELIVERY_BACKOFF_CAP_SECONDS", default=3600.0),
     "DELIVERY_GIVE_UP_HOURS": env.float("OMS_DELIVERY_GIVE_UP_HOURS", default=24.0),
+    # Event webhooks (connectors.subscribers): a subscription none of whose deliveries got
+    # through for this many days is switched off and its owner told; after a secret rotation
+    # the old secret keeps signing (beside the new one) this many hours; the active
+    # subscriptions are cached this long per process (cleared at once in a shared cache when
+    # one is saved), so a change with no subscriber costs no query.
+    "SUBSCRIPTION_DISABLE_AFTER_DAYS": env.float("OMS_SUBSCRIPTION_DISABLE_AFTER_DAYS", default=3.0),
+    "SUBSCRIPTION_SECRET_OVERLAP_HOURS": env.float("OMS_SUBSCRIPTION_SECRET_OVERLAP_HOURS", default=24.0),
+    "SUBSCRIPTION_CACHE_SECONDS": env.int("OMS_SUBSCRIPTION_CACHE_SECONDS", default=60),
 }
 
 # Channel connections' credentials (Shopify tokens, WooCommerce keys) are stored encrypted with

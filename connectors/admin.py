@@ -281,3 +281,6 @@ class StockListingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from .subscribers import admin as subscribers_admin  # noqa: E402,F401  registers SubscriptionAdmin

@@ -12,6 +12,7 @@ class ConnectorsConfig(AppConfig):
 
         from core.outbox.registry import delivery_handler_register, delivery_target_register
         from fulfillment.signals import shipment_shipped, shipment_tracking_changed
+        from intake.api import api as intake_api
         from intake.inbound import register_reprocessor
         from inventory.models import Warehouse
         from inventory.signals import stock_levels_changed
@@ -29,6 +30,10 @@ class ConnectorsConfig(AppConfig):
         from .shopify import outbound as shopify
         from .shopify.views import SHOPIFY
         from .stock import stock_levels_changed_receiver
+        from .subscribers.delivery import SUBSCRIPTION_TARGET, subscription_delivery_send
+        from .subscribers.models import DELIVERY_TOPIC, TARGET_PREFIX
+        from .subscribers.openapi import openapi_webhooks
+        from .subscribers.receivers import receivers_connect
         from .webhooks import webhook_reprocess
         from .woocommerce import outbound as woocommerce
         from .woocommerce.views import WOOCOMMERCE
@@ -71,3 +76,10 @@ class ConnectorsConfig(AppConfig):
             sender=WooCommerceConnection.warehouses.through,
             dispatch_uid="connectors.plans.woo_warehouses",
         )
+
+        # Event webhooks: the domain's signals write deliveries, the outbox sends them through
+        # this handler, and the API's OpenAPI document describes them under `webhooks`.
+        receivers_connect()
+        delivery_handler_register(topic=DELIVERY_TOPIC, handler=subscription_delivery_send)
+        delivery_target_register(prefix=TARGET_PREFIX, target=SUBSCRIPTION_TARGET)
+        intake_api.openapi_extra["webhooks"] = openapi_webhooks()

@@ -251,3 +251,17 @@ class RemoteFulfillment(models.Model):
 
     def __str__(self):
         return f"{self.shipment_id} → {self.remote_id}"
+
+
+# Event webhook subscriptions live in their package; Django finds every model through this module.
+from .subscribers.models import StockLowMark, Subscription  # noqa: E402
+
+__all__ = [
+    "RemoteFulfillment",
+    "ShopifyConnection",
+    "ShopifyLocation",
+    "StockListing",
+    "StockLowMark",
+    "Subscription",
+    "WooCommerceConnection",
+]

@@ -1,6 +1,6 @@
 """What each staff group may do with the connections to outside systems (gathered by core.roles).
-Managers keep the channels' connections (credentials, locations, stock listings) and reconcile
-stock; customer service see whether a channel is connected."""
+Managers keep the channels' connections (credentials, locations, stock listings), reconcile
+stock and keep the event-webhook subscriptions; customer service see whether a channel is connected."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Customer service": [
@@ -20,5 +20,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "connectors.change_woocommerceconnection",
         "connectors.view_stocklisting",
         "connectors.change_stocklisting",
+        "connectors.view_subscription",
+        "connectors.add_subscription",
+        "connectors.change_subscription",
+        "connectors.delete_subscription",
     ],
 }

@@ -46,10 +46,16 @@ def _test_database_droppable(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: cached order pages and rate-limit counters are
-    keyed by order number, which a rolled-back database can hand out again."""
+    keyed by order number, which a rolled-back database can hand out again. One entry is put
+    back: the list of active event-webhook subscriptions, as the test database holds it (none),
+    so a test counting a change's queries counts what production runs with that list cached
+    (connectors/subscribers/selectors.py), not a cold read of it."""
     from django.core.cache import cache
 
+    from connectors.subscribers.selectors import CACHE_KEY, ActiveSubscriptions
+
     cache.clear()
+    cache.set(CACHE_KEY, ActiveSubscriptions(), None)
     yield
 
 

@@ -17,11 +17,14 @@ _handlers: dict[str, Handler] = {}
 @dataclass(frozen=True)
 class DeliveryTarget:
     """A kind of connection (“channel”, “subscription”): how to name one, whether it is paused
-    (its credentials were refused), and what to do when they are."""
+    (its credentials were refused), and what to do when they are. `alerts_managers`: whether
+    the outbox e-mails MANAGER_EMAILS that the connection's credentials were refused; a kind
+    whose `on_revoked` tells people itself, in its own words, says False."""
 
     name: Callable[[str], str] = lambda target: target
     is_paused: Callable[[str], bool] = lambda target: False
     on_revoked: Callable[[str, str], None] = lambda target, reason: None
+    alerts_managers: bool = True
 
 
 _targets: dict[str, DeliveryTarget] = {}

@@ -280,12 +280,15 @@ def delivery_target_pause(*, target: str, reason: str) -> int:
 
     Runs in the caller's transaction (the refused attempt's). Returns how many more deliveries
     were paused. The owner of the target (a channel, a subscription) is told through its
-    registered hook; managers get an e-mail after commit."""
+    registered hook; managers get an e-mail after commit, unless the target kind tells them
+    itself (`DeliveryTarget.alerts_managers`)."""
     paused = Delivery.objects.filter(target=target, status=Status.PENDING).update(
         status=Status.PAUSED, next_attempt_at=None, updated_at=timezone.now()
     )
-    delivery_target_for(target).on_revoked(target, reason)
-    transaction.on_commit(partial(_alert_paused, target=target, reason=reason, waiting=paused + 1))
+    kind = delivery_target_for(target)
+    kind.on_revoked(target, reason)
+    if kind.alerts_managers:
+        transaction.on_commit(partial(_alert_paused, target=target, reason=reason, waiting=paused + 1))
     return paused
 
 
