@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from .factories import user_in_group
+from tests.factories import user_in_group
 
 
 @pytest.fixture

@@ -9,9 +9,16 @@ from django.utils import timezone
 
 from orders.models import Order
 from returns.models import ReturnRequest
-from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, ProductFactory
-
-from .factories import ReturnLineFactory, ShipmentFactory, backorder_event, stock_item
+from tests.factories import (
+    ChannelFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    ReturnLineFactory,
+    ShipmentFactory,
+    backorder_event,
+    stock_item,
+)
 
 # The pinned clock (tests/conftest.py): "today" is the same day for the view and for the test
 # that reads it back, and the backlog's ages are what the fixture made them, whenever CI runs.

@@ -16,16 +16,19 @@ from inventory.models import Product
 from orders.models import Order
 from reports.exports import EXPORTS
 from reports.models import ExportLog
-from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, ProductFactory
-
-from .conftest import read_csv, streamed_text
-from .factories import (
+from tests.factories import (
+    ChannelFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
     RefundFactory,
     ReturnLineFactory,
     ShipmentFactory,
     TrackingEventFactory,
     stock_item,
 )
+
+from .conftest import read_csv, streamed_text
 
 MARCH_1 = dt.datetime(2026, 3, 1, 14, 5, tzinfo=dt.UTC)
 TRICKY_TEXT = 'Größe 42, "zu klein"\r\nzweite Zeile'

@@ -533,7 +533,7 @@ def test_a_second_refresh_waits_for_the_first(monkeypatch, second, warehouse, se
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboard_does_not_wait_for_a_refresh_in_progress(monkeypatch, warehouse, service_level, client):
-    from tests.reports.factories import user_in_group
+    from tests.factories import user_in_group
 
     client.force_login(user_in_group("manager", "Managers"))
     shop = Shop(warehouse)
