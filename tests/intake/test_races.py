@@ -1,42 +1,33 @@
 """The same order arriving at the same moment makes one order (PostgreSQL row locks)."""
 
 import json
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from intake.models import InboundRequest
 from inventory.models import StockItem
 from orders.models import Order
+from tests.races import run_together
 
 from .conftest import order_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def post_together(auth, bodies_and_headers, n=10):
-    barrier = threading.Barrier(n)
-    replies = []
+def post_together(auth, bodies_and_headers):
+    """POST every (body, headers) to the API at the same instant; returns (status, reply) each."""
 
-    def worker(body, headers):
-        try:
-            client = Client()
-            barrier.wait()
-            response = client.post(
-                "/api/v1/orders", json.dumps(body), content_type="application/json", **auth, **headers
-            )
-            replies.append((response.status_code, response.json()))
-        finally:
-            connection.close()
+    def post(body, headers):
+        response = Client().post(
+            "/api/v1/orders", json.dumps(body), content_type="application/json", **auth, **headers
+        )
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=worker, args=bh) for bh in bodies_and_headers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return replies
+    return run_together(
+        [partial(post, body, headers) for body, headers in bodies_and_headers], raise_errors=True
+    )
 
 
 def test_same_external_id_from_ten_threads_makes_one_order(auth, widgets):

@@ -2,11 +2,9 @@
 backordered or told why. SQLite ignores row locks, so these are skipped there."""
 
 import random
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from core.exceptions import DomainError
 from inventory.models import Reservation, StockItem
@@ -17,32 +15,9 @@ from orders.selectors import order_line_list_discrepancies, reservation_list_sta
 from orders.services import order_cancel, order_capture
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+from tests.races import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs):
-    """Run every job in its own thread and connection, released at the same instant. Returns
-    each job's result or the exception it raised."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each client saw
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a client is stuck: deadlock or lock wait"
-    return results
 
 
 def capture_job(channel, lines, n):

@@ -1,16 +1,16 @@
 """20 clients race for the last 10 units: exactly 10 get one, nothing is oversold."""
 
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
 
 from inventory.models import Product, StockItem
 from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order
 from orders.services import order_capture
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+from tests.races import run_together
 
 
 @pytest.mark.postgres
@@ -20,35 +20,22 @@ def test_twenty_threads_race_for_ten_units():
     warehouse = WarehouseFactory(code="RACE")
     product = ProductFactory(sku="LAST-10")
     stock_put(product, warehouse, 10)
-    barrier = threading.Barrier(20)
-    errors = []
 
     def buy(i):
-        try:
-            barrier.wait()
-            order_capture(
-                channel=channel,
-                data=OrderInput(
-                    email=f"racer{i}@example.com",
-                    external_id=f"race-{i}",
-                    shipping_address=AddressInput(
-                        name="R", line1="1 St", city="NYC", postal_code="10001", country="US"
-                    ),
-                    lines=[LineInput("LAST-10", 1, Decimal("5.00"))],
-                    payment_status="paid",
+        order_capture(
+            channel=channel,
+            data=OrderInput(
+                email=f"racer{i}@example.com",
+                external_id=f"race-{i}",
+                shipping_address=AddressInput(
+                    name="R", line1="1 St", city="NYC", postal_code="10001", country="US"
                 ),
-            )
-        except Exception as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
+                lines=[LineInput("LAST-10", 1, Decimal("5.00"))],
+                payment_status="paid",
+            ),
+        )
 
-    threads = [threading.Thread(target=buy, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = [r for r in run_together([partial(buy, i) for i in range(20)]) if isinstance(r, Exception)]
 
     assert errors == []
     statuses = list(Order.objects.values_list("status", flat=True))

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import F
 from django.tasks import default_task_backend
 from django.test import override_settings
@@ -39,6 +38,7 @@ from returns.models import ReturnLine, ReturnRequest
 from returns.services import return_request_approve, return_request_create, return_request_reject
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, OrderFactory, ProductFactory, stock_put
+from tests.races import start_in_thread
 
 # The pinned clock (tests/conftest.py): every day below is the day it was computed for, and a lead
 # time is its whole days and a few microseconds, however long the services take or when CI runs.
@@ -472,20 +472,6 @@ def test_a_never_built_history_is_built_in_the_background(shop, manager_client, 
 
 
 # --- two refreshes at once (PostgreSQL: SQLite ignores row locks) -----------------------------
-def _in_thread(target, results, name):
-    def run():
-        try:
-            results[name] = target()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            results[name] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, name=name)
-    thread.start()
-    return thread
-
-
 def _hold_first_refresh(monkeypatch):
     """The refresh running in the thread named "first" stops inside its recompute until released."""
     entered, release = threading.Event(), threading.Event()
@@ -511,11 +497,11 @@ def test_a_second_refresh_waits_for_the_first(monkeypatch, second, warehouse, se
     shop.order(shop.phone, 3, [("TEE", 1)])
     entered, release = _hold_first_refresh(monkeypatch)
     results = {}
-    first = _in_thread(kpi_refresh, results, "first")
+    first = start_in_thread(kpi_refresh, results, "first")
     assert entered.wait(10)
     day = timezone.localdate() - dt.timedelta(days=3)
     other = kpi_refresh if second == "refresh" else lambda: kpi_days_refresh(days=[day])
-    waiting = _in_thread(other, results, "second")
+    waiting = start_in_thread(other, results, "second")
     waiting.join(0.5)
     assert waiting.is_alive(), "the second refresh should wait for the lock"
     release.set()
@@ -543,7 +529,7 @@ def test_the_dashboard_does_not_wait_for_a_refresh_in_progress(monkeypatch, ware
     shop.order(shop.phone, 3, [("TEE", 1)])
     entered, release = _hold_first_refresh(monkeypatch)
     results = {}
-    first = _in_thread(kpi_refresh, results, "first")
+    first = start_in_thread(kpi_refresh, results, "first")
     assert entered.wait(10)
     try:
         response = client.get(reverse("reports:dashboard"))  # answered while the lock is held

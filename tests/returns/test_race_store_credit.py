@@ -1,18 +1,18 @@
 """Two orders spend the whole of one store credit at the same moment: one is paid, the other is
 held for payment, and the credit is never overdrawn (PostgreSQL row locks)."""
 
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.management import call_command
-from django.db import close_old_connections, connection
 
 from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order, OrderHold
 from orders.services import order_capture
 from returns.models import StoreCredit, StoreCreditRedemption
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+from tests.races import run_together
 
 
 @pytest.mark.postgres
@@ -38,35 +38,22 @@ def test_two_orders_race_for_one_full_credit():
         initial_amount=Decimal("50.00"),
         balance=Decimal("50.00"),
     )
-    barrier = threading.Barrier(2)
-    errors = []
 
     def buy(quantity):
-        try:
-            barrier.wait()
-            order_capture(
-                channel=channel,
-                data=OrderInput(
-                    email="racer@example.com",
-                    external_id=f"race-{quantity}",
-                    shipping_address=address,
-                    # Different items, so neither is held as a duplicate of the other.
-                    lines=[LineInput("CREDIT-1", quantity, Decimal("50.00") / quantity)],
-                    payment_method="store_credit",
-                    payment_reference=credit.code,
-                ),
-            )
-        except Exception as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
+        order_capture(
+            channel=channel,
+            data=OrderInput(
+                email="racer@example.com",
+                external_id=f"race-{quantity}",
+                shipping_address=address,
+                # Different items, so neither is held as a duplicate of the other.
+                lines=[LineInput("CREDIT-1", quantity, Decimal("50.00") / quantity)],
+                payment_method="store_credit",
+                payment_reference=credit.code,
+            ),
+        )
 
-    threads = [threading.Thread(target=buy, args=(q,)) for q in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = [r for r in run_together([partial(buy, q) for q in (1, 2)]) if isinstance(r, Exception)]
 
     assert errors == []
     racers = Order.objects.filter(email="racer@example.com")
