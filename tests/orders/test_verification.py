@@ -203,3 +203,12 @@ def test_identical_orders_captured_at_the_same_moment_hold_all_but_one(stocked_p
     statuses = sorted(Order.objects.filter(pk__in=results).values_list("status", flat=True))
     assert statuses == [Order.Status.ALLOCATED, Order.Status.ON_HOLD, Order.Status.ON_HOLD]
     assert StockItem.objects.get(product=stocked_product).reserved == 1
+
+
+@pytest.mark.django_db
+def test_failing_rules_hold_with_every_reason(channel, stocked_product, order_input):
+    data = order_input(lines=[("NOPE", 1, "5.00")], payment_status="pending")
+    data.shipping_address.postal_code = "ABC"
+    order = order_capture(channel=channel, data=data)
+    assert order.status == Order.Status.ON_HOLD
+    assert set(order.holds.values_list("reason", flat=True)) == {"address", "unknown_sku", "payment"}

@@ -1,4 +1,4 @@
-"""Expected inbound receipts, received in parts."""
+"""inventory.services.receipts: expected inbound receipts, received in parts."""
 
 import pytest
 

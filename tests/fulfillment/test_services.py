@@ -6,9 +6,13 @@ from django.core import mail
 from django.urls import reverse
 
 from connectors.easypost.signature import easypost_signature
-from fulfillment.exceptions import ServiceLevelOverrideRefused
+from fulfillment.exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
 from fulfillment.models import Shipment
-from fulfillment.services import order_start_fulfillment, shipment_change_service_level
+from fulfillment.services import (
+    order_start_fulfillment,
+    shipment_change_service_level,
+    shipment_ship,
+)
 from inventory.models import StockItem
 from inventory.selectors import stock_list_discrepancies
 from orders.models import Order, OrderEvent
@@ -138,3 +142,12 @@ def test_staff_override_of_the_carrier_is_recorded_with_its_reason(
         shipment_change_service_level(shipment_id=shipment.pk, service_level_id=fast.pk, reason="again")
     response = staff_client.post(url, {"service_level": "nope", "reason": "x"}, follow=True)
     assert response.status_code == 200 and "Choose a carrier service" in response.content.decode()
+
+
+def test_unpacked_shipment_cannot_ship(channel, stocked_product, service_level, order_input):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
+    (shipment,) = order_start_fulfillment(order_id=order.pk)
+    with pytest.raises(ShipmentTransitionError, match="can't ship"):
+        shipment_ship(shipment_id=shipment.pk)
+    item = StockItem.objects.get()
+    assert (item.on_hand, item.reserved) == (10, 1)

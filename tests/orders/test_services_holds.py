@@ -1,11 +1,13 @@
-"""order_hold: staff hold a pending order by hand, add a reason to one already held, and can't
-hold one that is past verification."""
+"""orders.services.holds: staff hold a pending order by hand, add a reason to one already held,
+and can't hold one that is past verification; releasing re-runs the rules, holding again what
+still fails but never a review reason staff released."""
 
 import pytest
 
+from inventory.models import StockItem
 from orders.exceptions import OrderTransitionError
 from orders.models import Order, OrderEvent, OrderHold
-from orders.services import order_capture, order_hold
+from orders.services import order_capture, order_hold, order_release_hold
 from tests.factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,22 @@ def test_an_order_past_verification_cannot_be_held(status):
     order.refresh_from_db()
     assert order.status == status
     assert not order.holds.exists() and not order.events.exists()
+
+
+def test_release_rechecks_and_rehold_when_the_problem_remains(channel, stocked_product, order_input):
+    order = order_capture(
+        channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")], payment_status="pending")
+    )
+    assert order.status == Order.Status.ON_HOLD
+    order = order_release_hold(order_id=order.pk)
+    assert order.status == Order.Status.ON_HOLD
+    assert order.holds.filter(released_at__isnull=True, reason="payment").count() == 1
+
+
+def test_released_review_hold_is_not_raised_again(channel, stocked_product, order_input, settings):
+    settings.OMS = {**settings.OMS, "MAX_LINE_QUANTITY": 2}
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 3, "25.00")]))
+    assert list(order.holds.values_list("reason", flat=True)) == ["limit"]
+    order = order_release_hold(order_id=order.pk)
+    assert order.status == Order.Status.ALLOCATED
+    assert StockItem.objects.get().reserved == 3
