@@ -1,24 +1,22 @@
-"""The whole path from allocation to delivered through the pick list, the packing station and
-the carrier webhook; customer e-mails; staff overrides."""
+"""fulfillment.services: the whole path from allocation to delivered through the pick list, the
+packing station and the carrier webhook, with the customer's e-mails; a shipment ships only
+once packed."""
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
 from connectors.easypost.signature import easypost_signature
-from fulfillment.exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError
+from fulfillment.exceptions import ShipmentTransitionError
 from fulfillment.models import Shipment
 from fulfillment.services import (
     order_start_fulfillment,
-    shipment_change_service_level,
     shipment_ship,
 )
 from inventory.models import StockItem
 from inventory.selectors import stock_list_discrepancies
 from orders.models import Order, OrderEvent
-from orders.notifications import SUBJECTS, order_email_render
 from orders.services import order_capture
-from tests.factories import CarrierFactory, OrderFactory, OrderLineFactory, ServiceLevelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,64 +82,6 @@ def test_allocation_to_delivered_through_pick_list_station_and_webhook(
     assert stock_list_discrepancies() == []
     sent = order.events.filter(kind=OrderEvent.Kind.EMAIL).values_list("message", flat=True)
     assert [m.split("]")[0] for m in sent] == ["E-mail [confirmation", "E-mail [shipped", "E-mail [delivered"]
-
-
-@pytest.mark.parametrize("kind", list(SUBJECTS))
-def test_every_email_kind_renders_text_and_html(kind, service_level):
-    order = OrderFactory(status=Order.Status.PROCESSING, customer_name="Grace <Hopper>")
-    OrderLineFactory(order=order, quantity=2)
-    subject, text, html = order_email_render(order=order, kind=kind)
-    assert order.number in subject and order.number in text
-    assert "/track/o/" in text and "/track/o/" in html
-    assert "Grace <Hopper>" in text and "Grace &lt;Hopper&gt;" in html
-    assert "<html" in html and len(text.strip().splitlines()) > 5
-
-
-def test_staff_can_ship_without_emailing_and_it_is_noted(
-    warehouse, catalog, service_level, ready_shipment, staff_client, django_capture_on_commit_callbacks
-):
-    shipment = ready_shipment([("MUG-1", 1)])
-    for name, data in [("pack", {}), ("ship", {"tracking_number": "", "silent": "on"})]:
-        url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, name])
-        mail.outbox.clear()
-        with django_capture_on_commit_callbacks(execute=True):
-            staff_client.post(url, data)
-    shipment.refresh_from_db()
-    assert shipment.status == Shipment.Status.SHIPPED and shipment.tracking_number.startswith("LC")
-    assert mail.outbox == []
-    assert shipment.order.events.filter(message__contains="staff chose not to notify").exists()
-    url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, "deliver"])
-    with django_capture_on_commit_callbacks(execute=True):
-        staff_client.post(url, {"silent": "on"})
-    assert mail.outbox == []
-    assert shipment.order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 0
-
-
-def test_staff_override_of_the_carrier_is_recorded_with_its_reason(
-    warehouse, catalog, service_level, ready_shipment, staff_client
-):
-    shipment = ready_shipment([("POT-1", 1)])
-    fast = ServiceLevelFactory(
-        carrier=CarrierFactory(code="fedex", name="FedEx"), code="2day", name="2Day", speed="express",
-        transit_days=2, max_weight_grams=500,
-    )  # fmt: skip
-    page = staff_client.get(reverse("admin:fulfillment_shipment_change", args=[shipment.pk])).content.decode()
-    assert "Change carrier service" in page and "FedEx 2Day" in page
-    url = reverse("admin:fulfillment_shipment_object_action", args=[shipment.pk, "change_service"])
-    response = staff_client.post(url, {"service_level": str(fast.pk), "reason": ""})
-    assert response.status_code == 200  # the form again, the chosen service kept, with the error
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
-    assert f'<option value="{fast.pk}" selected>' in response.content.decode()
-    staff_client.post(url, {"service_level": str(fast.pk), "reason": "customer upgraded by phone"})
-    shipment.refresh_from_db()
-    assert shipment.service_level == fast
-    note = shipment.order.events.filter(message__contains="changed by staff").get()
-    assert "customer upgraded by phone" in note.message
-    assert "900 g is over its 500 g limit" in note.message  # the rules would refuse: said so
-    with pytest.raises(ServiceLevelOverrideRefused):
-        shipment_change_service_level(shipment_id=shipment.pk, service_level_id=fast.pk, reason="again")
-    response = staff_client.post(url, {"service_level": "nope", "reason": "x"}, follow=True)
-    assert response.status_code == 200 and "Choose a carrier service" in response.content.decode()
 
 
 def test_unpacked_shipment_cannot_ship(channel, stocked_product, service_level, order_input):
