@@ -192,7 +192,7 @@ def test_phone_order_is_captured_through_the_same_service(
 def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, channel, stocked_product):
     from orders.services import order_capture
     from tests.conftest import make_order_input
-    from tests.returns.credit import balance_of, credit_issue
+    from tests.returns.helpers import balance_of, credit_issue
 
     earlier = order_capture(channel=channel, data=make_order_input(lines=[("WIDGET-1", 1, "25.00")]))
     credit = credit_issue(order=earlier, amount="60.00", email="carol@example.com")

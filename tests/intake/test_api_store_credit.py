@@ -8,7 +8,7 @@ import pytest
 from orders.models import Channel, Order
 from orders.services import order_capture
 from tests.conftest import make_order_input
-from tests.returns.credit import balance_of, credit_issue
+from tests.returns.helpers import balance_of, credit_issue
 
 from .conftest import order_body
 

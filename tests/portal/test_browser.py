@@ -9,7 +9,7 @@ from returns.models import ReturnRequest
 from tests.browser import ARTIFACTS, admin_login, watch_csp
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
-from tests.returns.flow import delivered_order
+from tests.returns.helpers import delivered_order
 
 
 @pytest.mark.browser

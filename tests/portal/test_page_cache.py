@@ -19,7 +19,7 @@ from orders.links import order_tracking_token
 from orders.services import order_capture, order_note_add
 from returns.services import return_request_approve, return_request_create
 from support.services import support_message_post, support_reply
-from tests.returns.flow import delivered_order
+from tests.returns.helpers import delivered_order
 
 # Pages are cached under today's date (portal/pages.py): on the pinned clock a page cached by one
 # request can't belong to yesterday by the next, so "warm page: no query" holds at midnight too.

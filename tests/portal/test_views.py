@@ -19,7 +19,7 @@ from orders.services import order_note_add
 from returns.models import ReturnRequest
 from support.models import Message, Thread
 from tests.factories import OrderFactory, OrderLineFactory
-from tests.returns.flow import delivered_order
+from tests.returns.helpers import delivered_order
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,15 @@
-"""The ReturnRequest state machine: every allowed and refused transition."""
+"""The ReturnRequest state machine: every allowed and refused transition; the database refuses a
+store credit balance above what was issued."""
+
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from returns.models import ReturnRequest
+from returns.models import ReturnRequest, StoreCredit
+
+D = Decimal
 
 RS = ReturnRequest.Status
 
@@ -39,3 +44,11 @@ def test_return_transition_table(name, state):
         kwargs = {k: (timezone.now() if v is None else v) for k, v in RETURN_KWARGS.get(name, {}).items()}
         method(**kwargs)
         assert rr.status == expected
+
+
+@pytest.mark.django_db
+def test_database_refuses_a_balance_above_what_was_issued(credit):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StoreCredit.objects.filter(pk=credit.pk).update(balance=D("50.01"))

@@ -29,7 +29,7 @@ from returns.services import (
 from tests.factories import ProductFactory, stock_put
 from tests.orders.helpers import stock
 
-from .flow import delivered_order
+from .helpers import delivered_order
 
 pytestmark = pytest.mark.django_db
 

@@ -1,53 +1,29 @@
-"""Spending store credit: an order paid with a credit code redeems it at capture (or is held,
-saying why), cancelling gives it back, a refund of a return goes back to it, and the balance is
-always what was issued less what was spent."""
+"""returns.credit: an order paid with a store credit code redeems it at capture (or is held,
+saying why), cancelling gives it back, a refund of a return goes back to it, two orders at once
+can't overdraw it, and the balance is always what was issued less what was spent."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core import mail
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.urls import reverse
 
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order, OrderEvent, OrderHold
 from orders.services import order_cancel, order_capture, order_payment_correct, order_release_hold
 from returns.models import Refund, StoreCredit, StoreCreditRedemption
 from returns.services import (
-    return_request_approve,
-    return_request_create,
-    return_request_inspect,
-    return_request_receive,
     return_request_refund,
-    return_request_store_credit,
 )
+from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
+from tests.races import run_together
 
-from .credit import balance_of, credit_issue
-from .flow import delivered_order
+from .helpers import balance_of, credit_issue, delivered_order, pay_with, received_return
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def source_order(channel, stocked_product, order_input):
-    """The order whose return the credit was issued for."""
-    data = order_input(lines=[("WIDGET-1", 1, "25.00")], external_id="SRC", email="earlier@example.com")
-    return order_capture(channel=channel, data=data)
-
-
-@pytest.fixture
-def credit(source_order):
-    return credit_issue(order=source_order, amount="50.00")
-
-
-def pay_with(channel, order_input, code, *, lines=(("WIDGET-1", 1, "25.00"),), **overrides):
-    overrides.setdefault("payment_status", "pending")
-    return order_capture(
-        channel=channel,
-        data=order_input(
-            lines=list(lines), payment_method="store_credit", payment_reference=code, **overrides
-        ),
-    )
 
 
 def active_hold_details(order):
@@ -260,14 +236,6 @@ def test_card_orders_cancel_as_before(channel, stocked_product, order_input, cre
 
 
 # --- refund of a return -------------------------------------------------------------------------
-def received_return(order, qty=1, reason="damaged"):
-    rr = return_request_create(order_id=order.pk, quantities={order.lines.get().pk: qty}, reason=reason)
-    return_request_approve(return_id=rr.pk)
-    return_request_receive(return_id=rr.pk)
-    return_request_inspect(return_id=rr.pk)
-    return rr
-
-
 def test_refund_of_a_credit_paid_order_goes_back_on_the_credit(
     channel, order_input, credit, service_level, django_capture_on_commit_callbacks
 ):
@@ -323,56 +291,7 @@ def test_refund_of_a_card_order_still_goes_to_the_card(channel, stocked_product,
     assert refund.method == Refund.Method.ORIGINAL_PAYMENT
 
 
-# --- the customer's e-mail ----------------------------------------------------------------------
-def test_store_credit_email_says_how_to_use_the_code(
-    channel, stocked_product, order_input, service_level, django_capture_on_commit_callbacks
-):
-    order = delivered_order(channel, order_input)
-    rr = received_return(order)
-    with django_capture_on_commit_callbacks(execute=True):
-        credit = return_request_store_credit(return_id=rr.pk)
-    message = mail.outbox[-1]
-    assert f"Code: {credit.code}" in message.body
-    assert (
-        f"give the code {credit.code} when you pay at checkout, "
-        "or tell it to customer service when you order by phone" in message.body
-    )
-    assert "orders in USD placed with this e-mail address (ada@example.com)" in message.body
-    html = message.alternatives[0][0]
-    assert "tell it to customer service when you order by phone" in html
-
-
-# --- invariants and the database ----------------------------------------------------------------
-def test_check_store_credit_reports_a_balance_that_drifted(channel, order_input, credit, capsys):
-    pay_with(channel, order_input, credit.code)
-    StoreCredit.objects.filter(pk=credit.pk).update(balance=D("40.00"))
-    with pytest.raises(CommandError, match="1 store credit discrepanc"):
-        call_command("check_store_credit")
-    assert (
-        f"store credit {credit.code}: balance 40.00 but issued 50.00 less redemptions 25.00 is 25.00"
-        in capsys.readouterr().err
-    )
-
-
-def test_database_refuses_a_balance_above_what_was_issued(credit):
-    from django.db import IntegrityError, transaction
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        StoreCredit.objects.filter(pk=credit.pk).update(balance=D("50.01"))
-
-
-# --- admin --------------------------------------------------------------------------------------
-def test_store_credit_page_lists_where_it_was_spent_and_given_back(
-    admin_client, channel, order_input, credit
-):
-    order = pay_with(channel, order_input, credit.code)
-    order_cancel(order_id=order.pk)
-    page = admin_client.get(reverse("admin:returns_storecredit_change", args=[credit.pk])).content.decode()
-    assert order.number in page
-    assert "25.00" in page and "-25.00" in page
-    assert "Spent on orders (negative: given back)" in page
-
-
+# --- from the order page ------------------------------------------------------------------------
 def test_staff_correct_the_payment_from_the_order_page_then_release(
     admin_client, channel, order_input, credit
 ):
@@ -386,3 +305,63 @@ def test_staff_correct_the_payment_from_the_order_page_then_release(
     assert balance_of(credit) == D("25.00")
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert f"Paid 25.00 USD with store credit {credit.code}" in page
+
+
+# --- two orders at once (PostgreSQL row locks) -------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_orders_race_for_one_full_credit():
+    channel = ChannelFactory()
+    warehouse = WarehouseFactory(code="RACE")
+    stock_put(ProductFactory(sku="CREDIT-1"), warehouse, 10)
+    address = AddressInput(name="R", line1="1 St", city="NYC", postal_code="10001", country="US")
+    earlier = order_capture(
+        channel=channel,
+        data=OrderInput(
+            email="earlier@example.com",
+            shipping_address=address,
+            lines=[LineInput("CREDIT-1", 1, Decimal("50.00"))],
+            payment_status="paid",
+        ),
+    )
+    credit = StoreCredit.objects.create(
+        email="racer@example.com",
+        order=earlier,
+        currency="USD",
+        initial_amount=Decimal("50.00"),
+        balance=Decimal("50.00"),
+    )
+
+    def buy(quantity):
+        order_capture(
+            channel=channel,
+            data=OrderInput(
+                email="racer@example.com",
+                external_id=f"race-{quantity}",
+                shipping_address=address,
+                # Different items, so neither is held as a duplicate of the other.
+                lines=[LineInput("CREDIT-1", quantity, Decimal("50.00") / quantity)],
+                payment_method="store_credit",
+                payment_reference=credit.code,
+            ),
+        )
+
+    errors = [r for r in run_together([partial(buy, q) for q in (1, 2)]) if isinstance(r, Exception)]
+
+    assert errors == []
+    racers = Order.objects.filter(email="racer@example.com")
+    assert sorted(racers.values_list("status", flat=True)) == [Order.Status.ALLOCATED, Order.Status.ON_HOLD]
+    held = racers.get(status=Order.Status.ON_HOLD)
+    assert [(h.reason, h.detail) for h in held.holds.all()] == [
+        (
+            OrderHold.Reason.PAYMENT,
+            f"Store credit {credit.code} has only 0.00 USD left; the order needs 50.00 USD.",
+        )
+    ]
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("0.00")
+    paid = racers.get(status=Order.Status.ALLOCATED)
+    assert list(StoreCreditRedemption.objects.values_list("order_id", "amount")) == [
+        (paid.pk, Decimal("50.00"))
+    ]
+    call_command("check_store_credit")
