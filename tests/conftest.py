@@ -8,6 +8,7 @@ from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 from orders.inputs import AddressInput, LineInput, OrderInput
+from tests.factories import user_in_group
 
 from .browser import browser, end_other_database_sessions  # noqa: F401  browser: the fixture
 from .factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
@@ -133,3 +134,20 @@ def make_order_input(*, lines, external_id="", email="ada@example.com", **overri
 @pytest.fixture
 def order_input():
     return make_order_input
+
+
+@pytest.fixture
+def manager(db):
+    return user_in_group("manager", "Managers")
+
+
+@pytest.fixture
+def clerk(db):
+    """Customer service: may see orders, may not export or see the dashboard."""
+    return user_in_group("clerk", "Customer service")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client

@@ -5,7 +5,7 @@ from .fulfillment import CarrierFactory, ServiceLevelFactory, ShipmentFactory, T
 from .inventory import ProductFactory, WarehouseFactory, stock_item, stock_put
 from .orders import AddressFactory, ChannelFactory, OrderFactory, OrderLineFactory, backorder_event
 from .returns import RefundFactory, ReturnLineFactory, ReturnRequestFactory
-from .users import UserFactory, user_in_group
+from .users import UserFactory, staff_in, user_in_group
 
 __all__ = [
     "AddressFactory",
@@ -24,6 +24,7 @@ __all__ = [
     "WarehouseFactory",
     "backorder_event",
     "stock_item",
+    "staff_in",
     "stock_put",
     "user_in_group",
 ]

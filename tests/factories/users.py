@@ -20,3 +20,10 @@ def user_in_group(username: str, group: str):
     user = UserFactory(username=username)
     user.groups.add(Group.objects.get(name=group))
     return user
+
+
+def staff_in(group_name: str):
+    """A new staff user in one of the staff groups."""
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=group_name))
+    return user

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
@@ -276,3 +277,13 @@ def test_hold_queue_filters_by_reason_and_release_reruns_the_rules(staff_client,
     unknown.refresh_from_db()
     assert unknown.status == "on_hold"  # the SKU is still unknown: straight back on hold
     assert unknown.holds.filter(released_at__isnull=True, reason="unknown_sku").count() == 1
+
+
+def test_the_phone_order_link_is_for_staff_who_may_take_orders(client):
+    url = reverse("admin:orders_order_changelist")
+    for group, shown in [("Customer service", True), ("Warehouse staff", False)]:
+        user = UserFactory()
+        user.groups.add(Group.objects.get(name=group))
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert (reverse("admin:orders_order_phone") in page) is shown, group

@@ -1,8 +1,5 @@
 """Staff move an order from capture to delivered with the buttons on its admin page."""
 
-import csv
-import io
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -10,15 +7,9 @@ from django.urls import reverse
 from inventory.models import StockItem
 from orders.models import Order
 from orders.services import order_capture
-from tests.factories import OrderFactory, OrderLineFactory, UserFactory
+from tests.factories import OrderFactory, staff_in
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_in(group_name):
-    user = UserFactory()
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
 
 
 @pytest.fixture
@@ -110,27 +101,6 @@ def test_order_list_filters_and_search(cs_client, channel):
     assert list(by_email.context["cl"].result_list) == [held]
     by_number = cs_client.get(url, {"q": held.number})
     assert list(by_number.context["cl"].result_list) == [held]
-
-
-def test_manager_exports_the_filtered_list_as_csv(client, channel):
-    client.force_login(staff_in("Managers"))
-    shipped = OrderFactory(status=Order.Status.SHIPPED, email="=cmd|' /C calc'!A0@example.com")
-    OrderLineFactory(order=shipped)
-    OrderFactory(status=Order.Status.CANCELLED)
-    url = reverse("reports:export", args=["orders"]) + "?status__exact=shipped"
-    response = client.get(url)
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [r["number"] for r in rows] == [shipped.number]
-    assert rows[0]["status"] == "shipped"
-    assert rows[0]["email"].startswith("'=")
-    assert rows[0]["placed_at"][:19] == shipped.placed_at.isoformat()[:19]
-
-
-def test_customer_service_cannot_export(client):
-    client.force_login(staff_in("Customer service"))
-    assert client.get(reverse("reports:export", args=["orders"])).status_code == 403
 
 
 def test_release_without_notifying_sends_no_backorder_email(

@@ -1,13 +1,24 @@
+"""reports.views: the KPI dashboard (the figures a manager reads, ranges, who may see it, queries
+that don't grow with the data) and the CSV export of a filtered admin list (filters, search,
+permissions, queries)."""
+
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.csv_stream import BOM
 from orders.models import Order
+from reports.models import (
+    ExportLog,
+)
 from returns.models import ReturnRequest
 from tests.factories import (
     ChannelFactory,
@@ -17,12 +28,15 @@ from tests.factories import (
     ReturnLineFactory,
     ShipmentFactory,
     backorder_event,
+    staff_in,
     stock_item,
 )
 
-# The pinned clock (tests/conftest.py): "today" is the same day for the view and for the test
-# that reads it back, and the backlog's ages are what the fixture made them, whenever CI runs.
-pytestmark = pytest.mark.usefixtures("clock")
+from .helpers import one_of_everything, read_csv, streamed_text
+
+# The dashboard's tests pin the clock (tests/conftest.py): "today" is the same day for the view
+# and for the test that reads it back, and the backlog's ages are what the fixture made them,
+# whenever CI runs.
 S = Order.Status
 RANGE = {"start": "2026-03-01", "end": "2026-03-10"}
 
@@ -84,6 +98,7 @@ def operation(db):
     stock_item(ProductFactory(sku="SKU-C"), on_hand=20, reorder_point=5)  # fine
 
 
+@pytest.mark.usefixtures("clock")
 def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
     response = manager_client.get(reverse("reports:dashboard"), RANGE)
     assert response.status_code == 200
@@ -137,6 +152,7 @@ def test_dashboard_shows_the_kpis_a_manager_reads(manager_client, operation):
     assert ">within 2 h<" in html and ">within 10 h<" in html  # lead time tiles
 
 
+@pytest.mark.usefixtures("clock")
 def test_a_narrower_range_changes_the_cohort(manager_client, operation):
     ctx = manager_client.get(
         reverse("reports:dashboard"), {"start": "2026-03-02", "end": "2026-03-02"}
@@ -146,6 +162,7 @@ def test_a_narrower_range_changes_the_cohort(manager_client, operation):
     assert ctx["backlog_total"] == 5  # the backlog is always "now"
 
 
+@pytest.mark.usefixtures("clock")
 def test_empty_range_shows_dashes_not_errors(manager_client, db):
     response = manager_client.get(reverse("reports:dashboard"), RANGE)
     assert response.status_code == 200
@@ -154,6 +171,7 @@ def test_empty_range_shows_dashes_not_errors(manager_client, db):
     assert response.context["on_time"]["rate"] is None
 
 
+@pytest.mark.usefixtures("clock")
 @pytest.mark.parametrize(
     "params", [{"start": "not-a-date"}, {"start": "2026-03-10", "end": "2026-03-01"}, {"start": "1990-01-01"}]
 )
@@ -166,6 +184,7 @@ def test_bad_range_is_explained_and_the_default_range_shown(manager_client, db, 
     assert (response.context["end"] - response.context["start"]).days == 29
 
 
+@pytest.mark.usefixtures("clock")
 def test_only_managers_see_the_dashboard(client, clerk, manager):
     url = reverse("reports:dashboard")
     assert client.get(url).status_code == 302  # to the login page
@@ -182,6 +201,7 @@ def _dashboard_queries(client) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries]
 
 
+@pytest.mark.usefixtures("clock")
 def test_dashboard_queries_do_not_grow_with_the_data(manager_client, operation):
     _dashboard_queries(manager_client)  # the first view builds the rollups
     small = _dashboard_queries(manager_client)
@@ -198,6 +218,7 @@ def test_dashboard_queries_do_not_grow_with_the_data(manager_client, operation):
     assert len(small) == len(large), "\n".join(large)
 
 
+@pytest.mark.usefixtures("clock")
 def test_without_a_range_the_last_30_days_are_shown_in_the_form(manager_client, db):
     response = manager_client.get(reverse("reports:dashboard"))
     today = timezone.localdate()
@@ -206,12 +227,113 @@ def test_without_a_range_the_last_30_days_are_shown_in_the_form(manager_client, 
     assert "Showing the default range instead." not in html
 
 
-@pytest.mark.parametrize(
-    "value, shown",
-    [(None, "—"), (dt.timedelta(minutes=45), "45 min"), (dt.timedelta(hours=5, minutes=30), "5 h 30 min"),
-     (dt.timedelta(days=1, hours=12, minutes=59), "1 d 12 h")],
-)  # fmt: skip
-def test_lead_times_read_in_days_hours_minutes(value, shown):
-    from reports.templatetags.reports_admin import duration_short
+@pytest.mark.usefixtures("clock")
+def test_dashboard_shows_the_lead_time_resolution(manager_client, db):
+    html = manager_client.get(reverse("reports:dashboard")).content.decode()
+    assert "to the hour up to 3 days, 6 h up to a week, a day up to 30 days" in html
 
-    assert duration_short(value) == shown
+
+def test_filtered_list_export_respects_filters_and_search(manager_client, manager, orders):
+    evil, shipped, by_phone = orders
+    url = reverse("reports:export", args=["orders"])
+    response = manager_client.get(url, {"status__exact": "allocated", "channel__id__exact": evil.channel_id})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="orders.csv"' in response["Content-Disposition"]
+    assert [r["number"] for r in read_csv(streamed_text(response))] == [evil.number]
+
+    response = manager_client.get(url, {"q": shipped.email, "bom": "1"})
+    text = streamed_text(response)
+    assert text.startswith(BOM)
+    assert [r["number"] for r in read_csv(text.removeprefix(BOM))] == [shipped.number]
+
+    logs = list(ExportLog.objects.order_by("pk"))
+    assert [(lg.user, lg.source, lg.row_count) for lg in logs] == [
+        (manager, "admin", 1),
+        (manager, "admin", 1),
+    ]
+    assert "status__exact=allocated" in logs[0].query
+    assert f"q={shipped.email.replace('@', '%40')}" in logs[1].query
+
+
+def test_order_lines_of_the_filtered_orders(manager_client, orders):
+    evil, shipped, _ = orders
+    OrderLineFactory(order=evil, sku="A")
+    OrderLineFactory(order=shipped, sku="B")
+    response = manager_client.get(reverse("reports:export", args=["order_lines"]), {"q": evil.email})
+    assert [(r["order_number"], r["sku"]) for r in read_csv(streamed_text(response))] == [(evil.number, "A")]
+
+
+def test_bad_filter_is_a_message_not_a_500(manager_client, orders):
+    response = manager_client.get(reverse("reports:export", args=["orders"]), {"nonsense__field": "1"})
+    assert response.status_code == 302
+    assert not ExportLog.objects.exists()
+
+
+def test_export_needs_view_permission_on_the_exported_rows(client, orders):
+    """The export permission alone does not open rows the user may not see."""
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="exporter")
+    user.groups.add(Group.objects.get(name="Customer service"))
+    user.user_permissions.add(*Group.objects.get(name="Managers").permissions.filter(codename="export_data"))
+    client.force_login(user)
+    assert client.get(reverse("reports:export", args=["stock_movements"])).status_code == 403
+    assert client.get(reverse("reports:export", args=["orders"])).status_code == 200
+
+
+def _queries_for_export(client, kind) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("reports:export", args=[kind]))
+        streamed_text(response)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("kind", ["orders", "order_lines", "returns", "return_lines", "stock_levels"])
+def test_export_queries_do_not_grow_with_the_data(manager_client, kind):
+    one_of_everything()
+    small = _queries_for_export(manager_client, kind)
+    for _ in range(6):
+        one_of_everything()
+    large = _queries_for_export(manager_client, kind)
+    assert len(small) == len(large), "\n".join(large)
+    assert len(large) <= 15, "\n".join(large)
+
+
+def test_export_of_a_list_filtered_through_a_join(manager_client, orders):
+    """The hold filter joins holds and adds DISTINCT; the export still works and has no duplicates."""
+    from orders.models import OrderHold
+
+    evil = orders[0]
+    OrderHold.objects.create(order=evil, reason=OrderHold.Reason.FRAUD, detail="card")
+    OrderHold.objects.create(order=evil, reason=OrderHold.Reason.FRAUD, detail="address")
+    OrderLineFactory(order=evil)
+    url = reverse("reports:export", args=["orders"])
+    assert [r["number"] for r in read_csv(streamed_text(manager_client.get(url, {"hold": "fraud"})))] == [
+        evil.number
+    ]
+    url = reverse("reports:export", args=["order_lines"])
+    lines = read_csv(streamed_text(manager_client.get(url, {"hold": "fraud"})))
+    assert [r["order_number"] for r in lines] == [evil.number]
+
+
+@pytest.mark.django_db
+def test_manager_exports_the_filtered_list_as_csv(client, channel):
+    client.force_login(staff_in("Managers"))
+    shipped = OrderFactory(status=Order.Status.SHIPPED, email="=cmd|' /C calc'!A0@example.com")
+    OrderLineFactory(order=shipped)
+    OrderFactory(status=Order.Status.CANCELLED)
+    url = reverse("reports:export", args=["orders"]) + "?status__exact=shipped"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["number"] for r in rows] == [shipped.number]
+    assert rows[0]["status"] == "shipped"
+    assert rows[0]["email"].startswith("'=")
+    assert rows[0]["placed_at"][:19] == shipped.placed_at.isoformat()[:19]
+
+
+@pytest.mark.django_db
+def test_customer_service_cannot_export(client):
+    client.force_login(staff_in("Customer service"))
+    assert client.get(reverse("reports:export", args=["orders"])).status_code == 403

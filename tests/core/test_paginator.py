@@ -1,3 +1,6 @@
+"""core.paginator: counts exactly below the cap, estimates above it on PostgreSQL; the order list
+never counts its whole table nor offers facet counts."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

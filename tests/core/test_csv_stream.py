@@ -1,3 +1,6 @@
+"""core.csv_stream: cells as spreadsheets read them safely (formulas neutralised, numbers kept,
+ISO dates), typed rows, the BOM and the row count."""
+
 import datetime as dt
 from decimal import Decimal
 
