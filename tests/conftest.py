@@ -15,11 +15,11 @@ from .factories import ChannelFactory, ProductFactory, ServiceLevelFactory, Ware
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# The property-based tests (test_stock_invariants.py, intake/test_schemathesis.py) draw the same
-# examples on every run, wherever it runs: Hypothesis's own "ci" profile (derandomized, no example
-# database), which it loads by itself only where a CI variable is set. A run's result then can't
-# depend on its seed. To hunt for new failures with fresh examples:
-# `pytest --hypothesis-profile=default tests/test_stock_invariants.py tests/intake/test_schemathesis.py`.
+# The property-based tests (test_stock_invariants.py, intake/test_api_schemathesis.py) draw the
+# same examples on every run, wherever it runs: Hypothesis's own "ci" profile (derandomized, no
+# example database), which it loads by itself only where a CI variable is set. A run's result then
+# can't depend on its seed. To hunt for new failures with fresh examples: `pytest
+# --hypothesis-profile=default tests/test_stock_invariants.py tests/intake/test_api_schemathesis.py`.
 hypothesis_settings.load_profile("ci")
 
 

@@ -1,5 +1,5 @@
 """Idempotency-Key records (intake/idempotency.py): once per (channel, key), replayed for the
-same body, a conflict for another. The API's use of it: test_api.py and test_races.py."""
+same body, a conflict for another. The API's use of it (races included): test_api.py."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""Staff move an order from capture to delivered with the buttons on its admin page."""
+"""The orders admin: staff move an order from capture to delivered with the buttons on its page,
+find orders by filter and search, and work the hold queue."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -7,9 +8,15 @@ from django.urls import reverse
 from inventory.models import StockItem
 from orders.models import Order
 from orders.services import order_capture
-from tests.factories import OrderFactory, staff_in
+from tests.factories import OrderFactory, UserFactory, staff_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    return client
 
 
 @pytest.fixture
@@ -123,3 +130,23 @@ def test_release_without_notifying_sends_no_backorder_email(
     with django_capture_on_commit_callbacks(execute=True):
         press(cs_client, "admin:orders_order_object_action", order.pk, "allocate")
     assert mail.outbox == []  # still short: nothing new to tell
+
+
+def test_hold_queue_filters_by_reason_and_release_reruns_the_rules(staff_client, channel, order_input):
+    from orders.services import order_capture
+
+    unknown = order_capture(channel=channel, data=order_input(lines=[("GHOST-1", 1, "5.00")]))
+    unpaid = order_capture(
+        channel=channel,
+        data=order_input(lines=[("GHOST-2", 1, "5.00")], payment_status="pending", email="bo@example.com"),
+    )
+    queue = staff_client.get(reverse("admin:orders_orderhold_changelist"), {"reason__exact": "payment"})
+    assert unpaid.number in queue.content.decode() and unknown.number not in queue.content.decode()
+    by_reason = staff_client.get(reverse("admin:orders_order_changelist"), {"hold": "unknown_sku"})
+    assert unknown.number in by_reason.content.decode()
+
+    staff_client.post(reverse("admin:orders_order_object_action", args=[unknown.pk, "release"]))
+
+    unknown.refresh_from_db()
+    assert unknown.status == "on_hold"  # the SKU is still unknown: straight back on hold
+    assert unknown.holds.filter(released_at__isnull=True, reason="unknown_sku").count() == 1
