@@ -8,7 +8,8 @@ from inventory.models import StockItem
 from orders.exceptions import OrderTransitionError
 from orders.models import Order, OrderEvent
 from orders.services import order_cancel, order_capture
-from tests.orders.helpers import stock
+
+from .helpers import stock
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from orders.exceptions import CaptureError, DuplicateOrder
 from orders.models import Order
 from orders.services import order_capture
 from tests.factories import ChannelFactory
-from tests.orders.helpers import stock
+
+from .helpers import stock
 
 pytestmark = pytest.mark.django_db
 

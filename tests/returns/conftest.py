@@ -3,7 +3,8 @@
 import pytest
 
 from orders.services import order_capture
-from tests.returns.helpers import credit_issue
+
+from .helpers import credit_issue
 
 
 @pytest.fixture

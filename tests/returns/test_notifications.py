@@ -6,7 +6,8 @@ from django.core import mail
 from returns.services import (
     return_request_store_credit,
 )
-from tests.returns.helpers import delivered_order, received_return
+
+from .helpers import delivered_order, received_return
 
 
 @pytest.mark.django_db

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from returns.models import StoreCredit
-from tests.returns.helpers import pay_with
+
+from .helpers import pay_with
 
 D = Decimal
 
