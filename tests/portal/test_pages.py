@@ -1,6 +1,6 @@
-"""The order page from the shared cache: a warm page costs no query, the link is still checked
-on every request, nothing per-visitor is shared, and every change a customer would notice is
-on the very next request."""
+"""portal.pages: the order page from the shared cache: a warm page costs no query, the link is still
+checked on every request, nothing per-visitor is shared, and every change a customer would
+notice is on the very next request."""
 
 import datetime as dt
 import re
