@@ -13,8 +13,9 @@ from orders.models import Order
 
 from .easypost import FIXTURES, post, shipped, webhook_secret  # noqa: F401  webhook_secret: autouse
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_fedex_fixture_moves_shipment_in_transit_and_keeps_every_detail(
     warehouse, catalog, service_level, ready_shipment, client
 ):
@@ -35,7 +36,6 @@ def test_fedex_fixture_moves_shipment_in_transit_and_keeps_every_detail(
     assert TrackingEvent.objects.count() == 7
 
 
-@pytest.mark.django_db
 def test_ups_fixture_delivered_scan_stamped_before_others_still_delivers(
     warehouse, catalog, service_level, ready_shipment, client, django_capture_on_commit_callbacks
 ):
@@ -51,7 +51,6 @@ def test_ups_fixture_delivered_scan_stamped_before_others_still_delivers(
     assert any("out for delivery" in s for s in subjects) and any("has been delivered" in s for s in subjects)
 
 
-@pytest.mark.django_db
 def test_unknown_tracking_number_is_stored_flagged_then_claimed(
     warehouse, catalog, service_level, ready_shipment, client
 ):

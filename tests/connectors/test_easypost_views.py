@@ -7,15 +7,15 @@ from fulfillment.models import TrackingEvent
 
 from .easypost import SIGNED, VECTOR, post, webhook_secret  # noqa: F401  webhook_secret: autouse
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_webhook_accepts_the_signed_vector_and_ignores_a_batch_event(client):
     response = post(client, SIGNED.read_bytes(), signature=VECTOR)
     assert response.status_code == 200 and response.json()["status"] == "ignored"
     assert TrackingEvent.objects.count() == 0
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("signature", "body"),
     [("", b"{}"), ("hmac-sha256-hex=00", b"{}"), (VECTOR, b'{"tampered": true}')],
@@ -24,13 +24,11 @@ def test_webhook_refuses_unsigned_or_mis_signed(client, signature, body):
     assert post(client, body, signature=signature).status_code == 401
 
 
-@pytest.mark.django_db
 def test_webhook_refuses_when_no_secret_is_configured(client, settings):
     settings.EASYPOST_WEBHOOK_SECRET = ""
     assert post(client, b"{}", secret="").status_code == 401
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"description": "tracker.updated", "result": []}',
                                   b'{"description": "tracker.updated", "result": {"object": "Tracker", '
                                   b'"tracking_code": 5, "tracking_details": "x"}}', b"\xff\xfe"])  # fmt: skip

@@ -4,8 +4,9 @@ import pytest
 
 from connectors.woocommerce.signature import woocommerce_signature
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_signature_is_the_base64_hmac_sha256_of_the_raw_body():
     # From openssl, not from our code:
     # printf '{"id": 820982911946154508}' | openssl dgst -sha256 -hmac hush-secret -binary | base64

@@ -6,8 +6,9 @@ from intake.models import InboundRequest
 
 from .conftest import WOO_URL
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_woocommerce_ping_gets_200(client, woo):
     response = client.post(WOO_URL, data="webhook_id=15", content_type="application/x-www-form-urlencoded")
 

@@ -22,12 +22,13 @@ from inventory.models import Warehouse
 from orders.models import Order
 from orders.services import order_capture
 
+pytestmark = pytest.mark.django_db
+
 
 def change_url(model, pk):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
 
 
-@pytest.mark.django_db
 def test_apps_downstream_add_their_pieces_to_the_order_page_from_ready(
     admin_client, channel, stocked_product, order_input
 ):
@@ -55,7 +56,6 @@ def empty_registry(monkeypatch):
     monkeypatch.setattr(admin_extensions, "_registry", defaultdict(AdminExtension))
 
 
-@pytest.mark.django_db
 def test_an_extension_made_before_the_admin_is_registered_still_shows(empty_registry):
     """Registration order doesn't matter: the admin reads the registry when it is used."""
 
@@ -81,18 +81,15 @@ def test_an_extension_made_before_the_admin_is_registered_still_shows(empty_regi
     assert [p.name for p in model_admin.get_urls()].count("shelves") == 1
 
 
-@pytest.mark.django_db
 def test_the_system_check_passes_for_the_project():
     assert check_admin_extensions() == []
 
 
-@pytest.mark.django_db
 def test_the_system_check_finds_an_extension_no_admin_would_show(empty_registry):
     admin_extend(Warehouse, object_actions=[ObjectAction("x", "X", lambda o, u, d: "")])
     assert [e.id for e in check_admin_extensions()] == ["core.E002"]  # WarehouseAdmin isn't extensible
 
 
-@pytest.mark.django_db
 def test_the_system_check_finds_an_action_whose_transition_does_not_exist(empty_registry):
     admin_extend(Order, object_actions=[ObjectAction("fly", "Fly", lambda o, u, d: "", transition="fly")])
     assert [e.id for e in check_admin_extensions()] == ["core.E004"]

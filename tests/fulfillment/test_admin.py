@@ -19,8 +19,9 @@ from fulfillment.services import (
 from orders.models import OrderEvent
 from tests.factories import CarrierFactory, ServiceLevelFactory
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_late_shipments_reach_the_customer_service_queue(
     warehouse, catalog, service_level, ready_shipment, staff_client
 ):
@@ -61,7 +62,6 @@ def test_late_shipments_reach_the_customer_service_queue(
     assert count() == small
 
 
-@pytest.mark.django_db
 def test_staff_can_ship_without_emailing_and_it_is_noted(
     warehouse, catalog, service_level, ready_shipment, staff_client, django_capture_on_commit_callbacks
 ):
@@ -82,7 +82,6 @@ def test_staff_can_ship_without_emailing_and_it_is_noted(
     assert shipment.order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 0
 
 
-@pytest.mark.django_db
 def test_staff_override_of_the_carrier_is_recorded_with_its_reason(
     warehouse, catalog, service_level, ready_shipment, staff_client
 ):

@@ -12,8 +12,9 @@ from tests.factories import OrderFactory
 
 from .conftest import at
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_customer_gets_a_quote_from_capture_then_the_shipment_estimate(
     warehouse, catalog, service_level, ready_shipment, channel, order_input
 ):
@@ -31,13 +32,11 @@ def test_customer_gets_a_quote_from_capture_then_the_shipment_estimate(
     assert order_get_delivery_estimate(shipment.order, now=at("2024-08-12", "09:00")).is_late
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("status", [Order.Status.BACKORDERED, Order.Status.ON_HOLD, Order.Status.CANCELLED])
 def test_no_date_is_promised_for_orders_that_may_not_ship(service_level, status):
     assert order_get_delivery_estimate(OrderFactory(status=status)) is None
 
 
-@pytest.mark.django_db
 def test_estimate_query_count_is_fixed(
     service_level, catalog, channel, order_input, django_assert_num_queries
 ):

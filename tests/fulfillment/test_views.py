@@ -10,15 +10,15 @@ from fulfillment.picking import pick_list_create
 
 from .conftest import scan
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_scanning_another_shipment_switches_to_it(warehouse, catalog, ready_shipment, staff_client):
     first, second = ready_shipment([("MUG-1", 1)]), ready_shipment([("TEA-1", 1)])
     response = scan(staff_client, first, second.number)
     assert response.redirect_chain[-1][0] == reverse("admin:fulfillment_shipment_pack", args=[second.pk])
 
 
-@pytest.mark.django_db
 def test_non_staff_cannot_pack(warehouse, catalog, ready_shipment, client):
     shipment = ready_shipment([("MUG-1", 1)])
     response = client.post(reverse("admin:fulfillment_shipment_pack", args=[shipment.pk]), {"code": "MUG-1"})
@@ -32,7 +32,6 @@ def _queries(client, url) -> int:
     return len(ctx)
 
 
-@pytest.mark.django_db
 def test_packing_pages_query_count_does_not_grow_with_lines(warehouse, catalog, ready_shipment, staff_client):
     small = ready_shipment([("MUG-1", 1)])
     large = ready_shipment([("MUG-1", 3), ("TEA-1", 2), ("POT-1", 1)])
@@ -42,7 +41,6 @@ def test_packing_pages_query_count_does_not_grow_with_lines(warehouse, catalog, 
         )
 
 
-@pytest.mark.django_db
 def test_build_form_creates_and_redirects_to_print_or_explains(
     warehouse, catalog, ready_shipment, staff_client
 ):
@@ -66,7 +64,6 @@ def _print_queries(client, pick_list) -> int:
     return len(ctx)
 
 
-@pytest.mark.django_db
 def test_print_page_has_barcodes_and_a_fixed_query_count(warehouse, catalog, ready_shipment, staff_client):
     ready_shipment([("MUG-1", 1)])
     small = pick_list_create(warehouse_id=warehouse.pk)

@@ -8,8 +8,9 @@ from inventory.models import StockItem
 from inventory.selectors import stock_list_low
 from orders.services import order_capture
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_on_hand_drift_is_caught(stocked_product, capsys):
     StockItem.objects.filter(product=stocked_product).update(on_hand=7)
     with pytest.raises(CommandError, match="1 inventory discrepanc"):
@@ -17,7 +18,6 @@ def test_on_hand_drift_is_caught(stocked_product, capsys):
     assert "WIDGET-1 @ MAIN/A-01-1: on hand 7 but ledger sums to 10" in capsys.readouterr().err
 
 
-@pytest.mark.django_db
 def test_reserved_drift_is_caught(channel, stocked_product, order_input, capsys):
     order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 2, "25.00")]))
     StockItem.objects.filter(product=stocked_product).update(reserved=1)
@@ -28,7 +28,6 @@ def test_reserved_drift_is_caught(channel, stocked_product, order_input, capsys)
     assert "ordered 2, reserved 2 + shipped 0" not in err
 
 
-@pytest.mark.django_db
 def test_low_means_available_at_or_below_reorder_point(stock, channel, order_input):
     from orders.services import order_capture
 

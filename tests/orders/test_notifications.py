@@ -7,8 +7,9 @@ from orders.models import Order
 from orders.notifications import SUBJECTS, order_email_render
 from tests.factories import OrderFactory, OrderLineFactory
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 @pytest.mark.parametrize("kind", list(SUBJECTS))
 def test_every_email_kind_renders_text_and_html(kind, service_level):
     order = OrderFactory(status=Order.Status.PROCESSING, customer_name="Grace <Hopper>")

@@ -8,8 +8,9 @@ from inventory.models import StockItem
 from orders.models import Order
 from orders.services import order_allocate_now, order_capture
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_backordered_order_allocates_once_stock_arrives(channel, stocked_product, warehouse, order_input):
     from tests.factories import stock_put
 

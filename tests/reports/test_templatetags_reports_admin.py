@@ -6,8 +6,9 @@ import pytest
 
 from reports.selectors import LeadBand
 
+pytestmark = pytest.mark.usefixtures("clock")
 
-@pytest.mark.usefixtures("clock")
+
 @pytest.mark.parametrize(
     "value, shown",
     [(None, "—"), (dt.timedelta(minutes=45), "45 min"), (dt.timedelta(hours=5, minutes=30), "5 h 30 min"),
@@ -19,7 +20,6 @@ def test_lead_times_read_in_days_hours_minutes(value, shown):
     assert duration_short(value) == shown
 
 
-@pytest.mark.usefixtures("clock")
 @pytest.mark.parametrize(
     "within_hours, after, within, shown",
     [(1, 0, 1, "within 1 h"), (26, 25, 26, "within 26 h"), (78, 72, 78, "within 3 d 6 h"),

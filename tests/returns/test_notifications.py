@@ -9,8 +9,9 @@ from returns.services import (
 
 from .helpers import delivered_order, received_return
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
 def test_store_credit_email_says_how_to_use_the_code(
     channel, stocked_product, order_input, service_level, django_capture_on_commit_callbacks
 ):

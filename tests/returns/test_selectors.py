@@ -10,10 +10,11 @@ from returns.models import StoreCredit
 
 from .helpers import pay_with
 
+pytestmark = pytest.mark.django_db
+
 D = Decimal
 
 
-@pytest.mark.django_db
 def test_check_store_credit_reports_a_balance_that_drifted(channel, order_input, credit, capsys):
     pay_with(channel, order_input, credit.code)
     StoreCredit.objects.filter(pk=credit.pk).update(balance=D("40.00"))
