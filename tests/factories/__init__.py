@@ -5,12 +5,14 @@ from .fulfillment import CarrierFactory, ServiceLevelFactory, ShipmentFactory, T
 from .inventory import ProductFactory, WarehouseFactory, stock_item, stock_put
 from .orders import AddressFactory, ChannelFactory, OrderFactory, OrderLineFactory, backorder_event
 from .returns import RefundFactory, ReturnLineFactory, ReturnRequestFactory
+from .support import MessageFactory, ThreadFactory
 from .users import UserFactory, staff_in, user_in_group
 
 __all__ = [
     "AddressFactory",
     "CarrierFactory",
     "ChannelFactory",
+    "MessageFactory",
     "OrderFactory",
     "OrderLineFactory",
     "ProductFactory",
@@ -19,12 +21,13 @@ __all__ = [
     "ReturnRequestFactory",
     "ServiceLevelFactory",
     "ShipmentFactory",
+    "ThreadFactory",
     "TrackingEventFactory",
     "UserFactory",
     "WarehouseFactory",
     "backorder_event",
-    "stock_item",
     "staff_in",
+    "stock_item",
     "stock_put",
     "user_in_group",
 ]
