@@ -11,11 +11,7 @@ from django.utils import timezone
 from fulfillment.exceptions import ServiceLevelOverrideRefused
 from fulfillment.models import Shipment
 from fulfillment.selectors import shipment_list_late
-from fulfillment.services import (
-    shipment_change_service_level,
-    shipment_pack,
-    shipment_ship,
-)
+from fulfillment.services import shipment_change_service_level, shipment_pack, shipment_ship
 from orders.models import OrderEvent
 from tests.factories import CarrierFactory, ServiceLevelFactory
 

@@ -9,10 +9,7 @@ from django.urls import reverse
 from connectors.easypost.signature import easypost_signature
 from fulfillment.exceptions import ShipmentTransitionError
 from fulfillment.models import Shipment
-from fulfillment.services import (
-    order_start_fulfillment,
-    shipment_ship,
-)
+from fulfillment.services import order_start_fulfillment, shipment_ship
 from inventory.models import StockItem
 from inventory.selectors import stock_list_discrepancies
 from orders.models import Order, OrderEvent

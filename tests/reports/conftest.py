@@ -6,10 +6,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order
-from tests.factories import (
-    ChannelFactory,
-    OrderFactory,
-)
+from tests.factories import ChannelFactory, OrderFactory
 
 MARCH_1 = dt.datetime(2026, 3, 1, 14, 5, tzinfo=dt.UTC)
 

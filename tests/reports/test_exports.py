@@ -10,10 +10,7 @@ import pytest
 from core.csv_stream import iso
 from fulfillment.models import Shipment
 from reports.exports import EXPORTS
-from tests.factories import (
-    ProductFactory,
-    stock_item,
-)
+from tests.factories import ProductFactory, stock_item
 
 from .helpers import TRICKY_TEXT, export_to_file, one_of_everything, read_csv
 

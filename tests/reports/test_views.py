@@ -16,9 +16,7 @@ from django.utils import timezone
 
 from core.csv_stream import BOM
 from orders.models import Order
-from reports.models import (
-    ExportLog,
-)
+from reports.models import ExportLog
 from returns.models import ReturnRequest
 from tests.factories import (
     ChannelFactory,

@@ -9,10 +9,7 @@ from django.urls import reverse
 from inventory.models import StockItem
 from orders.services import order_cancel
 from returns.models import ReturnRequest
-from returns.services import (
-    return_request_approve,
-    return_request_create,
-)
+from returns.services import return_request_approve, return_request_create
 
 from .helpers import delivered_order, pay_with
 

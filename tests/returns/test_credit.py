@@ -14,9 +14,7 @@ from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Order, OrderEvent, OrderHold
 from orders.services import order_cancel, order_capture, order_payment_correct, order_release_hold
 from returns.models import Refund, StoreCredit, StoreCreditRedemption
-from returns.services import (
-    return_request_refund,
-)
+from returns.services import return_request_refund
 from tests.factories import ChannelFactory, ProductFactory, WarehouseFactory, stock_put
 from tests.races import run_together
 

@@ -3,9 +3,7 @@
 import pytest
 from django.core import mail
 
-from returns.services import (
-    return_request_store_credit,
-)
+from returns.services import return_request_store_credit
 
 from .helpers import delivered_order, received_return
 
