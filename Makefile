@@ -43,7 +43,7 @@ check-migrations: setup
 
 # Look for new API failures: many more generated requests than `make test`, a new seed each run.
 fuzz: setup
-	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PY) -m pytest tests/intake/test_schemathesis.py -p no:cacheprovider
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PY) -m pytest tests/intake/test_api_schemathesis.py -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

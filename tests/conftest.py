@@ -8,17 +8,18 @@ from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 from orders.inputs import AddressInput, LineInput, OrderInput
+from tests.factories import user_in_group
 
 from .browser import browser, end_other_database_sessions  # noqa: F401  browser: the fixture
 from .factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# The property-based tests (inventory/test_stateful.py, intake/test_schemathesis.py) draw the same
-# examples on every run, wherever it runs: Hypothesis's own "ci" profile (derandomized, no example
-# database), which it loads by itself only where a CI variable is set. A run's result then can't
-# depend on its seed. To hunt for new failures with fresh examples:
-# `pytest --hypothesis-profile=default tests/inventory/test_stateful.py tests/intake/test_schemathesis.py`.
+# The property-based tests (test_stock_invariants.py, intake/test_api_schemathesis.py) draw the
+# same examples on every run, wherever it runs: Hypothesis's own "ci" profile (derandomized, no
+# example database), which it loads by itself only where a CI variable is set. A run's result then
+# can't depend on its seed. To hunt for new failures with fresh examples: `pytest
+# --hypothesis-profile=default tests/test_stock_invariants.py tests/intake/test_api_schemathesis.py`.
 hypothesis_settings.load_profile("ci")
 
 
@@ -139,3 +140,20 @@ def make_order_input(*, lines, external_id="", email="ada@example.com", **overri
 @pytest.fixture
 def order_input():
     return make_order_input
+
+
+@pytest.fixture
+def manager(db):
+    return user_in_group("manager", "Managers")
+
+
+@pytest.fixture
+def clerk(db):
+    """Customer service: may see orders, may not export or see the dashboard."""
+    return user_in_group("clerk", "Customer service")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client

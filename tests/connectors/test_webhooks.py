@@ -1,5 +1,6 @@
 """The order webhook flow Shopify and WooCommerce share (connectors/webhooks.py): every delivery
-stored raw, refused without a matching signature, never a 500."""
+stored raw, refused without a matching signature, never a 500, a replayed delivery acknowledged
+without capturing twice."""
 
 import pytest
 
@@ -33,3 +34,14 @@ def test_garbage_with_a_valid_signature_is_stored_as_failed_not_500(client, shop
 
     assert response.status_code == 200
     assert InboundRequest.objects.get().outcome in ("failed", "ignored")
+
+
+def test_shopify_replayed_delivery_is_acknowledged_not_captured_twice(client, shopify):
+    body = fixture_bytes("shopify/shopify_python_api__order.json")
+    send_shopify(client, body, delivery="same")
+    replay = send_shopify(client, body, delivery="same")
+    resent = send_shopify(client, body, delivery="other")  # a new delivery of the same order
+
+    assert replay.json()["outcome"] == "duplicate"
+    assert resent.json()["outcome"] == "duplicate"
+    assert Order.objects.count() == 1

@@ -1,30 +1,16 @@
-"""Object actions (buttons with a form each, on their own page) and admin extensions."""
-
-from collections import defaultdict
+"""core.admin_actions: object actions (buttons with a form each, on their own page), confirmations,
+and availability from the state machine. Extensions: test_admin_extensions.py."""
 
 import pytest
-from django import forms
-from django.contrib import admin
-from django.contrib.auth.models import Group
-from django.test import RequestFactory
-from django.urls import path, reverse
+from django.urls import reverse
 
-from core import admin_extensions
-from core.admin_actions import ObjectAction, ObjectActionForm
-from core.admin_extensions import (
-    AdminExtension,
-    ExtensibleAdminMixin,
-    admin_extend,
-    admin_extension,
-    check_admin_extensions,
-)
 from intake.keys import channel_api_key_create
 from intake.models import ChannelApiKey
-from inventory.models import InboundReceipt, Warehouse
+from inventory.models import InboundReceipt
 from inventory.services import ReceiptLineInput, inbound_receipt_create
 from orders.models import Order
 from orders.services import order_capture
-from tests.factories import ChannelFactory, OrderFactory, ProductFactory, UserFactory
+from tests.factories import ChannelFactory, OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -176,80 +162,3 @@ def test_a_transition_condition_that_fails_hides_the_button_and_refuses_it(
     assert any("not possible" in m for m in messages_of(response))
     order.refresh_from_db()
     assert order.status == S.ALLOCATED
-
-
-# --- extensions -----------------------------------------------------------------------------
-def test_apps_downstream_add_their_pieces_to_the_order_page_from_ready(
-    admin_client, channel, stocked_product, order_input
-):
-    from fulfillment.admin import ShipmentInline
-    from orders.admin.orders import OrderAdmin
-    from returns.admin import ReturnInline
-    from support.admin import ThreadInline
-
-    assert {ShipmentInline, ReturnInline, ThreadInline}.isdisjoint(OrderAdmin.inlines)
-    assert {ShipmentInline, ReturnInline, ThreadInline} <= set(admin_extension(Order).inlines)
-    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 1, "25.00")]))
-
-    page = admin_client.get(change_url(Order, order.pk)).content.decode()
-
-    assert "Start fulfilment" in page  # fulfillment's button
-    assert "Shipments" in page and "Returns" in page and "Customer messages" in page
-
-
-def test_the_phone_order_link_is_for_staff_who_may_take_orders(client):
-    url = reverse("admin:orders_order_changelist")
-    for group, shown in [("Customer service", True), ("Warehouse staff", False)]:
-        user = UserFactory()
-        user.groups.add(Group.objects.get(name=group))
-        client.force_login(user)
-        page = client.get(url).content.decode()
-        assert (reverse("admin:orders_order_phone") in page) is shown, group
-
-
-class _ShelfForm(ObjectActionForm):
-    shelf = forms.IntegerField()
-
-
-@pytest.fixture
-def empty_registry(monkeypatch):
-    monkeypatch.setattr(admin_extensions, "_registry", defaultdict(AdminExtension))
-
-
-def test_an_extension_made_before_the_admin_is_registered_still_shows(empty_registry):
-    """Registration order doesn't matter: the admin reads the registry when it is used."""
-
-    class ShelfInline(admin.TabularInline):
-        model = Warehouse  # any model: only the list of inlines is looked at
-
-    def shelf_urls(model_admin):
-        return [path("shelves/", lambda request: None, name="shelves")]
-
-    shelve = ObjectAction("shelve", "Shelve", lambda obj, user, data: "", form_class=_ShelfForm)
-    admin_extend(Warehouse, inlines=[ShelfInline], object_actions=[shelve], urls=shelf_urls)
-    admin_extend(Warehouse, inlines=[ShelfInline], object_actions=[shelve], urls=shelf_urls)  # again: no-op
-
-    class WarehouseAdmin(ExtensibleAdminMixin, admin.ModelAdmin):
-        pass
-
-    site = admin.AdminSite(name="elsewhere")
-    site.register(Warehouse, WarehouseAdmin)
-    model_admin = site.get_model_admin(Warehouse)
-    request = RequestFactory().get("/")
-    assert model_admin.get_inlines(request, None) == [ShelfInline]
-    assert model_admin.get_all_object_actions() == [shelve]
-    assert [p.name for p in model_admin.get_urls()].count("shelves") == 1
-
-
-def test_the_system_check_passes_for_the_project():
-    assert check_admin_extensions() == []
-
-
-def test_the_system_check_finds_an_extension_no_admin_would_show(empty_registry):
-    admin_extend(Warehouse, object_actions=[ObjectAction("x", "X", lambda o, u, d: "")])
-    assert [e.id for e in check_admin_extensions()] == ["core.E002"]  # WarehouseAdmin isn't extensible
-
-
-def test_the_system_check_finds_an_action_whose_transition_does_not_exist(empty_registry):
-    admin_extend(Order, object_actions=[ObjectAction("fly", "Fly", lambda o, u, d: "", transition="fly")])
-    assert [e.id for e in check_admin_extensions()] == ["core.E004"]

@@ -21,8 +21,14 @@ from orders.models import Order, OrderHold
 from returns.models import ReturnRequest
 from support.models import Thread
 from tests.conftest import PINNED_NOW
-from tests.factories import OrderFactory, UserFactory, WarehouseFactory
-from tests.reports.factories import ReturnRequestFactory, ShipmentFactory, stock_item
+from tests.factories import (
+    OrderFactory,
+    ReturnRequestFactory,
+    ShipmentFactory,
+    UserFactory,
+    WarehouseFactory,
+    stock_item,
+)
 
 SS = Shipment.Status
 RS = ReturnRequest.Status

@@ -3,6 +3,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from fulfillment.services import order_start_fulfillment
 from orders.services import order_capture
@@ -57,3 +58,9 @@ def at(day: str, hhmm: str) -> dt.datetime:
 
 
 D = Decimal
+
+
+def scan(client, shipment, code):
+    return client.post(
+        reverse("admin:fulfillment_shipment_pack", args=[shipment.pk]), {"code": code}, follow=True
+    )

@@ -1,20 +1,15 @@
-"""The scan-to-pack station: one server round trip per scan, unmistakable errors."""
+"""fulfillment.packing through the scan-to-pack station: one server round trip per scan,
+unmistakable errors. The station's pages themselves: test_views.py."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fulfillment.models import Shipment
 from fulfillment.picking import pick_list_create
 
+from .conftest import scan
+
 pytestmark = pytest.mark.django_db
-
-
-def scan(client, shipment, code):
-    return client.post(
-        reverse("admin:fulfillment_shipment_pack", args=[shipment.pk]), {"code": code}, follow=True
-    )
 
 
 def test_pack_by_scanning_every_unit_then_slip_prints(warehouse, catalog, ready_shipment, staff_client):
@@ -66,31 +61,3 @@ def test_unknown_shipment_barcode_and_reset(warehouse, catalog, ready_shipment, 
     page = staff_client.post(url, {"reset": "1"}, follow=True).content.decode()
     assert "scan every item again" in page
     assert shipment.lines.get().quantity_packed == 0
-
-
-def test_scanning_another_shipment_switches_to_it(warehouse, catalog, ready_shipment, staff_client):
-    first, second = ready_shipment([("MUG-1", 1)]), ready_shipment([("TEA-1", 1)])
-    response = scan(staff_client, first, second.number)
-    assert response.redirect_chain[-1][0] == reverse("admin:fulfillment_shipment_pack", args=[second.pk])
-
-
-def test_non_staff_cannot_pack(warehouse, catalog, ready_shipment, client):
-    shipment = ready_shipment([("MUG-1", 1)])
-    response = client.post(reverse("admin:fulfillment_shipment_pack", args=[shipment.pk]), {"code": "MUG-1"})
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    assert shipment.lines.get().quantity_packed == 0
-
-
-def _queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx)
-
-
-def test_packing_pages_query_count_does_not_grow_with_lines(warehouse, catalog, ready_shipment, staff_client):
-    small = ready_shipment([("MUG-1", 1)])
-    large = ready_shipment([("MUG-1", 3), ("TEA-1", 2), ("POT-1", 1)])
-    for name in ("admin:fulfillment_shipment_pack", "admin:fulfillment_shipment_packing_slip"):
-        assert _queries(staff_client, reverse(name, args=[small.pk])) == _queries(
-            staff_client, reverse(name, args=[large.pk])
-        )

@@ -1,12 +1,10 @@
-"""Pick lists: built from ready shipments, grouped by SKU, walked by bin, printable."""
+"""fulfillment.picking: pick lists built from ready shipments, grouped by SKU, walked by bin. Their
+build form and print page: test_views.py."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from fulfillment.exceptions import NothingToPick
 from fulfillment.models import Shipment
@@ -58,44 +56,6 @@ def test_filters_carrier_service_cutoff_limit_and_warehouse(
     assert list(by_service.shipments.values_list("number", flat=True)) == [dhl.number]
     by_carrier = pick_list_create(warehouse_id=warehouse.pk, carrier_id=service_level.carrier_id)
     assert list(by_carrier.shipments.values_list("number", flat=True)) == [ups[2].number]
-
-
-def test_build_form_creates_and_redirects_to_print_or_explains(
-    warehouse, catalog, ready_shipment, staff_client
-):
-    shipment = ready_shipment([("MUG-1", 1)])
-    url = reverse("admin:fulfillment_picklist_add")
-    assert staff_client.get(url).status_code == 200
-    response = staff_client.post(url, {"warehouse": warehouse.pk, "limit": "abc"})
-    assert response.status_code == 200 and b"Enter a whole number" in response.content
-    response = staff_client.post(url, {"warehouse": warehouse.pk})
-    assert response.status_code == 302 and "/print/" in response["Location"]
-    page = staff_client.get(response["Location"]).content.decode()
-    assert shipment.number in page and "<svg" in page and "@media print" not in page  # CSS is a file
-    again = staff_client.post(url, {"warehouse": warehouse.pk})
-    assert again.status_code == 200 and "No ready shipment" in again.content.decode()
-
-
-def _print_queries(client, pick_list) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse("admin:fulfillment_picklist_print", args=[pick_list.pk]))
-    assert response.status_code == 200
-    return len(ctx)
-
-
-def test_print_page_has_barcodes_and_a_fixed_query_count(warehouse, catalog, ready_shipment, staff_client):
-    ready_shipment([("MUG-1", 1)])
-    small = pick_list_create(warehouse_id=warehouse.pk)
-    for _ in range(6):
-        ready_shipment([("MUG-1", 2), ("TEA-1", 1), ("POT-1", 1)])
-    large = pick_list_create(warehouse_id=warehouse.pk)
-    assert large.lines.count() == 3 and large.shipment_count == 6
-
-    page = staff_client.get(reverse("admin:fulfillment_picklist_print", args=[large.pk])).content.decode()
-    # one barcode per shipment, per SKU line, plus the list's own
-    assert page.count('<svg class="barcode"') == 6 + 3 + 1
-    assert 'href="/static/fulfillment/print.css"' in page
-    assert _print_queries(staff_client, small) == _print_queries(staff_client, large)
 
 
 def test_pick_list_is_numbered_with_the_warehouse_day_not_utcs(

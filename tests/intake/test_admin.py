@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
@@ -192,7 +193,7 @@ def test_phone_order_is_captured_through_the_same_service(
 def test_phone_order_paid_with_the_customers_store_credit_code(staff_client, channel, stocked_product):
     from orders.services import order_capture
     from tests.conftest import make_order_input
-    from tests.returns.credit import balance_of, credit_issue
+    from tests.returns.helpers import balance_of, credit_issue
 
     earlier = order_capture(channel=channel, data=make_order_input(lines=[("WIDGET-1", 1, "25.00")]))
     credit = credit_issue(order=earlier, amount="60.00", email="carol@example.com")
@@ -258,21 +259,11 @@ def test_phone_order_with_an_inactive_product_shows_the_error(staff_client, stoc
     assert Order.objects.count() == 0 and not Channel.objects.exists()
 
 
-def test_hold_queue_filters_by_reason_and_release_reruns_the_rules(staff_client, channel, order_input):
-    from orders.services import order_capture
-
-    unknown = order_capture(channel=channel, data=order_input(lines=[("GHOST-1", 1, "5.00")]))
-    unpaid = order_capture(
-        channel=channel,
-        data=order_input(lines=[("GHOST-2", 1, "5.00")], payment_status="pending", email="bo@example.com"),
-    )
-    queue = staff_client.get(reverse("admin:orders_orderhold_changelist"), {"reason__exact": "payment"})
-    assert unpaid.number in queue.content.decode() and unknown.number not in queue.content.decode()
-    by_reason = staff_client.get(reverse("admin:orders_order_changelist"), {"hold": "unknown_sku"})
-    assert unknown.number in by_reason.content.decode()
-
-    staff_client.post(reverse("admin:orders_order_object_action", args=[unknown.pk, "release"]))
-
-    unknown.refresh_from_db()
-    assert unknown.status == "on_hold"  # the SKU is still unknown: straight back on hold
-    assert unknown.holds.filter(released_at__isnull=True, reason="unknown_sku").count() == 1
+def test_the_phone_order_link_is_for_staff_who_may_take_orders(client):
+    url = reverse("admin:orders_order_changelist")
+    for group, shown in [("Customer service", True), ("Warehouse staff", False)]:
+        user = UserFactory()
+        user.groups.add(Group.objects.get(name=group))
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert (reverse("admin:orders_order_phone") in page) is shown, group

@@ -5,16 +5,22 @@ import io
 import json
 import re
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
 from intake.models import InboundRequest
 from inventory.models import StockItem
 from orders.links import order_number_from_token
 from orders.models import Channel, Order
+from orders.services import order_capture
+from tests.conftest import make_order_input
 from tests.factories import ChannelFactory
+from tests.races import run_together
+from tests.returns.helpers import balance_of, credit_issue
 
 from .conftest import order_body
 
@@ -295,3 +301,104 @@ def test_a_failure_while_capturing_still_stores_the_request(client, auth, widget
     inbound = InboundRequest.objects.get()
     assert (inbound.outcome, inbound.response_status) == ("failed", 500)
     assert "disk on fire" in inbound.error and json.loads(inbound.body)["external_id"] == "WEB-1001"
+
+
+# --- paid with the customer's store credit -----------------------------------------------------
+def post_to(client, url, body, auth):
+    return client.post(url, data=json.dumps(body), content_type="application/json", **auth)
+
+
+@pytest.fixture
+def issue(auth, widgets):
+    """Issue a store credit to ada@example.com (the API bodies' customer), from an earlier order."""
+    source = order_capture(
+        channel=Channel.objects.get(code="web"),
+        data=make_order_input(lines=[("GIZMO-3", 1, "4.50")], email="someone@example.com"),
+    )
+
+    def issue(amount):
+        return credit_issue(order=source, amount=amount, email="ada@example.com")
+
+    return issue
+
+
+def credit_body(code, amount="69.00"):
+    return order_body(
+        payment={"method": "store_credit", "status": "pending", "reference": code, "amount": amount}
+    )
+
+
+def test_order_paid_with_store_credit_is_created_allocated_and_paid(client, auth, issue):
+    credit = issue("100.00")
+    response = post_to(client, URL, credit_body(credit.code), auth)
+
+    assert response.status_code == 201, response.content
+    reply = response.json()
+    assert (reply["status"], reply["holds"]) == ("allocated", [])
+    assert Order.objects.get(number=reply["number"]).payment_status == "paid"
+    assert balance_of(credit) == Decimal("31.00")
+
+
+def test_store_credit_short_of_the_amount_is_created_on_hold_saying_what_is_left(client, auth, issue):
+    credit = issue("12.00")
+    response = post_to(client, URL, credit_body(credit.code), auth)
+
+    assert response.status_code == 201, response.content
+    reply = response.json()
+    assert reply["status"] == "on_hold"
+    assert reply["holds"] == [
+        {
+            "reason": "payment",
+            "detail": f"Store credit {credit.code} has only 12.00 USD left; the order needs 69.00 USD.",
+        }
+    ]
+    assert balance_of(credit) == Decimal("12.00")
+
+
+def test_cancelling_through_the_api_gives_the_credit_back(client, auth, issue):
+    credit = issue("100.00")
+    number = post_to(client, URL, credit_body(credit.code), auth).json()["number"]
+    response = post_to(client, f"{URL}/{number}/cancel", {"reason": "Customer asked"}, auth)
+
+    assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+    assert balance_of(credit) == Decimal("100.00")
+
+
+# --- the same order at the same moment makes one order (PostgreSQL row locks) ---------------------
+def post_together(auth, bodies_and_headers):
+    """POST every (body, headers) to the API at the same instant; returns (status, reply) each."""
+
+    def post(body, headers):
+        response = Client().post(
+            "/api/v1/orders", json.dumps(body), content_type="application/json", **auth, **headers
+        )
+        return response.status_code, response.json()
+
+    return run_together(
+        [partial(post, body, headers) for body, headers in bodies_and_headers], raise_errors=True
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_same_external_id_from_ten_threads_makes_one_order(auth, widgets):
+    replies = post_together(auth, [(order_body(), {})] * 10)
+
+    assert sorted(status for status, _ in replies) == [200] * 9 + [201]
+    assert len({reply["number"] for _, reply in replies}) == 1
+    assert Order.objects.count() == 1
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_same_idempotency_key_from_ten_threads_makes_one_order(auth, widgets):
+    replies = post_together(auth, [(order_body(), {"HTTP_IDEMPOTENCY_KEY": "retry-7"})] * 10)
+
+    assert {status for status, _ in replies} == {201}  # every retry gets the first reply
+    assert len({reply["number"] for _, reply in replies}) == 1
+    assert Order.objects.count() == 1
+    # Every request is written down once: the winner as captured, the others (replayed, or
+    # rolled back after losing the race for the key) as duplicates.
+    outcomes = sorted(InboundRequest.objects.values_list("outcome", flat=True))
+    assert outcomes == ["captured"] + ["duplicate"] * 9

@@ -1,10 +1,17 @@
 """Idempotency-Key records (intake/idempotency.py): once per (channel, key), replayed for the
-same body, a conflict for another. The API's use of it: test_api.py and test_races.py."""
+same body, a conflict for another; purged daily (`manage.py purge_idempotency_keys`) once older
+than OMS_IDEMPOTENCY_KEY_DAYS. The API's use of it (races, a retry after the purge): test_api.py."""
+
+import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
-from intake.idempotency import IdempotencyConflict, idempotent_run
-from intake.models import IdempotencyRecord
+from intake.idempotency import IdempotencyConflict, idempotency_records_purge, idempotent_run
+from intake.models import IdempotencyRecord, InboundRequest
+from orders.models import Order
 from tests.factories import ChannelFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +44,49 @@ def test_a_key_reused_with_another_body_is_a_conflict_and_runs_nothing():
 
     with pytest.raises(IdempotencyConflict):
         idempotent_run(channel=web, key="k-1", body=b'{"a": 2}', run=pytest.fail)
+
+
+def _record(channel, key: str, *, age: dt.timedelta) -> IdempotencyRecord:
+    record = IdempotencyRecord.objects.create(
+        channel=channel, key=key, request_hash="0" * 64, status_code=201, order=OrderFactory(channel=channel)
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - age)
+    return record
+
+
+def test_the_daily_purge_deletes_records_older_than_the_setting_and_keeps_the_rest(settings, clock):
+    settings.OMS = {**settings.OMS, "IDEMPOTENCY_KEY_DAYS": 3}
+    web = ChannelFactory(code="web")
+    three_days, minute = dt.timedelta(days=3), dt.timedelta(minutes=1)
+    _record(web, "older", age=three_days + minute)
+    _record(web, "younger", age=three_days - minute)
+    _record(web, "today", age=dt.timedelta(hours=1))
+    InboundRequest.objects.create(source=InboundRequest.Source.API, channel=web, delivery_id="older")
+
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+
+    assert out.getvalue() == "Deleted 1 Idempotency-Key records older than 3 days.\n"
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["today", "younger"]
+    assert InboundRequest.objects.filter(delivery_id="older").exists()  # the raw request stays
+    assert Order.objects.count() == 3  # and so do the orders the replies named
+
+
+def test_a_record_is_replayed_for_the_whole_period_and_purged_after_it(settings):
+    settings.OMS = {**settings.OMS, "IDEMPOTENCY_KEY_DAYS": 7}
+    record = _record(ChannelFactory(code="web"), "k-1", age=dt.timedelta(0))
+    record.refresh_from_db()
+    period_end = record.created_at + dt.timedelta(days=7)
+
+    assert idempotency_records_purge(now=period_end) == 0
+    assert IdempotencyRecord.objects.filter(pk=record.pk).exists()
+    assert idempotency_records_purge(now=period_end + dt.timedelta(microseconds=1)) == 1
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_by_default_a_record_younger_than_a_week_is_kept(clock):
+    _record(ChannelFactory(code="web"), "k-1", age=dt.timedelta(days=7) - dt.timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue() == "Deleted 0 Idempotency-Key records older than 7 days.\n"
+    assert IdempotencyRecord.objects.count() == 1

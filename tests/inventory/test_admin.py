@@ -25,11 +25,6 @@ def staff_client(client):
     return client
 
 
-@pytest.fixture
-def item(stocked_product):
-    return StockItem.objects.get(product=stocked_product)
-
-
 def action(client, model, pk, name, **data):
     url = reverse(f"admin:inventory_{model}_object_action", args=[pk, name])
     return client.post(url, data, follow=True)

@@ -2,10 +2,9 @@
 again once staff released it. The rules run through capture, as they do for every channel."""
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from inventory.models import StockItem
 from orders.inputs import AddressInput
@@ -14,6 +13,7 @@ from orders.services import order_capture, order_release_hold
 from orders.verification import postcode_problem
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory
+from tests.races import run_together
 
 Reason = OrderHold.Reason
 
@@ -194,22 +194,21 @@ def test_a_duplicate_on_another_channel_is_still_a_duplicate(clean):
 def test_identical_orders_captured_at_the_same_moment_hold_all_but_one(stocked_product, channel):
     """Three identical orders at once: one is allocated, the others are held as duplicates."""
     n = 3
-    barrier = threading.Barrier(n)
-    results = []
 
-    def worker(i):
-        try:
-            barrier.wait()
-            data = make_order_input(lines=[("WIDGET-1", 1, "25.00")], external_id=f"race-{i}")
-            results.append(order_capture(channel=channel, data=data).pk)
-        finally:
-            connection.close()
+    def capture(i):
+        data = make_order_input(lines=[("WIDGET-1", 1, "25.00")], external_id=f"race-{i}")
+        return order_capture(channel=channel, data=data).pk
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_together([partial(capture, i) for i in range(n)], raise_errors=True)
     statuses = sorted(Order.objects.filter(pk__in=results).values_list("status", flat=True))
     assert statuses == [Order.Status.ALLOCATED, Order.Status.ON_HOLD, Order.Status.ON_HOLD]
     assert StockItem.objects.get(product=stocked_product).reserved == 1
+
+
+@pytest.mark.django_db
+def test_failing_rules_hold_with_every_reason(channel, stocked_product, order_input):
+    data = order_input(lines=[("NOPE", 1, "5.00")], payment_status="pending")
+    data.shipping_address.postal_code = "ABC"
+    order = order_capture(channel=channel, data=data)
+    assert order.status == Order.Status.ON_HOLD
+    assert set(order.holds.values_list("reason", flat=True)) == {"address", "unknown_sku", "payment"}

@@ -1,31 +1,39 @@
-import csv
-import io
+"""What the reports tests share: three orders of March 2026 to export."""
+
+import datetime as dt
+from decimal import Decimal
 
 import pytest
 
-from .factories import user_in_group
+from orders.models import Order
+from tests.factories import ChannelFactory, OrderFactory
+
+MARCH_1 = dt.datetime(2026, 3, 1, 14, 5, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def manager(db):
-    return user_in_group("manager", "Managers")
-
-
-@pytest.fixture
-def clerk(db):
-    """Customer service: may see orders, may not export or see the dashboard."""
-    return user_in_group("clerk", "Customer service")
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-def read_csv(text: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def streamed_text(response) -> str:
-    return b"".join(response.streaming_content).decode("utf-8")
+def orders(db):
+    """Three orders: an allocated web order with a formula in the name, a shipped one, a phone one."""
+    web = ChannelFactory(code="web", name="Web shop")
+    phone = ChannelFactory(code="phone", name="Phone")
+    evil = OrderFactory(
+        channel=web,
+        status=Order.Status.ALLOCATED,
+        customer_name='=HYPERLINK("http://evil.example","click")',
+        email="eve@example.com",
+        placed_at=MARCH_1,
+        total=Decimal("42.50"),
+        subtotal=Decimal("42.50"),
+    )
+    shipped = OrderFactory(
+        channel=web,
+        status=Order.Status.SHIPPED,
+        customer_name="Zoë Ünicode",
+        placed_at=MARCH_1 + dt.timedelta(days=2),
+        shipped_at=MARCH_1 + dt.timedelta(days=3),
+        total=Decimal("10.00"),
+    )
+    by_phone = OrderFactory(
+        channel=phone, status=Order.Status.ALLOCATED, placed_at=MARCH_1 + dt.timedelta(days=9)
+    )
+    return evil, shipped, by_phone

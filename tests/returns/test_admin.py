@@ -1,4 +1,5 @@
-"""The returns desk in the admin: the queue, scan-to-receive, per-line inspection, resolution."""
+"""The returns desk in the admin: the queue, scan-to-receive, per-line inspection, resolution; a
+store credit's page shows where it was spent."""
 
 from decimal import Decimal
 
@@ -6,10 +7,11 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import StockItem
+from orders.services import order_cancel
 from returns.models import ReturnRequest
 from returns.services import return_request_approve, return_request_create
 
-from .flow import delivered_order
+from .helpers import delivered_order, pay_with
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,14 @@ def test_reject_without_reason_is_refused_on_the_page(
     assert "is required" in response.content.decode()
     rr.refresh_from_db()
     assert rr.status == "requested"
+
+
+def test_store_credit_page_lists_where_it_was_spent_and_given_back(
+    admin_client, channel, order_input, credit
+):
+    order = pay_with(channel, order_input, credit.code)
+    order_cancel(order_id=order.pk)
+    page = admin_client.get(reverse("admin:returns_storecredit_change", args=[credit.pk])).content.decode()
+    assert order.number in page
+    assert "25.00" in page and "-25.00" in page
+    assert "Spent on orders (negative: given back)" in page

@@ -8,8 +8,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from fulfillment.services import order_start_fulfillment, shipment_deliver, shipment_pack, shipment_ship
 from inventory.models import StockItem, StockMovement
+from inventory.selectors import stock_list_discrepancies
 from orders.models import Order
+from orders.services import order_capture
 from returns.exceptions import ReturnNotAllowed, ReturnTransitionError
 from returns.models import Refund, ReturnLine, ReturnRequest, StoreCredit
 from returns.selectors import return_list_returnable_lines
@@ -24,8 +27,9 @@ from returns.services import (
     return_request_store_credit,
 )
 from tests.factories import ProductFactory, stock_put
+from tests.orders.helpers import stock
 
-from .flow import delivered_order
+from .helpers import delivered_order
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +258,33 @@ def test_steps_out_of_order_are_refused(order):
             step(return_id=rr.pk)
     assert ReturnRequest.objects.get(pk=rr.pk).status == "requested"
     assert ReturnLine.objects.get().condition == ""
+
+
+def test_full_path_to_refund_leaves_exact_stock(channel, stocked_product, service_level, order_input):
+    order = order_capture(channel=channel, data=order_input(lines=[("WIDGET-1", 2, "25.00")]))
+    (shipment,) = order_start_fulfillment(order_id=order.pk)
+    assert shipment.service_level == service_level
+    assert shipment.estimated_delivery is not None
+
+    shipment_pack(shipment_id=shipment.pk)
+    shipment_ship(shipment_id=shipment.pk, tracking_number="1Z999")
+    assert stock(stocked_product) == (8, 0)
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    assert order.lines.get().quantity_shipped == 2
+
+    shipment_deliver(shipment_id=shipment.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+
+    line = order.lines.get()
+    rr = return_request_create(order_id=order.pk, quantities={line.pk: 1}, reason="damaged")
+    return_request_approve(return_id=rr.pk)
+    return_request_receive(return_id=rr.pk)
+    return_request_inspect(return_id=rr.pk)
+    assert stock(stocked_product) == (9, 0)
+    refund = return_request_refund(return_id=rr.pk)
+    assert refund.amount == Decimal("25.00")
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    assert stock_list_discrepancies() == []
