@@ -26,7 +26,7 @@ from returns.services import (
     return_request_refund,
 )
 from tests.factories import ProductFactory, stock_put
-from tests.returns.flow import delivered_order
+from tests.returns.helpers import delivered_order
 
 pytestmark = pytest.mark.django_db
 EventType = Subscription.EventType
