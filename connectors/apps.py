@@ -8,8 +8,10 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self):
+        from fulfillment.gateway import carrier_gateway_register
         from intake.inbound import register_reprocessor
 
+        from .easypost.gateway import EasyPostGateway
         from .shopify.views import SHOPIFY
         from .webhooks import webhook_reprocess
         from .woocommerce.views import WOOCOMMERCE
@@ -17,3 +19,6 @@ class ConnectorsConfig(AppConfig):
         # Staff re-process a stored Shopify or WooCommerce delivery from the inbound request log.
         for platform in (SHOPIFY, WOOCOMMERCE):
             register_reprocessor(platform.source, partial(webhook_reprocess, platform=platform))
+
+        # Labels, rates and address checks for carriers set to "easypost" (when EASYPOST_API_KEY is set).
+        carrier_gateway_register(EasyPostGateway())
