@@ -423,7 +423,15 @@ def _shipment_label_bought(
         return
     fields = ["tracking_number", "postage_cost", "postage_currency", "updated_at"]
     notes = []
-    level = option.service_level
+    # What the platform says it sold wins over what was asked for.
+    bought = Rate(
+        rate_id=record.rate_id,
+        carrier=record.carrier_name,
+        service=record.service_name,
+        price=option.rate.price,
+        carrier_account=option.rate.carrier_account,
+    )
+    level = rate_options(rates=[bought], gateway_code=record.gateway)[0].service_level or option.service_level
     if level is not None and shipment.service_level_id != level.pk:
         notes.append(f"carrier service changed from {shipment.service_level or 'none'} to {level}")
         shipment.service_level = level
@@ -444,7 +452,8 @@ def _shipment_label_bought(
         f"{record.tracking_number}, postage {record.postage} {record.currency} ({why})."
     )
     if notes:
-        message += " " + "; ".join(notes).capitalize() + "."
+        text = "; ".join(notes)
+        message += f" {text[:1].upper()}{text[1:]}."
     order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=message)
 
 

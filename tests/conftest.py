@@ -133,3 +133,16 @@ def make_order_input(*, lines, external_id="", email="ada@example.com", **overri
 @pytest.fixture
 def order_input():
     return make_order_input
+
+
+@pytest.fixture
+def easypost(httpserver, settings):
+    """EasyPost's recorded answers on a local server, and the settings that point the official
+    client at it (a test key, as EasyPost's test mode uses)."""
+    from .connectors.easypost_replay import EasyPostReplay
+
+    replay = EasyPostReplay(httpserver)
+    settings.EASYPOST_API_KEY = "EZTK-test-key"
+    settings.EASYPOST_API_BASE = replay.api_base
+    settings.EASYPOST_TIMEOUT_SECONDS = 2
+    return replay

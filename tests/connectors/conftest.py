@@ -48,15 +48,3 @@ def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order
         HTTP_X_WC_WEBHOOK_SOURCE="https://example.com/",
     )
 
-
-@pytest.fixture
-def easypost(httpserver, settings):
-    """EasyPost's recorded answers on a local server, and the settings that point the official
-    client at it (a test key, as EasyPost's test mode uses)."""
-    from .easypost_replay import EasyPostReplay
-
-    replay = EasyPostReplay(httpserver)
-    settings.EASYPOST_API_KEY = "EZTK-test-key"
-    settings.EASYPOST_API_BASE = replay.api_base
-    settings.EASYPOST_TIMEOUT_SECONDS = 2
-    return replay

@@ -57,7 +57,7 @@ def interactions(cassette: str) -> list[dict]:
 class EasyPostReplay:
     def __init__(self, httpserver):
         self.server = httpserver
-        self.files_base = httpserver.url_for("/files/")
+        self.files_base = httpserver.url_for("/")
         httpserver.expect_request(re.compile(r"^/files/.*")).respond_with_handler(self._file)
 
     @property
