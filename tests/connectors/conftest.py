@@ -47,4 +47,3 @@ def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order
         HTTP_X_WC_WEBHOOK_TOPIC=topic,
         HTTP_X_WC_WEBHOOK_SOURCE="https://example.com/",
     )
-
