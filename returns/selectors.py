@@ -19,6 +19,8 @@ from .models import ReturnLine, ReturnRequest, StoreCredit
 AWAITING_INSPECTION = [
     ReturnRequest.Status.REQUESTED,
     ReturnRequest.Status.APPROVED,
+    ReturnRequest.Status.IN_TRANSIT,
+    ReturnRequest.Status.DELIVERED,
     ReturnRequest.Status.RECEIVED,
 ]
 
