@@ -66,6 +66,7 @@ SHIPMENT_ALLOWED = {
     "start_picking": {SS.PENDING: SS.PICKING},
     "pack": {SS.PENDING: SS.PACKED, SS.PICKING: SS.PACKED},
     "ship": {SS.PACKED: SS.SHIPPED},
+    "unpack": {SS.PACKED: SS.PICKING},
     "mark_in_transit": {SS.SHIPPED: SS.IN_TRANSIT, SS.EXCEPTION: SS.IN_TRANSIT},
     "mark_out_for_delivery": {
         SS.SHIPPED: SS.OUT_FOR_DELIVERY,
@@ -100,7 +101,9 @@ RS = ReturnRequest.Status
 RETURN_ALLOWED = {
     "approve": {RS.REQUESTED: RS.APPROVED},
     "reject": {RS.REQUESTED: RS.REJECTED},
-    "receive": {RS.APPROVED: RS.RECEIVED},
+    "mark_in_transit": {RS.APPROVED: RS.IN_TRANSIT},
+    "mark_delivered": {RS.APPROVED: RS.DELIVERED, RS.IN_TRANSIT: RS.DELIVERED},
+    "receive": {RS.APPROVED: RS.RECEIVED, RS.IN_TRANSIT: RS.RECEIVED, RS.DELIVERED: RS.RECEIVED},
     "inspect": {RS.RECEIVED: RS.INSPECTED},
     "resolve": {RS.INSPECTED: RS.RESOLVED},
     "cancel": {RS.REQUESTED: RS.CANCELLED, RS.APPROVED: RS.CANCELLED},

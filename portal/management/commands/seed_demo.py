@@ -15,7 +15,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from fulfillment.estimates import estimate_delivery
-from fulfillment.models import Box, Carrier, PackingStation, ServiceLevel, Shipment, ShipFrom, TrackingEvent
+from fulfillment.models import Box, Carrier, PackingStation, ServiceLevel, ShipFrom, Shipment, TrackingEvent
 from fulfillment.services import (
     order_start_fulfillment,
     shipment_deliver,
