@@ -310,3 +310,31 @@ def test_the_manual_gateway_buys_nothing(packed, station, usps, settings):
     with pytest.raises(LabelNotBought, match="type the tracking number"):
         shipment_label_buy(shipment_id=shipment.pk, station=station)
     assert shipment_ship(shipment_id=shipment.pk).tracking_number.startswith("LC")
+
+
+@pytest.mark.django_db
+def test_easypost_s_tracker_for_the_bought_label_feeds_the_existing_webhook(
+    easypost, packed, station, client, settings
+):
+    """EasyPost creates a tracker with every label it sells; its events reach
+    /webhooks/carriers/easypost and land on the shipment by the label's tracking number."""
+    from connectors.easypost.signature import easypost_signature
+    from tests.connectors.test_easypost import FIXTURES as EVENTS
+
+    settings.EASYPOST_WEBHOOK_SECRET = "s3cret"
+    easypost.cassette(BUY)
+    shipment = packed()
+    shipment_label_buy(shipment_id=shipment.pk, station=station)
+    tracker = json.loads(
+        (EVENTS / "easypost_examples__docs_responses_trackers_trackers-retrieve.json").read_text()
+    )
+    tracker["tracking_code"] = "9400100208303109505657"  # the recorded tracker, for our label's number
+    body = json.dumps({"description": "tracker.updated", "result": tracker}).encode()
+    response = client.post(
+        "/webhooks/carriers/easypost",
+        body,
+        content_type="application/json",
+        headers={"X-Hmac-Signature": easypost_signature(body=body, secret="s3cret")},
+    )
+    assert response.json()["unmatched"] == 0
+    assert shipment.tracking_events.count() == response.json()["new"] > 0
