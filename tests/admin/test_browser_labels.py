@@ -97,7 +97,8 @@ def test_easypost_last_scan_buys_and_shows_the_label(
     scan(page, "5000000000011")  # the last unit: rated, bought, shown
     page.get_by_role("heading", name=f"Label for {shipment.number}").wait_for()
     page.get_by_text("9400100208303109505657").first.wait_for()
-    page.wait_for_function("document.querySelector('img.label-image').complete")
+    page.locator("img.label-image").wait_for()
+    page.wait_for_load_state("load")  # the label image too (no script: the page's CSP forbids eval)
     page.screenshot(path=ARTIFACTS / "labels-3-label-bought.png", full_page=True)
     shipment.refresh_from_db()
     assert shipment.tracking_number == "9400100208303109505657" and shipment.box.code == "BOX-M"
