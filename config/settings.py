@@ -244,6 +244,12 @@ OMS_CREDENTIALS_KEY = env.str("OMS_CREDENTIALS_KEY", default="")
 
 # Carrier webhooks: EasyPost signs tracking events with this secret (X-Hmac-Signature).
 EASYPOST_WEBHOOK_SECRET = env.str("EASYPOST_WEBHOOK_SECRET", default="")
+# Labels, rates and address checks through EasyPost (connectors/easypost). No key: the manual
+# gateway (staff type tracking numbers) and no carrier address check, as before.
+EASYPOST_API_KEY = env.str("EASYPOST_API_KEY", default="")
+# The client's base URL: a stand-in server (tests, a sandbox proxy) takes EasyPost's place here.
+EASYPOST_API_BASE = env.str("EASYPOST_API_BASE", default="https://api.easypost.com/v2")
+EASYPOST_TIMEOUT_SECONDS = env.int("EASYPOST_TIMEOUT_SECONDS", default=20)
 
 LOGGING = {
     "version": 1,

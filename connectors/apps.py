@@ -11,6 +11,7 @@ class ConnectorsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from core.outbox.registry import delivery_handler_register, delivery_target_register
+        from fulfillment.gateway import carrier_gateway_register
         from fulfillment.signals import shipment_shipped, shipment_tracking_changed
         from intake.api import api as intake_api
         from intake.inbound import register_reprocessor
@@ -21,6 +22,7 @@ class ConnectorsConfig(AppConfig):
 
         from . import checks  # noqa: F401  registers the deploy check
         from .channels import CHANNEL_TARGET, channel_plans_forget
+        from .easypost.gateway import EasyPostGateway
         from .models import ShopifyConnection, ShopifyLocation, WooCommerceConnection
         from .receivers import (
             order_events_recorded_receiver,
@@ -83,3 +85,6 @@ class ConnectorsConfig(AppConfig):
         delivery_handler_register(topic=DELIVERY_TOPIC, handler=subscription_delivery_send)
         delivery_target_register(prefix=TARGET_PREFIX, target=SUBSCRIPTION_TARGET)
         intake_api.openapi_extra["webhooks"] = openapi_webhooks()
+
+        # Labels, rates and address checks for carriers set to "easypost" (when EASYPOST_API_KEY is set).
+        carrier_gateway_register(EasyPostGateway())

@@ -29,6 +29,7 @@ class Email:
     context: dict = field(default_factory=dict)
     reply_to: list[str] | None = None
     html: bool = True  # False: a plain-text e-mail, no .html template
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)  # (filename, content, mimetype)
 
 
 def email_render(email: Email) -> tuple[str, str | None]:
@@ -50,6 +51,8 @@ def email_send(email: Email, *, on_sent: Callable[[], None] | None = None) -> No
     )
     if html is not None:
         message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in email.attachments:
+        message.attach(filename, content, mimetype)
     message.send()
     if on_sent is not None:
         on_sent()

@@ -10,16 +10,22 @@ from core.admin_mixins import WritesMixin
 from orders.links import order_admin_url
 
 from . import views
+from .labels import shipment_label_void
 from .models import (
+    Box,
     Carrier,
     LateShipment,
+    PackingStation,
     PickList,
     PickListLine,
     ServiceLevel,
+    ShipFrom,
     Shipment,
     ShipmentLine,
+    ShippingLabel,
     TrackingEvent,
 )
+from .packing import shipment_repack
 from .selectors import shipment_list_late
 from .services import (
     order_start_fulfillment,
@@ -61,6 +67,10 @@ class ChangeServiceForm(ObjectActionForm):
         max_length=255,
         widget=forms.TextInput(attrs={"placeholder": "why the rules' choice is wrong"}),
     )
+
+
+class ReasonForm(ObjectActionForm):
+    reason = forms.CharField(label="Reason", max_length=255)
 
 
 # --- buttons on the order page (admin_extend in apps.py) ---------------------------------------
@@ -173,6 +183,38 @@ class ShipmentLineInline(WritesMixin, admin.TabularInline):
         return line.order_line.name
 
 
+class ShippingLabelInline(WritesMixin, admin.TabularInline):
+    allow_add = False
+    model = ShippingLabel
+    extra = 0
+    can_delete = False
+    fields = [
+        "status",
+        "carrier_name",
+        "service_name",
+        "tracking_number",
+        "postage",
+        "currency",
+        "label_format",
+        "refund_status",
+        "override_reason",
+        "message",
+        "document_link",
+        "created_at",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Labels"
+
+    @admin.display(description="Label")
+    def document_link(self, label):
+        if label.status != ShippingLabel.Status.BOUGHT:
+            return "—"
+        url = reverse("admin:fulfillment_shippinglabel_document", args=[label.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', url, label.label_format.upper()
+        )
+
+
 class TrackingEventInline(WritesMixin, admin.TabularInline):
     allow_add = False
     model = TrackingEvent
@@ -207,6 +249,20 @@ def _deliver_one(shipment, user, data):
     return f"{shipment.number} delivered."
 
 
+def _void_label(shipment, user, data):
+    label = shipment_label_void(shipment_id=shipment.pk, reason=data["reason"], actor=user)
+    return f"Label {label.tracking_number} of {shipment.number} voided; postage refund requested."
+
+
+def _repack(shipment, user, data):
+    shipment_repack(shipment_id=shipment.pk, reason=data["reason"], actor=user)
+    return f"{shipment.number} is open again: scan its items to pack it."
+
+
+def _has_bought_label(shipment) -> bool:
+    return shipment.labels.filter(status=ShippingLabel.Status.BOUGHT).exists()
+
+
 def _change_service(shipment, user, data):
     changed = shipment_change_service_level(
         shipment_id=shipment.pk, service_level_id=data["service_level"].pk, reason=data["reason"], actor=user
@@ -216,6 +272,27 @@ def _change_service(shipment, user, data):
 
 
 SHIPMENT_ACTIONS = (
+    ObjectAction(
+        "void_label",
+        "Void label",
+        _void_label,
+        # Until it is handed to the carrier, and only with a bought label.
+        available=lambda s: s.status in (SS.PENDING, SS.PICKING, SS.PACKED) and _has_bought_label(s),
+        permission="fulfillment.change_shipment",
+        style="danger",
+        order=70,
+        form_class=ReasonForm,
+        confirm="The label can't be used any more; its postage refund is asked from the carrier. Continue?",
+    ),
+    ObjectAction(
+        "repack",
+        "Open the box again (repack)",
+        _repack,
+        transition="unpack",
+        permission="fulfillment.change_shipment",
+        order=65,
+        form_class=ReasonForm,
+    ),
     ObjectAction(
         "change_service",
         "Change carrier service",
@@ -285,8 +362,9 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "=tracking_number", "order__number", "order__email"]
     list_select_related = ["order", "warehouse", "service_level__carrier"]
     show_full_result_count = False
-    inlines = [ShipmentLineInline, TrackingEventInline]
+    inlines = [ShipmentLineInline, ShippingLabelInline, TrackingEventInline]
     readonly_fields = [
+        "postage",
         "number",
         "order_link",
         "warehouse",
@@ -309,6 +387,7 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
         "estimated_delivery",
         "tracking_number",
         "tracking_link",
+        "postage",
         "weight_grams",
         "packed_at",
         "shipped_at",
@@ -318,6 +397,12 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("<int:pk>/label/", wrap(views.label_view), name="fulfillment_shipment_label"),
+            path(
+                "label/<int:pk>/document/",
+                wrap(views.label_document_view),
+                name="fulfillment_shippinglabel_document",
+            ),
             path("pack/", wrap(views.pack_station_view), name="fulfillment_shipment_pack_station"),
             path("pack/<int:pk>/", wrap(views.pack_shipment_view), name="fulfillment_shipment_pack"),
             path(
@@ -337,12 +422,18 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     @admin.display(description="Packing")
     def packing_links(self, shipment):
         slip = reverse("admin:fulfillment_shipment_packing_slip", args=[shipment.pk])
-        if shipment.status in (SS.PENDING, SS.PICKING):
+        if shipment.status in (SS.PENDING, SS.PICKING, SS.PACKED):
             pack = reverse("admin:fulfillment_shipment_pack", args=[shipment.pk])
             return format_html(
-                '<a href="{}">Pack by scanning</a> · <a href="{}">Packing slip</a>', pack, slip
+                '<a href="{}">Packing station (scan, label)</a> · <a href="{}">Packing slip</a>', pack, slip
             )
         return format_html('<a href="{}">Packing slip</a>', slip)
+
+    @admin.display(description="Postage paid")
+    def postage(self, shipment):
+        if shipment.postage_cost is None:
+            return "—"
+        return f"{shipment.postage_cost} {shipment.postage_currency}"
 
     @admin.display(description="Carrier tracking")
     def tracking_link(self, shipment):
@@ -357,7 +448,7 @@ class ServiceLevelInline(admin.StackedInline):
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_active"]
+    list_display = ["name", "code", "gateway", "gateway_account_id", "is_active"]
     search_fields = ["name", "code"]
     inlines = [ServiceLevelInline]
 
@@ -373,9 +464,26 @@ class ServiceLevelAdmin(admin.ModelAdmin):
         "max_weight_grams",
         "price_per_parcel",
         "price_per_kg",
+        "gateway_service",
         "is_active",
     ]
     list_filter = ["carrier", "speed", "is_active"]
+
+
+@admin.register(Box)
+class BoxAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "length_mm", "width_mm", "height_mm", "weight_grams", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(PackingStation)
+class PackingStationAdmin(admin.ModelAdmin):
+    list_display = ["name", "warehouse", "label_format", "label_size", "default_box", "is_active"]
+
+
+@admin.register(ShipFrom)
+class ShipFromAdmin(admin.ModelAdmin):
+    list_display = ["warehouse", "name", "line1", "city", "postal_code", "country"]
 
 
 class UnmatchedFilter(admin.EmptyFieldListFilter):
@@ -453,6 +561,12 @@ class PickListAdmin(WritesMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:pk>/print/", wrap(views.pick_list_print_view), name="fulfillment_picklist_print"),
+            path("<int:pk>/labels/", wrap(views.pick_list_labels_view), name="fulfillment_picklist_labels"),
+            path(
+                "<int:pk>/labels/<str:label_format>/",
+                wrap(views.pick_list_labels_document_view),
+                name="fulfillment_picklist_labels_document",
+            ),
             *super().get_urls(),
         ]
 
@@ -463,7 +577,8 @@ class PickListAdmin(WritesMixin, admin.ModelAdmin):
     @admin.display(description="Print")
     def print_link(self, pick_list):
         url = reverse("admin:fulfillment_picklist_print", args=[pick_list.pk])
-        return format_html('<a href="{}">Print pick list</a>', url)
+        labels = reverse("admin:fulfillment_picklist_labels", args=[pick_list.pk])
+        return format_html('<a href="{}">Print pick list</a> · <a href="{}">Labels</a>', url, labels)
 
 
 # --- customer-service queue: late shipments ---------------------------------------------------

@@ -8,6 +8,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import TimeStampedModel
 
+from .gateway.types import LabelFormat
+
 
 class Carrier(TimeStampedModel):
     code = models.SlugField(max_length=32, unique=True)
@@ -18,6 +20,25 @@ class Carrier(TimeStampedModel):
         help_text="Link to the carrier's tracking page; {tracking_number} is replaced.",
     )
     is_active = models.BooleanField(default=True)
+    gateway = models.CharField(
+        max_length=32,
+        default="manual",
+        help_text="How labels are bought: “manual” (staff type the tracking number) or a connected "
+        "platform such as “easypost”.",
+    )
+    gateway_account_id = models.CharField(
+        "platform carrier account",
+        max_length=100,
+        blank=True,
+        help_text="The platform's id of our account with this carrier (EasyPost: ca_…).",
+    )
+    gateway_carrier = models.CharField(
+        "platform carrier name",
+        max_length=50,
+        blank=True,
+        help_text="The carrier's name on the platform (EasyPost: USPS, UPS, FedEx …), used when no "
+        "account id is set.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +79,13 @@ class ServiceLevel(TimeStampedModel):
     price_per_parcel = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     price_per_kg = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     is_active = models.BooleanField(default=True)
+    gateway_service = models.CharField(
+        "platform service code",
+        max_length=64,
+        blank=True,
+        help_text="The service's code on the carrier's platform (EasyPost: GroundAdvantage, "
+        "Priority …); a rate with this code from this carrier's account is this service level.",
+    )
 
     class Meta:
         ordering = ["carrier__name", "transit_days"]
@@ -71,6 +99,76 @@ class ServiceLevel(TimeStampedModel):
 
     def __str__(self):
         return f"{self.carrier.name} {self.name}"
+
+
+class Box(models.Model):
+    """A carton the packers use: its outer size and its own weight, added to the items'."""
+
+    code = models.CharField(max_length=32, unique=True, help_text="Printed on the shelf; scannable.")
+    name = models.CharField(max_length=100)
+    length_mm = models.PositiveIntegerField()
+    width_mm = models.PositiveIntegerField()
+    height_mm = models.PositiveIntegerField()
+    weight_grams = models.PositiveIntegerField(default=0, help_text="The empty box.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["length_mm", "width_mm", "height_mm", "code"]
+        verbose_name_plural = "boxes"
+
+    def __str__(self):
+        return f"{self.name} ({self.length_mm}×{self.width_mm}×{self.height_mm} mm)"
+
+
+class PackingStation(models.Model):
+    """A packing desk and its label printer: PDF for office printers, ZPL for thermal ones."""
+
+    name = models.CharField(max_length=100)
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    label_format = models.CharField(max_length=3, choices=LabelFormat.choices, default=LabelFormat.PDF)
+    label_size = models.CharField(max_length=10, default="4x6", help_text="Inches, e.g. 4x6.")
+    default_box = models.ForeignKey(
+        Box,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Used when the packer chose no box.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_label_format_display()})"
+
+
+class ShipFrom(models.Model):
+    """Where a warehouse's parcels leave from (and return labels go back to)."""
+
+    warehouse = models.OneToOneField(
+        "inventory.Warehouse", on_delete=models.CASCADE, related_name="ship_from"
+    )
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    line1 = models.CharField(max_length=255)
+    line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name = "ship-from address"
+        verbose_name_plural = "ship-from addresses"
+
+    def __str__(self):
+        return f"{self.warehouse_id}: {self.line1}, {self.city}"
 
 
 class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
@@ -110,6 +208,18 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
         help_text="The batch pick list this shipment was picked on.",
     )
     weight_grams = models.PositiveIntegerField(default=0)
+    box = models.ForeignKey(Box, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    length_mm = models.PositiveIntegerField(default=0, help_text="Outer size of the parcel as packed.")
+    width_mm = models.PositiveIntegerField(default=0)
+    height_mm = models.PositiveIntegerField(default=0)
+    postage_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What its label cost (all carrier fees); empty without a bought label.",
+    )
+    postage_currency = models.CharField(max_length=3, blank=True)
     estimated_delivery = models.DateField(null=True, blank=True)
     packed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -140,6 +250,10 @@ class Shipment(ConcurrentTransitionMixin, TimeStampedModel):
     @transition(field=status, source=[Status.PENDING, Status.PICKING], target=Status.PACKED)
     def pack(self, *, at):
         self.packed_at = at
+
+    @transition(field=status, source=Status.PACKED, target=Status.PICKING)
+    def unpack(self):
+        self.packed_at = None
 
     @transition(field=status, source=Status.PACKED, target=Status.SHIPPED)
     def ship(self, *, at, tracking_number: str):
@@ -289,3 +403,87 @@ class TrackingEvent(models.Model):
 
     def __str__(self):
         return f"{self.tracking_number} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class LabelRecord(TimeStampedModel):
+    """A label bought (or being bought) through a carrier gateway, kept with its file.
+
+    The platform's shipment id (`reference`) is stored before anything is bought, and the
+    purchase is marked `buying` before the call: a purchase retried after a time-out asks the
+    platform what that shipment already has instead of buying a second label.
+    """
+
+    class Status(models.TextChoices):
+        QUOTED = "quoted", "Rated"
+        BUYING = "buying", "Being bought"
+        BOUGHT = "bought", "Bought"
+        FAILED = "failed", "Not bought"
+        VOID_REQUESTED = "void_requested", "Void requested"
+        VOIDED = "voided", "Voided"
+        VOID_REFUSED = "void_refused", "Void refused"
+
+    ACTIVE = [Status.QUOTED, Status.BUYING, Status.BOUGHT]
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUOTED, db_index=True)
+    gateway = models.CharField(max_length=32)
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="The platform's shipment id (EasyPost: shp_…)."
+    )
+    quote = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The parcel rated and the rates offered, as the platform named them.",
+    )
+    rate_id = models.CharField(max_length=100, blank=True)
+    carrier_name = models.CharField(max_length=64, blank=True)
+    service_name = models.CharField(max_length=64, blank=True)
+    service_level = models.ForeignKey(
+        ServiceLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tracking_number = models.CharField(max_length=64, blank=True, db_index=True)
+    postage = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    label_format = models.CharField(max_length=3, choices=LabelFormat.choices, default=LabelFormat.PDF)
+    label_url = models.URLField(max_length=500, blank=True)
+    document = models.BinaryField(blank=True, default=b"", editable=False)
+    tracker_reference = models.CharField(max_length=100, blank=True)
+    refund_status = models.CharField(
+        max_length=32, blank=True, help_text="The platform's word on the postage refund after a void."
+    )
+    message = models.CharField(max_length=500, blank=True, help_text="Why the last step failed.")
+    buying_since = models.DateTimeField(null=True, blank=True)
+    bought_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class ShippingLabel(LabelRecord):
+    """A shipment's label. At most one per shipment is active (rated, being bought or bought)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="labels")
+    override_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why staff bought another rate than the rules chose."
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(status__in=["quoted", "buying", "bought"]),
+                name="shipping_label_one_active_per_shipment",
+            ),
+            models.CheckConstraint(condition=Q(postage__gte=0), name="shipping_label_postage_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.shipment_id}: {self.tracking_number or self.reference or self.pk} ({self.status})"

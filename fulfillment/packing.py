@@ -10,7 +10,8 @@ from orders.events import order_event_record
 from orders.models import OrderEvent
 
 from .exceptions import ShipmentNotFound, ShipmentTransitionError, TooManyScanned, WrongItemScanned
-from .models import Shipment, ShipmentLine
+from .labels import shipment_label_void_locked
+from .models import Box, Shipment, ShipmentLine
 from .shipments import shipment_lock, shipment_transition
 
 PACKABLE = (Shipment.Status.PENDING, Shipment.Status.PICKING)
@@ -39,6 +40,24 @@ def line_matches_code(line: ShipmentLine, code: str) -> bool:
     if product is not None and product.barcode and product.barcode.strip().upper() == code:
         return True
     return line.order_line.sku.strip().upper() == code
+
+
+def box_get_by_code(code: str) -> Box | None:
+    """The active box whose code was scanned (boxes are scanned like items), or None."""
+    code = (code or "").strip()
+    return Box.objects.filter(code__iexact=code, is_active=True).first() if code else None
+
+
+@transaction.atomic
+def shipment_box_set(*, shipment_id: int, box_id: int | None, actor=None) -> Shipment:
+    """Choose the box a shipment goes in (scanned or picked while packing). Locks order then
+    shipment. Raises ShipmentTransitionError once it has shipped."""
+    _, shipment = shipment_lock(shipment_id)
+    if shipment.status not in (*PACKABLE, Shipment.Status.PACKED):
+        raise ShipmentTransitionError(shipment=shipment, transition="change the box of")
+    shipment.box_id = box_id
+    shipment.save(update_fields=["box", "updated_at"])
+    return shipment
 
 
 @transaction.atomic
@@ -100,5 +119,29 @@ def shipment_pack_reset(*, shipment_id: int, actor=None) -> Shipment:
         kind=OrderEvent.Kind.NOTE,
         actor=actor,
         message=f"Packing of shipment {shipment.number} restarted: scanned units cleared.",
+    )
+    return shipment
+
+
+@transaction.atomic
+def shipment_repack(*, shipment_id: int, reason: str, actor=None) -> Shipment:
+    """Open a packed box again: the shipment goes back to `picking` with nothing scanned, and its
+    label, if one was bought, is voided (the postage refund is asked for after commit).
+
+    Locks order then shipment, then its label. Raises ShipmentTransitionError unless packed,
+    LabelPurchaseInProgress while a label purchase is unconfirmed.
+    """
+    order, shipment = shipment_lock(shipment_id)
+    reason = (reason or "").strip() or "repacked"
+    if shipment.status != Shipment.Status.PACKED:
+        raise ShipmentTransitionError(shipment=shipment, transition="repack")
+    shipment_label_void_locked(order=order, shipment=shipment, reason=reason, actor=actor)
+    shipment_transition(shipment=shipment, name="unpack", update_fields=("packed_at",))
+    shipment.lines.update(quantity_packed=0)
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.NOTE,
+        actor=actor,
+        message=f"Shipment {shipment.number} opened to be packed again: {reason}.",
     )
     return shipment

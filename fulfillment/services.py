@@ -137,7 +137,10 @@ def shipment_ship(
     packed, OrderTransitionError if the order can't ship. E-mails the customer after commit.
     """
     order, shipment = shipment_lock(shipment_id)
-    tracking_number = (tracking_number or "").strip() or generate_tracking_number()
+    # A bought label's number is already on the shipment; typed beats it, else the local courier's.
+    tracking_number = (
+        (tracking_number or "").strip() or shipment.tracking_number or generate_tracking_number()
+    )
     if not can_proceed(shipment.ship):
         raise ShipmentTransitionError(shipment=shipment, transition="ship")
     now = timezone.now()

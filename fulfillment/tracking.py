@@ -70,6 +70,17 @@ MOVES = {
 STATE_STATUSES = [TS.IN_TRANSIT, TS.OUT_FOR_DELIVERY, TS.DELIVERED, TS.EXCEPTION]
 
 
+# Apps further down (returns) claim events for tracking numbers that are theirs, not a shipment's:
+# claimer(event) -> True when the event was theirs (called in the recording transaction).
+_claimers: list = []
+
+
+def tracking_claimer_register(claimer) -> None:
+    """Let a downstream app apply events whose tracking number no shipment has (AppConfig.ready)."""
+    if claimer not in _claimers:
+        _claimers.append(claimer)
+
+
 def tracking_status_normalize(carrier_status: str) -> str:
     """Our TrackingEvent.Status for whatever the carrier called it (`unknown` when unmapped)."""
     key = (carrier_status or "").strip().lower().replace("-", "_").replace(" ", "_")
@@ -149,7 +160,8 @@ def shipment_record_tracking_event(
     except IntegrityError:
         return TrackingResult(TrackingEvent.objects.get(**key), created=False)
     if shipment is None:
-        logger.warning("Tracking event for unknown tracking number %r stored unmatched.", tracking_number)
+        if not any(claimer(event) for claimer in _claimers):
+            logger.warning("Tracking event for unknown tracking number %r stored unmatched.", tracking_number)
         return TrackingResult(event, created=True)
 
     if (

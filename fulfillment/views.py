@@ -8,16 +8,27 @@ the autofocused field and presses Enter, and each scan is one server round trip.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
 from core.exceptions import DomainError
 from inventory.models import Warehouse
 
+from .batch import pick_list_labels_buy, pick_list_labels_document
 from .exceptions import PackScanRefused
-from .models import Carrier, PickList, ServiceLevel, Shipment
-from .packing import shipment_get_by_barcode, shipment_pack_reset, shipment_pack_scan
+from .gateway import carrier_gateway_for
+from .gateway.types import LABEL_CONTENT_TYPES, LabelFormat
+from .labels import label_rates, rate_options, shipment_active_label, shipment_label_buy, shipment_label_void
+from .models import Box, Carrier, LabelRecord, PackingStation, PickList, ServiceLevel, Shipment, ShippingLabel
+from .packing import (
+    box_get_by_code,
+    shipment_box_set,
+    shipment_get_by_barcode,
+    shipment_pack_reset,
+    shipment_pack_scan,
+    shipment_repack,
+)
 from .picking import pick_list_create
 from .selectors import pick_list_get_for_print, shipment_get_for_packing
 
@@ -96,6 +107,23 @@ def _packing_url(shipment_id: int) -> str:
     return reverse("admin:fulfillment_shipment_pack", args=[shipment_id])
 
 
+STATION_SESSION_KEY = "fulfillment.pack_station"
+
+
+def current_station(request) -> PackingStation | None:
+    """The packing station this browser is at (chosen on the station page, kept in the session)."""
+    if "station" in request.GET:
+        chosen = PackingStation.objects.filter(pk=request.GET["station"] or None, is_active=True).first()
+        request.session[STATION_SESSION_KEY] = chosen.pk if chosen else None
+        return chosen
+    pk = request.session.get(STATION_SESSION_KEY)
+    return PackingStation.objects.filter(pk=pk, is_active=True).first() if pk else None
+
+
+def _station_context(request) -> dict:
+    return {"station": current_station(request), "stations": PackingStation.objects.filter(is_active=True)}
+
+
 def pack_station_view(request):
     """Scan a shipment's barcode to start packing it."""
     if not request.user.has_perm(PACK_PERMISSION):
@@ -107,7 +135,9 @@ def pack_station_view(request):
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:fulfillment_shipment_pack_station"))
         return HttpResponseRedirect(_packing_url(shipment.pk))
-    return render(request, "fulfillment/pack_station.html", {"shipment": None, "lines": []})
+    return render(
+        request, "fulfillment/pack_station.html", {"shipment": None, "lines": [], **_station_context(request)}
+    )
 
 
 def pack_shipment_view(request, pk):
@@ -120,18 +150,84 @@ def pack_shipment_view(request, pk):
         return _pack_post(request, pk)
     shipment = shipment_get_for_packing(shipment_id=pk)
     lines = list(shipment.lines.all())
+    gateway = carrier_gateway_for(shipment.carrier)
+    label = shipment_active_label(shipment)
+    options = rate_options(rates=label_rates(label), gateway_code=gateway.code) if label else []
     context = {
         "shipment": shipment,
         "lines": lines,
         "units": sum(ln.quantity for ln in lines),
         "units_packed": sum(ln.quantity_packed for ln in lines),
         "packable": shipment.status in (Shipment.Status.PENDING, Shipment.Status.PICKING),
+        "packed": shipment.status == Shipment.Status.PACKED,
+        "buys_labels": gateway.buys_labels,
+        "gateway": gateway,
+        "label": label,
+        "rate_options": [o for o in options if o.service_level is not None],
+        "boxes": Box.objects.filter(is_active=True),
+        **_station_context(request),
     }
     return render(request, "fulfillment/pack_station.html", context)
 
 
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _buy_label(request, pk, **kwargs):
+    """Buy the shipment's label at this station; the label page on success, back here if not."""
+    try:
+        outcome = shipment_label_buy(
+            shipment_id=pk, station=current_station(request), actor=request.user, **kwargs
+        )
+    except DomainError as exc:
+        messages.error(request, f"No label: {exc}")
+        return HttpResponseRedirect(_packing_url(pk))
+    label = outcome.label
+    messages.success(
+        request,
+        f"Label bought: {label.carrier_name} {label.service_name}, tracking {label.tracking_number}, "
+        f"postage {label.postage} {label.currency}.",
+    )
+    return HttpResponseRedirect(reverse("admin:fulfillment_shipment_label", args=[pk]) + "?autoprint=1")
+
+
+def _label_post(request, pk):
+    """The label panel's buttons: buy (with a box, dimensions or another rate), void, repack."""
+    here = _packing_url(pk)
+    post = request.POST
+    if post.get("void_label"):
+        try:
+            shipment_label_void(shipment_id=pk, reason=post.get("reason", ""), actor=request.user)
+            messages.warning(request, "Label voided; the postage refund is requested from the carrier.")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(here)
+    if post.get("repack"):
+        try:
+            shipment_repack(shipment_id=pk, reason=post.get("reason", ""), actor=request.user)
+            messages.warning(request, "Box opened: scan every item again.")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(here)
+    dims = [_int(post.get(f)) for f in ("length_mm", "width_mm", "height_mm")]
+    return _buy_label(
+        request,
+        pk,
+        box_id=_int(post.get("box")),
+        dimensions=tuple(dims) if all(dims) else None,
+        rate_id=post.get("rate_id", ""),
+        reason=post.get("reason", ""),
+    )
+
+
 def _pack_post(request, pk):
     here = _packing_url(pk)
+    if request.POST.get("buy_label") or request.POST.get("void_label") or request.POST.get("repack"):
+        return _label_post(request, pk)
     if request.POST.get("reset"):
         try:
             shipment_pack_reset(shipment_id=pk, actor=request.user)
@@ -146,6 +242,14 @@ def _pack_post(request, pk):
     if other:
         messages.info(request, f"Switched to shipment {code.upper()}.")
         return HttpResponseRedirect(_packing_url(other))
+    box = box_get_by_code(code)
+    if box is not None:
+        try:
+            shipment_box_set(shipment_id=pk, box_id=box.pk, actor=request.user)
+            messages.success(request, f"Box: {box}.")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(here)
     try:
         scan = shipment_pack_scan(shipment_id=pk, code=code, actor=request.user)
     except PackScanRefused as exc:
@@ -155,6 +259,9 @@ def _pack_post(request, pk):
         messages.error(request, str(exc))
         return HttpResponseRedirect(here)
     line = scan.line
+    if scan.complete and carrier_gateway_for(scan.shipment.carrier).buys_labels:
+        messages.success(request, f"Shipment {scan.shipment.number} is packed.")
+        return _buy_label(request, pk)
     if scan.complete:
         messages.success(request, f"Shipment {scan.shipment.number} is packed. Printing its packing slip.")
         return HttpResponseRedirect(
@@ -184,3 +291,109 @@ def packing_slip_view(request, pk):
             "autoprint": request.GET.get("autoprint") == "1",
         },
     )
+
+
+def label_view(request, pk):
+    """The shipment's label, ready to print in the station's format, with its packing slip."""
+    if not request.user.has_perm("fulfillment.view_shipment"):
+        raise PermissionDenied
+    try:
+        shipment = shipment_get_for_packing(shipment_id=pk)
+    except Shipment.DoesNotExist:
+        raise Http404("No such shipment.") from None
+    label = shipment.labels.filter(status=LabelRecord.Status.BOUGHT).first()
+    if label is None:
+        messages.error(request, f"{shipment.number} has no label yet.")
+        return HttpResponseRedirect(_packing_url(pk))
+    document_url = reverse("admin:fulfillment_shippinglabel_document", args=[label.pk])
+    zpl = bytes(label.document).decode("ascii", "replace") if label.label_format == LabelFormat.ZPL else ""
+    return render(
+        request,
+        "fulfillment/label.html",
+        {
+            "shipment": shipment,
+            "order": shipment.order,
+            "label": label,
+            "document_url": document_url,
+            "zpl": zpl,
+            "autoprint": request.GET.get("autoprint") == "1" and label.label_format == LabelFormat.PNG,
+        },
+    )
+
+
+def label_response(label: LabelRecord, filename: str) -> HttpResponse:
+    """A label's file as stored (inline, so a PDF opens to print), or the carrier's URL when the
+    file could not be fetched at purchase."""
+    document = bytes(label.document)
+    if not document:
+        if label.label_url:
+            return HttpResponseRedirect(label.label_url)
+        raise Http404("This label has no file.")
+    response = HttpResponse(
+        document, content_type=LABEL_CONTENT_TYPES.get(label.label_format, "application/octet-stream")
+    )
+    disposition = "attachment" if label.label_format == LabelFormat.ZPL else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}.{label.label_format}"'
+    return response
+
+
+def label_document_view(request, pk):
+    if not request.user.has_perm("fulfillment.view_shipment"):
+        raise PermissionDenied
+    label = ShippingLabel.objects.select_related("shipment").filter(pk=pk).first()
+    if label is None:
+        raise Http404("No such label.")
+    return label_response(label, f"label-{label.shipment.number}")
+
+
+def pick_list_labels_view(request, pk):
+    """Buy the labels of a pick list's packed shipments (one by one, see fulfillment.batch) and
+    print them as one document."""
+    if not request.user.has_perm(PACK_PERMISSION):
+        raise PermissionDenied
+    pick_list = PickList.objects.filter(pk=pk).first()
+    if pick_list is None:
+        raise Http404("No such pick list.")
+    station = current_station(request)
+    result = None
+    if request.method == "POST":
+        result = pick_list_labels_buy(pick_list_id=pk, station=station, actor=request.user)
+    shipments = list(
+        pick_list.shipments.select_related("service_level__carrier", "order").prefetch_related("labels")
+    )
+    for shipment in shipments:
+        shipment.bought = next(
+            (lb for lb in shipment.labels.all() if lb.status == LabelRecord.Status.BOUGHT), None
+        )
+    return render(
+        request,
+        "fulfillment/pick_list_labels.html",
+        {
+            "pick_list": pick_list,
+            "shipments": shipments,
+            "result": result,
+            "station": station,
+            "formats": [
+                f for f in LabelFormat if any(s.bought and s.bought.label_format == f for s in shipments)
+            ],
+        },
+    )
+
+
+def pick_list_labels_document_view(request, pk, label_format):
+    if not request.user.has_perm("fulfillment.view_shipment"):
+        raise PermissionDenied
+    if label_format not in LabelFormat.values:
+        raise Http404("No such format.")
+    pick_list = PickList.objects.filter(pk=pk).first()
+    if pick_list is None:
+        raise Http404("No such pick list.")
+    document = pick_list_labels_document(pick_list=pick_list, label_format=label_format)
+    if document is None:
+        raise Http404("No label of that format on this pick list.")
+    if label_format == LabelFormat.PNG:
+        return render(request, "fulfillment/labels_sheet.html", {"pick_list": pick_list, "labels": document})
+    response = HttpResponse(document, content_type=LABEL_CONTENT_TYPES[label_format])
+    disposition = "attachment" if label_format == LabelFormat.ZPL else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="labels-{pick_list.number}.{label_format}"'
+    return response

@@ -32,14 +32,19 @@ def order_check_and_advance(
     `notify=False` (staff's choice) sends no backorder e-mail.
     """
     payment_problems = order_payment_collect(order=order, actor=actor, writes=writes)
-    findings = [(f.reason, f.detail) for f in order_run_verification(order, lines=lines, new=new)]
+    found = order_run_verification(order, lines=lines, new=new)
+    findings = [(f.reason, f.detail) for f in found]
+    suggestions = {(f.reason, f.detail): f.suggestion for f in found if f.suggestion}
     if payment_problems:
         # The collector's reason says more than "payment is pending" would.
         findings = [f for f in findings if f[0] != OrderHold.Reason.PAYMENT] + payment_problems
     findings.extend(extra_holds)
     if findings:
         OrderHold.objects.bulk_create(
-            OrderHold(order=order, reason=reason, detail=detail[:500]) for reason, detail in findings
+            OrderHold(
+                order=order, reason=reason, detail=detail[:500], suggestion=suggestions.get((reason, detail))
+            )
+            for reason, detail in findings
         )
         order_transition(
             order=order,

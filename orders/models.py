@@ -29,6 +29,10 @@ class Channel(TimeStampedModel):
         STORE = "store", "Physical store"
         MARKETPLACE = "marketplace", "Marketplace (CSV import)"
 
+    class LabelRate(models.TextChoices):
+        SERVICE_LEVEL = "service_level", "The service level the shipping rules chose"
+        CHEAPEST_ON_TIME = "cheapest_on_time", "The cheapest that still meets the promised delivery date"
+
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB)
@@ -41,6 +45,18 @@ class Channel(TimeStampedModel):
     )
     webhook_secret = models.CharField(
         max_length=255, blank=True, help_text="Shared secret the platform signs its webhooks with."
+    )
+    label_rate = models.CharField(
+        "label rate bought",
+        max_length=16,
+        choices=LabelRate.choices,
+        default=LabelRate.SERVICE_LEVEL,
+        help_text="Which carrier rate the packing station buys for this channel's parcels.",
+    )
+    pays_return_shipping = models.BooleanField(
+        default=False,
+        help_text="Approved returns get a prepaid return label, whatever the reason (otherwise only "
+        "for the reasons in OMS_FREE_RETURN_REASONS).",
     )
     is_active = models.BooleanField(default=True)
 
@@ -317,6 +333,11 @@ class OrderHold(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suggestion = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The carrier's version of the address, when it could not deliver to ours.",
     )
 
     class Meta:

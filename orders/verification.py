@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 
+from .address_checks import address_verify, suggestion_one_line
 from .models import Order, OrderHold
 
 Reason = OrderHold.Reason
@@ -64,6 +65,7 @@ NO_POSTCODE = {"IE", "HK", "AE", "QA", "PA", "JM"}
 class Finding:
     reason: str
     detail: str
+    suggestion: dict | None = None  # the carrier's version of the address, kept on the hold
 
 
 def _sentence(text: str) -> str:
@@ -119,6 +121,23 @@ def check_address(order: Order, lines) -> list[Finding]:
     if problems:
         return [Finding(Reason.ADDRESS, _sentence("; ".join(problems)))]
     return []
+
+
+def check_address_deliverable(order: Order, lines) -> list[Finding]:
+    """The carrier can deliver to the shipping address (asked through the registered verifier,
+    orders.address_checks; only when a carrier gateway that verifies is configured). Addresses
+    with missing parts are left to check_address."""
+    if check_address(order, lines):
+        return []
+    verdict = address_verify(order.shipping_address)
+    if verdict.deliverable is not False:
+        return []
+    detail = f"{verdict.checked_by or 'The carrier'} can't deliver to this address"
+    if verdict.reasons:
+        detail += ": " + "; ".join(verdict.reasons)
+    if verdict.suggestion:
+        detail += f". Suggested: {suggestion_one_line(verdict.suggestion)}"
+    return [Finding(Reason.ADDRESS, detail[:499] + ".", suggestion=verdict.suggestion)]
 
 
 def check_skus(order: Order, lines) -> list[Finding]:
@@ -208,7 +227,15 @@ def check_payment(order: Order, lines) -> list[Finding]:
     ]
 
 
-RULES = [check_required, check_address, check_skus, check_limits, check_duplicate, check_payment]
+RULES = [
+    check_required,
+    check_address,
+    check_address_deliverable,
+    check_skus,
+    check_limits,
+    check_duplicate,
+    check_payment,
+]
 
 
 def order_run_verification(order: Order, *, lines=None, new: bool = False) -> list[Finding]:

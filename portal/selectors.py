@@ -35,6 +35,8 @@ class TimelineEntry:
 RETURN_STATUS_WORDS = {
     "requested": "We have your request and will reply within one working day.",
     "approved": "Approved: please send the items back with the return number on the parcel.",
+    "in_transit": "Your parcel is on its way back to us.",
+    "delivered": "Your parcel was delivered to our warehouse; we will check it soon.",
     "rejected": "We could not accept this return.",
     "received": "Your parcel has arrived; we are checking the items.",
     "inspected": "Checked; we are sorting out your refund, exchange or credit.",

@@ -11,4 +11,5 @@ urlpatterns = [
     path("o/<str:token>/return/", views.return_new, name="return_new"),
     path("o/<str:token>/return/<str:number>/", views.return_done, name="return_done"),
     path("o/<str:token>/return/<str:number>/cancel/", views.return_cancel, name="return_cancel"),
+    path("o/<str:token>/return/<str:number>/label/", views.return_label, name="return_label"),
 ]

@@ -21,9 +21,11 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
 from core.exceptions import DomainError
+from fulfillment.gateway.types import LABEL_CONTENT_TYPES
+from fulfillment.models import TrackingEvent
 from orders.links import order_number_from_token, order_tracking_token
 from orders.selectors import order_get_for_tracking
-from returns.models import ReturnRequest
+from returns.models import ReturnLabel, ReturnRequest
 from returns.selectors import product_list_exchange_options, return_list_returnable_lines
 from returns.services import return_request_cancel, return_request_create
 from support.services import support_message_post
@@ -233,8 +235,36 @@ def return_cancel(request, order, token, number):
 CUSTOMER_CANCELLABLE = (ReturnRequest.Status.REQUESTED, ReturnRequest.Status.APPROVED)
 
 
+@portal_view
+@require_http_methods(["GET"])
+@with_order
+def return_label(request, order, token, number):
+    """The prepaid return label, to print (the same file as in the e-mail)."""
+    rr = _order_return(order, number)
+    label = rr.labels.filter(status=ReturnLabel.Status.BOUGHT).first()
+    if label is None or not label.document:
+        raise Http404("This return has no label to download.")
+    response = HttpResponse(
+        bytes(label.document),
+        content_type=LABEL_CONTENT_TYPES.get(label.label_format, "application/octet-stream"),
+    )
+    response["Content-Disposition"] = f'attachment; filename="return-label-{rr.number}.{label.label_format}"'
+    return response
+
+
 def _return_page(request, order, token, rr, *, just_requested=False, error="", status=200):
+    label = rr.labels.filter(status=ReturnLabel.Status.BOUGHT).first()
     context = {
+        "label": label,
+        "label_events": (
+            list(
+                TrackingEvent.objects.filter(tracking_number=label.tracking_number).order_by(
+                    "-occurred_at", "-pk"
+                )
+            )
+            if label
+            else []
+        ),
         "order": order,
         "token": token,
         "rr": rr,

@@ -242,6 +242,8 @@ EXPORTS: dict[str, ExportKind] = {
                 Column("carrier", "service_level__carrier__code"),
                 Column("service_level", "service_level__code"),
                 Column("tracking_number", "tracking_number"),
+                Column("postage_cost", "postage_cost", MONEY),
+                Column("postage_currency", "postage_currency"),
                 Column("weight_grams", "weight_grams"),
                 Column("created_at", "created_at"),
                 Column("packed_at", "packed_at"),

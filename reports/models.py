@@ -148,6 +148,31 @@ class KpiShipmentDay(models.Model):
         return f"{self.day} {self.outcome}: {self.shipments}"
 
 
+class KpiPostageDay(models.Model):
+    """Shipments (not cancelled) shipped on a day, per carrier, service and currency: what their
+    labels cost against what the customers paid for shipping (an order's shipping charge shared
+    evenly among its shipments)."""
+
+    day = models.DateField(help_text="Local date the shipments were shipped.")
+    carrier = models.CharField(max_length=32, blank=True)
+    service = models.CharField(max_length=32, blank=True)
+    currency = models.CharField(max_length=3)
+    shipments = models.PositiveIntegerField(default=0)
+    labelled = models.PositiveIntegerField(default=0, help_text="Shipments with a bought label.")
+    postage = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    charged = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "carrier", "service", "currency"], name="kpi_postage_day_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.carrier} {self.service}: {self.postage} {self.currency}"
+
+
 class KpiRollupState(models.Model):
     """The one row that says how far the rollups are up to date, and the lock refreshes take.
 

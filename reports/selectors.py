@@ -19,7 +19,14 @@ from inventory.models import StockItem
 from orders.models import Order
 from returns.models import ReturnRequest
 
-from .models import KpiLeadTimeDay, KpiOrderDay, KpiReturnReasonDay, KpiShipmentDay, KpiSkuDay
+from .models import (
+    KpiLeadTimeDay,
+    KpiOrderDay,
+    KpiPostageDay,
+    KpiReturnReasonDay,
+    KpiShipmentDay,
+    KpiSkuDay,
+)
 from .rollups.sql import LEAD_BANDS
 
 OPEN_STATUSES = [
@@ -150,6 +157,33 @@ def shipment_get_on_time(*, start: dt.date, end: dt.date, today: dt.date) -> dic
     got = {key: value or 0 for key, value in got.items()}
     got["rate"] = rate(got["on_time"], got["on_time"] + got["late"] + got["overdue"])
     return got
+
+
+def shipment_list_postage(*, start: dt.date, end: dt.date) -> list[dict]:
+    """Shipments shipped on [start, end] per carrier, service and currency: label cost against
+    what customers paid for shipping (their order's charge shared among its shipments), the
+    difference, and the average label. One query.
+
+    [{carrier, service, currency, shipments, labelled, postage, charged, margin, per_label}]
+    """
+    rows = list(
+        KpiPostageDay.objects.filter(_days(start, end))
+        .values("carrier", "service", "currency")
+        .annotate(
+            shipments=Sum("shipments"),
+            labelled=Sum("labelled"),
+            postage=Sum("postage"),
+            charged=Sum("charged"),
+        )
+        .order_by("currency", "-postage", "carrier", "service")
+    )
+    cent = Decimal("0.01")
+    for row in rows:
+        row["postage"] = (row["postage"] or Decimal(0)).quantize(cent)
+        row["charged"] = (row["charged"] or Decimal(0)).quantize(cent)
+        row["margin"] = row["charged"] - row["postage"]
+        row["per_label"] = (row["postage"] / row["labelled"]).quantize(cent) if row["labelled"] else None
+    return rows
 
 
 def order_get_backorder_rate(*, start: dt.date, end: dt.date) -> dict:

@@ -152,6 +152,7 @@ def dashboard(request):
         "lead_time": selectors.order_get_lead_time(start=start, end=end),
         "on_time": selectors.shipment_get_on_time(start=start, end=end, today=timezone.localdate()),
         "backorders": selectors.order_get_backorder_rate(start=start, end=end),
+        "postage": selectors.shipment_list_postage(start=start, end=end),
         "returns": returns,
         "reasons_chart": reasons_chart,
         "by_product": returns["products"],

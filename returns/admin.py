@@ -18,7 +18,8 @@ from core.admin_mixins import WritesMixin
 from core.exceptions import DomainError
 from orders.links import order_admin_url
 
-from .models import Refund, ReturnLine, ReturnRequest, StoreCredit, StoreCreditRedemption
+from .labels import return_label_buy, return_label_gateway
+from .models import Refund, ReturnLabel, ReturnLine, ReturnRequest, StoreCredit, StoreCreditRedemption
 from .selectors import order_get_return_state, return_get_by_number
 from .services import (
     return_quote,
@@ -51,6 +52,22 @@ def _approve(rr, user, data):
 def _reject(rr, user, data):
     return_request_reject(return_id=rr.pk, actor=user, note=data["note"])
     return f"Return {rr.number} rejected; the customer has been told why."
+
+
+def _buy_label(rr, user, data):
+    label = return_label_buy(return_id=rr.pk)
+    return (
+        f"Return label for {rr.number} bought (tracking {label.tracking_number}); e-mailed to the customer."
+    )
+
+
+def _may_buy_label(rr) -> bool:
+    """Approved, no label yet, and the order's carrier buys labels: staff may (re)try."""
+    return (
+        rr.status == RS.APPROVED
+        and not rr.labels.filter(status=ReturnLabel.Status.BOUGHT).exists()
+        and return_label_gateway(rr) is not None
+    )
 
 
 def _receive(rr, user, data):
@@ -103,6 +120,14 @@ RETURN_ACTIONS = (
         form_class=RejectForm,
     ),
     ObjectAction(
+        "buy_return_label",
+        "Buy the prepaid return label",
+        _buy_label,
+        available=_may_buy_label,
+        permission="returns.change_returnrequest",
+        order=25,
+    ),
+    ObjectAction(
         "receive",
         "Parcel arrived: receive",
         _receive,
@@ -151,6 +176,26 @@ class ReturnLineInline(WritesMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("order_line", "exchange_product")
 
 
+class ReturnLabelInline(WritesMixin, admin.TabularInline):
+    allow_add = False
+    model = ReturnLabel
+    extra = 0
+    can_delete = False
+    fields = [
+        "status",
+        "carrier_name",
+        "service_name",
+        "tracking_number",
+        "postage",
+        "currency",
+        "emailed_at",
+        "message",
+        "created_at",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Return labels"
+
+
 class QueueFilter(admin.SimpleListFilter):
     title = "queue"
     parameter_name = "queue"
@@ -166,12 +211,13 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         status = {
             "decide": RS.REQUESTED,
-            "awaiting": RS.APPROVED,
+            "awaiting": [RS.APPROVED, RS.IN_TRANSIT, RS.DELIVERED],
             "inspect": RS.RECEIVED,
             "resolve": RS.INSPECTED,
         }
         if self.value() in status:
-            return queryset.filter(status=status[self.value()])
+            wanted = status[self.value()]
+            return queryset.filter(status__in=wanted if isinstance(wanted, list) else [wanted])
         return queryset
 
 
@@ -191,7 +237,7 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     list_filter = [QueueFilter, "status", "reason", "resolution"]
     search_fields = ["number", "order__number", "order__email"]
     list_select_related = ["order"]
-    inlines = [ReturnLineInline]
+    inlines = [ReturnLineInline, ReturnLabelInline]
     readonly_fields = [
         "number",
         "order_link",
@@ -273,7 +319,7 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
             if rr is None:
                 messages.error(request, f"No return with the number “{code.strip()[:40]}”.")
                 return HttpResponseRedirect(reverse("admin:returns_returnrequest_scan"))
-            if rr.status == RS.APPROVED:
+            if rr.status in (RS.APPROVED, RS.IN_TRANSIT, RS.DELIVERED):
                 try:
                     return_request_receive(return_id=rr.pk, actor=request.user)
                 except DomainError as exc:
@@ -291,7 +337,9 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Receive a return",
-            "awaiting": ReturnRequest.objects.filter(status=RS.APPROVED).count(),
+            "awaiting": ReturnRequest.objects.filter(
+                status__in=[RS.APPROVED, RS.IN_TRANSIT, RS.DELIVERED]
+            ).count(),
         }
         return TemplateResponse(request, "admin/returns/returnrequest/scan.html", context)
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import TimeStampedModel
+from fulfillment.models import LabelRecord
 
 
 def new_return_number() -> str:
@@ -18,6 +19,8 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         APPROVED = "approved", "Approved"
+        IN_TRANSIT = "in_transit", "On its way back"
+        DELIVERED = "delivered", "Delivered to us"
         REJECTED = "rejected", "Rejected"
         RECEIVED = "received", "Received"
         INSPECTED = "inspected", "Inspected"
@@ -77,7 +80,17 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
     def reject(self, *, note: str):
         self.decision_note = note[:500]
 
-    @transition(field=status, source=Status.APPROVED, target=Status.RECEIVED)
+    @transition(field=status, source=Status.APPROVED, target=Status.IN_TRANSIT)
+    def mark_in_transit(self):
+        pass
+
+    @transition(field=status, source=[Status.APPROVED, Status.IN_TRANSIT], target=Status.DELIVERED)
+    def mark_delivered(self):
+        pass
+
+    @transition(
+        field=status, source=[Status.APPROVED, Status.IN_TRANSIT, Status.DELIVERED], target=Status.RECEIVED
+    )
     def receive(self, *, at):
         self.received_at = at
 
@@ -101,6 +114,8 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
 OPEN_STATUSES = [
     ReturnRequest.Status.REQUESTED,
     ReturnRequest.Status.APPROVED,
+    ReturnRequest.Status.IN_TRANSIT,
+    ReturnRequest.Status.DELIVERED,
     ReturnRequest.Status.RECEIVED,
     ReturnRequest.Status.INSPECTED,
 ]
@@ -234,3 +249,27 @@ class StoreCreditRedemption(models.Model):
 
     def __str__(self):
         return f"{self.amount} of {self.credit_id} on {self.order_id}"
+
+
+class ReturnLabel(LabelRecord):
+    """A prepaid return label (the carrier's `is_return` shipment) for an approved return: the
+    customer prints it from the return's page or the e-mail. At most one active per return."""
+
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="labels")
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_request"],
+                condition=Q(status__in=["quoted", "buying", "bought"]),
+                name="return_label_one_active_per_return",
+            ),
+            models.CheckConstraint(condition=Q(postage__gte=0), name="return_label_postage_gte_0"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.return_request_id}: {self.tracking_number or self.reference or self.pk} ({self.status})"
+        )

@@ -1,13 +1,15 @@
 """Return e-mails to the customer, sent after commit (core.email). Each e-mail sent is logged on
 the order's timeline (staff only) by orders.notifications.order_email_send."""
 
+from django.conf import settings
 from django.tasks import task
+from django.urls import reverse
 
 from core.email import Email, email_after_commit
-from orders.links import order_tracking_url
+from orders.links import order_tracking_token, order_tracking_url
 from orders.notifications import order_email_send
 
-from .models import Refund, ReturnRequest, StoreCredit
+from .models import Refund, ReturnLabel, ReturnRequest, StoreCredit
 
 SUBJECTS = {
     "requested": "We have your return request {number}",
@@ -16,6 +18,7 @@ SUBJECTS = {
     "refunded": "Your refund for return {number}",
     "store_credit": "Your store credit for return {number}",
     "exchanged": "Your exchange for return {number} is on its way",
+    "return_label": "Your prepaid return label for {number}",
 }
 
 
@@ -36,7 +39,21 @@ def send_return_email(*, return_id: int, kind: str) -> None:
     credits = {c.code: c for c in StoreCredit.objects.filter(code__in=codes)} if codes else {}
     for r in refunds:
         r.credit = credits.get(r.reference)
+    label = rr.labels.filter(status=ReturnLabel.Status.BOUGHT).first() if kind == "return_label" else None
+    attachments = []
+    if label is not None and label.document:
+        mimetype = "application/pdf" if label.label_format == "pdf" else "application/octet-stream"
+        attachments.append(
+            (f"return-label-{rr.number}.{label.label_format}", bytes(label.document), mimetype)
+        )
+    label_coming = False
+    if kind == "approved":
+        from .labels import return_label_due, return_label_gateway  # labels e-mails through this module
+
+        label_coming = return_label_due(rr) and return_label_gateway(rr) is not None
     context = {
+        "label": label,
+        "label_coming": label_coming,
         "rr": rr,
         "order": order,
         "kind": kind,
@@ -45,10 +62,15 @@ def send_return_email(*, return_id: int, kind: str) -> None:
         "refunds": refunds,
         "credit": getattr(rr, "store_credit", None),
         "tracking_url": order_tracking_url(order_number=order.number),
+        "return_url": settings.SITE_URL
+        + reverse("portal:return_done", args=[order_tracking_token(order_number=order.number), rr.number]),
     }
     subject = SUBJECTS[kind].format(number=rr.number)
     order_email_send(
-        order=order, email=Email(name="return_update", subject=subject, to=[order.email], context=context)
+        order=order,
+        email=Email(
+            name="return_update", subject=subject, to=[order.email], context=context, attachments=attachments
+        ),
     )
 
 

@@ -17,7 +17,7 @@ def register_home_queues() -> None:
         section=WAREHOUSE,
         title="Return parcels to receive",
         help="Approved returns on their way back",
-        count=partial(return_request_count, status=RS.APPROVED),
+        count=partial(return_request_count, status=[RS.APPROVED, RS.IN_TRANSIT, RS.DELIVERED]),
         url=RETURNS,
         query={"queue": "awaiting"},
         permission="returns.view_returnrequest",

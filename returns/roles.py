@@ -7,6 +7,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.change_returnrequest",
         "returns.view_returnline",
         "returns.change_returnline",
+        "returns.view_returnlabel",
     ],
     "Customer service": [
         "returns.view_returnrequest",
@@ -18,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_storecredit",
         "returns.add_storecredit",
         "returns.view_storecreditredemption",
+        "returns.view_returnlabel",
     ],
     "Managers": [
         "returns.view_returnrequest",
@@ -25,5 +27,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "returns.view_refund",
         "returns.view_storecredit",
         "returns.view_storecreditredemption",
+        "returns.view_returnlabel",
     ],
 }

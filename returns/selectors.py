@@ -19,6 +19,8 @@ from .models import ReturnLine, ReturnRequest, StoreCredit
 AWAITING_INSPECTION = [
     ReturnRequest.Status.REQUESTED,
     ReturnRequest.Status.APPROVED,
+    ReturnRequest.Status.IN_TRANSIT,
+    ReturnRequest.Status.DELIVERED,
     ReturnRequest.Status.RECEIVED,
 ]
 
@@ -158,6 +160,8 @@ def store_credit_list_discrepancies() -> list[str]:
     ]
 
 
-def return_request_count(*, status: str) -> int:
-    """Return requests in one status (a stage of the returns queue). One query (status index)."""
-    return ReturnRequest.objects.filter(status=status).count()
+def return_request_count(*, status: str | list[str]) -> int:
+    """Return requests in one status, or any of several (a stage of the returns queue). One query
+    (status index)."""
+    statuses = status if isinstance(status, list) else [status]
+    return ReturnRequest.objects.filter(status__in=statuses).count()

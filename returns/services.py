@@ -145,7 +145,11 @@ def return_request_create(
 @transaction.atomic
 def return_request_approve(*, return_id: int, actor=None, note: str = "") -> ReturnRequest:
     """Approve a requested return. Locks order then return. Raises ReturnTransitionError unless
-    requested. E-mails the customer the return instructions after commit."""
+    requested. E-mails the customer the return instructions after commit; when the shop pays the
+    way back and the order's carrier buys labels, a prepaid return label is bought after commit
+    and e-mailed on its own (returns.labels)."""
+    from .labels import return_label_enqueue
+
     order, rr = _lock(return_id)
     _return_transition(
         order=order,
@@ -157,6 +161,7 @@ def return_request_approve(*, return_id: int, actor=None, note: str = "") -> Ret
         actor=actor,
         message=f"Return {rr.number} approved. " + (note or "Please send the items back."),
     )
+    return_label_enqueue(rr=rr)
     return_email_after_commit(return_id=rr.pk, kind="approved")
     return rr
 

@@ -157,3 +157,58 @@ def clerk(db):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def easypost(httpserver, settings):
+    """EasyPost's recorded answers on a local server, and the settings that point the official
+    client at it (a test key, as EasyPost's test mode uses)."""
+    from .connectors.easypost_replay import EasyPostReplay
+
+    replay = EasyPostReplay(httpserver)
+    settings.EASYPOST_API_KEY = "EZTK-test-key"
+    settings.EASYPOST_API_BASE = replay.api_base
+    settings.EASYPOST_TIMEOUT_SECONDS = 2
+    return replay
+
+
+USPS_ACCOUNT = "ca_b25657e9896e4d63ac8151ac346ac41e"  # the account in EasyPost's cassettes
+
+
+@pytest.fixture
+def usps(db, warehouse):
+    """USPS through EasyPost, as EasyPost's recordings rate it: three service levels mapped to
+    its service codes, cheaper in our table than the factory's UPS so the rules choose them; and
+    the warehouse's ship-from address."""
+    from fulfillment.models import Carrier, ServiceLevel, ShipFrom
+
+    carrier = Carrier.objects.create(
+        code="usps", name="USPS", gateway="easypost", gateway_account_id=USPS_ACCOUNT, gateway_carrier="USPS"
+    )
+    levels = {}
+    for code, name, speed, days in [
+        ("GroundAdvantage", "Ground Advantage", "standard", 3),
+        ("Priority", "Priority", "express", 2),
+        ("Express", "Priority Express", "overnight", 1),
+    ]:
+        levels[code] = ServiceLevel.objects.create(
+            carrier=carrier,
+            code=code.lower(),
+            name=name,
+            speed=speed,
+            transit_days=days,
+            price_per_parcel=Decimal("1.00"),
+            price_per_kg=Decimal("0"),
+            gateway_service=code,
+        )
+    ShipFrom.objects.create(
+        warehouse=warehouse,
+        name="OMS Warehouse",
+        line1="388 Townsend St",
+        line2="Apt 20",
+        city="San Francisco",
+        region="CA",
+        postal_code="94107",
+        country="US",
+    )
+    return levels

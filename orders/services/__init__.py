@@ -9,11 +9,13 @@ The public services are importable from here (`from orders.services import order
 from .allocate import order_allocate_now
 from .cancel import order_cancel
 from .capture import order_capture
-from .holds import order_hold, order_release_hold
+from .holds import order_address_accept_suggestion, order_address_suggestion, order_hold, order_release_hold
 from .notes import order_note_add
 from .payment import order_payment_correct
 
 __all__ = [
+    "order_address_accept_suggestion",
+    "order_address_suggestion",
     "order_allocate_now",
     "order_cancel",
     "order_capture",

@@ -53,3 +53,46 @@ def order_release_hold(*, order_id: int, actor=None, notify: bool = True) -> Ord
     )
     order_check_and_advance(order=order, actor=actor, notify=notify)
     return order
+
+
+def order_address_suggestion(order: Order) -> OrderHold | None:
+    """The active address hold that carries the carrier's suggestion, if any."""
+    return (
+        order.holds.filter(
+            released_at__isnull=True, reason=OrderHold.Reason.ADDRESS, suggestion__isnull=False
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def order_address_accept_suggestion(*, order_id: int, actor=None) -> Order:
+    """Customer service takes the carrier's version of the shipping address (from the address
+    hold), then the holds are released and verification runs again.
+
+    Locks the order. Raises OrderTransitionError unless the order is on hold with a suggestion.
+    """
+    order = order_lock(order_id)
+    hold = order_address_suggestion(order) if order.status == Order.Status.ON_HOLD else None
+    if hold is None or order.shipping_address is None:
+        raise OrderTransitionError(
+            order=order, transition="accept_address", detail="The carrier made no suggestion for it."
+        )
+    address = order.shipping_address
+    before = ", ".join(address.as_lines())
+    for name, value in hold.suggestion.items():
+        if (
+            name in {"name", "company", "line1", "line2", "city", "region", "postal_code", "country"}
+            and value
+        ):
+            setattr(address, name, str(value)[: address._meta.get_field(name).max_length])
+    address.save()
+    order_event_record(
+        order=order,
+        kind=Kind.NOTE,
+        actor=actor,
+        message=f"Shipping address replaced by the carrier's suggestion: {', '.join(address.as_lines())} "
+        f"(was {before}).",
+    )
+    return order_release_hold(order_id=order.pk, actor=actor)

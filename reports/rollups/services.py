@@ -23,8 +23,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from fulfillment.models import Shipment
@@ -34,6 +48,7 @@ from returns.models import ReturnLine, ReturnRequest
 from ..models import (
     KpiLeadTimeDay,
     KpiOrderDay,
+    KpiPostageDay,
     KpiReturnReasonDay,
     KpiRollupState,
     KpiShipmentDay,
@@ -54,13 +69,13 @@ from .sql import (
 logger = logging.getLogger(__name__)
 
 # Bump when what a rollup row means changes: the next refresh then rebuilds everything.
-ROLLUP_VERSION = 1
+ROLLUP_VERSION = 2  # 2: postage per carrier and service (KpiPostageDay)
 REFRESH_OVERLAP = dt.timedelta(minutes=5)
 BATCH_DAYS = 31
 STATE_PK = 1
 INACTIVE_RETURNS = [ReturnRequest.Status.REJECTED, ReturnRequest.Status.CANCELLED]
 PLACED_DAY_MODELS = [KpiOrderDay, KpiLeadTimeDay, KpiReturnReasonDay, KpiSkuDay]
-SHIPPED_DAY_MODELS = [KpiShipmentDay]
+SHIPPED_DAY_MODELS = [KpiShipmentDay, KpiPostageDay]
 
 
 @dataclass(frozen=True)
@@ -233,6 +248,49 @@ def _recompute_shipped(runs) -> None:
     )
 
 
+def _recompute_postage(runs) -> None:
+    """Rows of the postage rollup for shipments shipped on the days of `runs`: label cost against
+    the customer's shipping charge, shared evenly among the order's shipments."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    siblings = (
+        Shipment.objects.filter(order_id=OuterRef("order_id"))
+        .exclude(status=Shipment.Status.CANCELLED)
+        .order_by()
+        .values("order_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    shipped = (
+        Shipment.objects.filter(moments_in("shipped_at", runs))
+        .exclude(status=Shipment.Status.CANCELLED)
+        .annotate(
+            share=ExpressionWrapper(F("order__shipping_total") / Subquery(siblings), output_field=money)
+        )
+    )
+    insert_grouped(
+        KpiPostageDay,
+        keys=["day", "carrier", "service", "currency"],
+        sums=["shipments", "labelled", "postage", "charged"],
+        parts=[
+            grouped(
+                shipped,
+                {
+                    "day": local_day("shipped_at"),
+                    "carrier": Coalesce(F("service_level__carrier__code"), Value("")),
+                    "service": Coalesce(F("service_level__code"), Value("")),
+                    "currency": F("order__currency"),
+                },
+                {
+                    "shipments": Count("pk"),
+                    "labelled": Count("pk", filter=Q(postage_cost__isnull=False)),
+                    "postage": Coalesce(Sum("postage_cost"), Value(0), output_field=money),
+                    "charged": Coalesce(Sum("share"), Value(0), output_field=money),
+                },
+            )
+        ],
+    )
+
+
 def _recompute(*, placed_days: Iterable[dt.date], shipped_days: Iterable[dt.date]) -> tuple[int, int]:
     """Delete and re-insert the rollup rows of these days. The caller holds the state lock."""
     placed_runs, shipped_runs = day_runs(placed_days), day_runs(shipped_days)
@@ -244,6 +302,7 @@ def _recompute(*, placed_days: Iterable[dt.date], shipped_days: Iterable[dt.date
         for model in SHIPPED_DAY_MODELS:
             model.objects.filter(days_in(shipped_runs)).delete()
         _recompute_shipped(shipped_runs)
+        _recompute_postage(shipped_runs)
     return sum((b - a).days + 1 for a, b in placed_runs), sum((b - a).days + 1 for a, b in shipped_runs)
 
 

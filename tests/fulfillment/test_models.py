@@ -13,6 +13,7 @@ SHIPMENT_ALLOWED = {
     "start_picking": {SS.PENDING: SS.PICKING},
     "pack": {SS.PENDING: SS.PACKED, SS.PICKING: SS.PACKED},
     "ship": {SS.PACKED: SS.SHIPPED},
+    "unpack": {SS.PACKED: SS.PICKING},
     "mark_in_transit": {SS.SHIPPED: SS.IN_TRANSIT, SS.EXCEPTION: SS.IN_TRANSIT},
     "mark_out_for_delivery": {
         SS.SHIPPED: SS.OUT_FOR_DELIVERY,

@@ -15,7 +15,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from fulfillment.estimates import estimate_delivery
-from fulfillment.models import Carrier, ServiceLevel, Shipment, TrackingEvent
+from fulfillment.models import Box, Carrier, PackingStation, ServiceLevel, ShipFrom, Shipment, TrackingEvent
 from fulfillment.services import (
     order_start_fulfillment,
     shipment_deliver,
@@ -209,6 +209,40 @@ class Command(BaseCommand):
                     "price_per_parcel": Decimal(per_parcel),
                     "price_per_kg": Decimal(per_kg),
                     "allows_hazardous": hazardous,
+                },
+            )
+        # Packing: boxes to scan, a desk printing PDF labels, where parcels leave from. Carriers stay
+        # on the manual gateway (no account needed); set one to "easypost" with EASYPOST_API_KEY.
+        for code, name, length, width, height, weight in [
+            ("BOX-S", "Small box", 230, 160, 80, 90),
+            ("BOX-M", "Medium box", 310, 220, 150, 180),
+            ("BOX-L", "Large box", 450, 350, 250, 350),
+        ]:
+            Box.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "length_mm": length,
+                    "width_mm": width,
+                    "height_mm": height,
+                    "weight_grams": weight,
+                },
+            )
+        if not PackingStation.objects.exists():
+            PackingStation.objects.create(
+                name="Desk 1", label_format="pdf", default_box=Box.objects.get(code="BOX-M")
+            )
+        for warehouse in self.warehouses:
+            ShipFrom.objects.get_or_create(
+                warehouse=warehouse,
+                defaults={
+                    "name": warehouse.name,
+                    "company": "OMS demo",
+                    "line1": "1 Depot Road",
+                    "city": "Springfield",
+                    "region": warehouse.region,
+                    "postal_code": "62701" if warehouse.country == "US" else "",
+                    "country": warehouse.country,
                 },
             )
         # Two products each stocked in one warehouse only: an order for both can only ship in two
