@@ -1,12 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_actions import NotifyCustomerForm, ObjectAction, ObjectActionForm, fsm
-from core.admin_extensions import ExtensibleAdminMixin
-from core.admin_mixins import WritesMixin
+from core.admin_extensions import ChangelistAction, ExtensibleAdminMixin
+from core.admin_mixins import ViewerMixin, WritesMixin, viewer_may
+from core.exceptions import DomainError
 from orders.links import order_admin_url
 
 from . import views
@@ -92,13 +93,44 @@ def _deliver(order, user, data):
     return "Delivered: " + ", ".join(done)
 
 
+START_PERMISSION = "fulfillment.add_shipment"
+
+
+def start_fulfillment_selected(modeladmin, request, queryset):
+    """The warehouse takes in every selected order it can; each commits or fails on its own."""
+    started, failed = [], []
+    for order in queryset.only("pk", "number"):
+        try:
+            shipments = order_start_fulfillment(order_id=order.pk, actor=request.user)
+        except DomainError as exc:
+            failed.append(f"{order.number}: {exc}")
+        else:
+            started.append(f"{order.number} ({len(shipments)})")
+    if started:
+        modeladmin.message_user(
+            request, "Fulfilment started, shipments per order: " + ", ".join(started), messages.SUCCESS
+        )
+    for text in failed:
+        modeladmin.message_user(request, text, messages.ERROR)
+
+
+ORDER_LIST_ACTIONS = (
+    ChangelistAction(
+        name="start_fulfillment_selected",
+        function=start_fulfillment_selected,
+        description="Start fulfilment of selected orders",
+        permission=START_PERMISSION,
+    ),
+)
+
 ORDER_PAGE_ACTIONS = (
     ObjectAction(
         "start_fulfillment",
         "Start fulfilment",
         _start,
         transition="start_fulfillment",
-        permission="orders.change_order",
+        # It creates the order's shipments: the warehouse takes the order in.
+        permission=START_PERMISSION,
         style="primary",
         order=30,
     ),
@@ -267,7 +299,7 @@ SHIPMENT_ACTIONS = (
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class ShipmentAdmin(ViewerMixin, WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     object_actions = SHIPMENT_ACTIONS
@@ -337,7 +369,7 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     @admin.display(description="Packing")
     def packing_links(self, shipment):
         slip = reverse("admin:fulfillment_shipment_packing_slip", args=[shipment.pk])
-        if shipment.status in (SS.PENDING, SS.PICKING):
+        if shipment.status in (SS.PENDING, SS.PICKING) and viewer_may(shipment, views.PACK_PERMISSION):
             pack = reverse("admin:fulfillment_shipment_pack", args=[shipment.pk])
             return format_html(
                 '<a href="{}">Pack by scanning</a> · <a href="{}">Packing slip</a>', pack, slip

@@ -10,10 +10,15 @@ class FulfillmentConfig(AppConfig):
         from orders.models import Order
         from orders.notifications import email_context_provider_register
 
-        from .admin import ORDER_PAGE_ACTIONS, ShipmentInline
+        from .admin import ORDER_LIST_ACTIONS, ORDER_PAGE_ACTIONS, ShipmentInline
         from .notifications import order_email_context
         from .queues import register_home_queues
 
         email_context_provider_register(order_email_context)
         register_home_queues()
-        admin_extend(Order, inlines=[ShipmentInline], object_actions=ORDER_PAGE_ACTIONS)
+        admin_extend(
+            Order,
+            inlines=[ShipmentInline],
+            object_actions=ORDER_PAGE_ACTIONS,
+            changelist_actions=ORDER_LIST_ACTIONS,
+        )

@@ -1,18 +1,27 @@
 """What each staff group may do in fulfillment (gathered by core.roles). Shipping: warehouse staff
-pick, pack and ship; customer service follow shipments; managers keep carriers and services."""
+start fulfilment (it creates the shipments), build and print pick lists, pack and ship; customer
+service follow shipments and the late ones; managers keep carriers and services and read the rest."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Warehouse staff": [
         "fulfillment.view_carrier",
         "fulfillment.view_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.add_shipment",
         "fulfillment.change_shipment",
         "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
+        "fulfillment.view_picklist",
+        "fulfillment.add_picklist",
+        "fulfillment.view_picklistline",
     ],
     "Customer service": [
+        "fulfillment.view_carrier",
+        "fulfillment.view_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
+        "fulfillment.view_lateshipment",
     ],
     "Managers": [
         "fulfillment.view_carrier",
@@ -22,6 +31,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.add_servicelevel",
         "fulfillment.change_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
+        "fulfillment.view_lateshipment",
+        "fulfillment.view_picklist",
+        "fulfillment.view_picklistline",
     ],
 }

@@ -176,3 +176,9 @@ def shipment_count_late(*, today: dt.date | None = None) -> int:
 def shipment_count_shipped_between(*, start: dt.datetime, end: dt.datetime) -> int:
     """Shipments handed to the carrier in [start, end). One query (shipped_at index)."""
     return Shipment.objects.filter(shipped_at__gte=start, shipped_at__lt=end).count()
+
+
+def order_count_to_start() -> int:
+    """Allocated orders whose fulfilment hasn't started: their stock is reserved and no shipment
+    exists yet. One query ((status, placed_at) index)."""
+    return Order.objects.filter(status=Order.Status.ALLOCATED).count()

@@ -322,15 +322,19 @@ def phone_order_urls(model_admin):
     return [path("new-phone-order/", model_admin.admin_site.admin_view(view), name="orders_order_phone")]
 
 
+# Taking an order on the phone adds one (the capture service does).
+PHONE_ORDER_PERMISSION = "orders.add_order"
+
+
 def phone_order_link(request, changelist):
-    if request.user.has_perm("orders.change_order"):
+    if request.user.has_perm(PHONE_ORDER_PERMISSION):
         yield ChangelistLink("New phone order", reverse("admin:orders_order_phone"), css_class="addlink")
 
 
 def phone_order_view(request, *, model_admin):
     """Capture an order taken on the phone or in a store. With no phone or store channel yet, the
     first order creates the “Phone” channel (on POST: opening the page changes nothing)."""
-    if not request.user.has_perm("orders.change_order"):
+    if not request.user.has_perm(PHONE_ORDER_PERMISSION):
         raise PermissionDenied
     first_channel = not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists()
     form = PhoneOrderForm(request.POST or None, first_channel=first_channel)

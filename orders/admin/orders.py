@@ -363,6 +363,12 @@ class ChannelAdmin(ExtensibleAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
 
+    def get_exclude(self, request, obj=None):
+        # The webhook secret signs what the platform sends: only those who keep channels see it.
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*(super().get_exclude(request, obj) or []), "webhook_secret"]
+        return super().get_exclude(request, obj)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_orders=Count("orders"))
 
