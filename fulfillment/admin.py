@@ -168,7 +168,7 @@ class ShipmentInline(WritesMixin, admin.TabularInline):
         "warehouse",
         "status",
         "service_level",
-        "tracking_number",
+        "tracking",
         "estimated_delivery",
         "shipped_at",
     ]
@@ -182,6 +182,16 @@ class ShipmentInline(WritesMixin, admin.TabularInline):
     def link(self, shipment):
         url = reverse("admin:fulfillment_shipment_change", args=[shipment.pk])
         return format_html('<a href="{}">{}</a>', url, shipment.number)
+
+    @admin.display(description="Tracking")
+    def tracking(self, shipment):
+        if not shipment.tracking_number:
+            return "—"
+        if url := shipment.tracking_url:
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>', url, shipment.tracking_number
+            )
+        return shipment.tracking_number
 
 
 # --- shipments --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ class FulfillmentConfig(AppConfig):
         from orders.notifications import email_context_provider_register
 
         from .admin import ORDER_LIST_ACTIONS, ORDER_PAGE_ACTIONS, ShipmentInline
+        from .next_steps import order_parcel_steps
         from .notifications import order_email_context
         from .queues import register_home_queues
 
@@ -21,4 +22,5 @@ class FulfillmentConfig(AppConfig):
             inlines=[ShipmentInline],
             object_actions=ORDER_PAGE_ACTIONS,
             changelist_actions=ORDER_LIST_ACTIONS,
+            next_steps=[order_parcel_steps],
         )

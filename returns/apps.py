@@ -12,9 +12,10 @@ class ReturnsConfig(AppConfig):
 
         from .admin import ReturnInline
         from .credit import METHOD, StoreCreditRedeemer
+        from .next_steps import order_return_steps
         from .queues import register_home_queues
 
         # Orders collect store-credit payments through this (orders may not import returns).
         payment_redeemer_register(method=METHOD, redeemer=StoreCreditRedeemer())
         register_home_queues()
-        admin_extend(Order, inlines=[ReturnInline])
+        admin_extend(Order, inlines=[ReturnInline], next_steps=[order_return_steps])

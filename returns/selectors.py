@@ -22,6 +22,10 @@ AWAITING_INSPECTION = [
     ReturnRequest.Status.RECEIVED,
 ]
 
+RS = ReturnRequest.Status
+# A return someone still has to move on: the customer's parcel, the warehouse or customer service.
+OPEN_STATUSES = [RS.REQUESTED, RS.APPROVED, RS.RECEIVED, RS.INSPECTED]
+
 
 @dataclass(frozen=True)
 class ReturnableLine:
@@ -161,3 +165,10 @@ def store_credit_list_discrepancies() -> list[str]:
 def return_request_count(*, status: str) -> int:
     """Return requests in one status (a stage of the returns queue). One query (status index)."""
     return ReturnRequest.objects.filter(status=status).count()
+
+
+def return_list_open_for_order(*, order_id: int) -> list[ReturnRequest]:
+    """The order's returns still in progress (requested to inspected), oldest first. One query."""
+    return list(
+        ReturnRequest.objects.filter(order_id=order_id, status__in=OPEN_STATUSES).order_by("created_at", "pk")
+    )
