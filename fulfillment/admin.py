@@ -99,13 +99,14 @@ START_PERMISSION = "fulfillment.add_shipment"
 def start_fulfillment_selected(modeladmin, request, queryset):
     """The warehouse takes in every selected order it can; each commits or fails on its own."""
     started, failed = [], []
-    for order in queryset.only("pk", "number"):
+    # values_list: the list's queryset follows (select_related) relations .only() would defer.
+    for pk, number in queryset.values_list("pk", "number"):
         try:
-            shipments = order_start_fulfillment(order_id=order.pk, actor=request.user)
+            shipments = order_start_fulfillment(order_id=pk, actor=request.user)
         except DomainError as exc:
-            failed.append(f"{order.number}: {exc}")
+            failed.append(f"{number}: {exc}")
         else:
-            started.append(f"{order.number} ({len(shipments)})")
+            started.append(f"{number} ({len(shipments)})")
     if started:
         modeladmin.message_user(
             request, "Fulfilment started, shipments per order: " + ", ".join(started), messages.SUCCESS

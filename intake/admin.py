@@ -186,12 +186,13 @@ class InboundRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-process selected requests", permissions=["change"])
     def reprocess_selected(self, request, queryset):
-        for inbound in queryset.only("pk"):
+        # values_list: the list's queryset follows (select_related) relations .only() would defer.
+        for pk in queryset.values_list("pk", flat=True):
             try:
-                text = inbound_request_reprocess(inbound_id=inbound.pk, actor=request.user)
-                self.message_user(request, f"#{inbound.pk}: {text}", messages.SUCCESS)
+                text = inbound_request_reprocess(inbound_id=pk, actor=request.user)
+                self.message_user(request, f"#{pk}: {text}", messages.SUCCESS)
             except DomainError as exc:  # each request commits or fails on its own
-                self.message_user(request, f"#{inbound.pk}: {exc}", messages.ERROR)
+                self.message_user(request, f"#{pk}: {exc}", messages.ERROR)
 
 
 def _rematch(order, user, data):

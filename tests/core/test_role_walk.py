@@ -400,3 +400,46 @@ def test_no_page_offers_a_role_a_link_or_button_that_refuses_it(client, day, rol
 
     assert refused == []
     assert 40 < pages < PAGES_AT_MOST  # it really walked, and walked everything
+
+
+# --- the list actions each role has ---------------------------------------------------------------
+def run_list_action(client, changelist: str, name: str, *pks) -> list[str]:
+    """Select rows on an admin list, run an action, return the messages shown after."""
+    data = {"action": name, "_selected_action": [str(pk) for pk in pks], "index": "0"}
+    response = client.post(reverse(changelist), data, follow=True)
+    assert response.status_code == 200
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_warehouse_starts_fulfilment_of_the_orders_it_selects(client, day):
+    shown = run_list_action(
+        login(client, "warehouse"),
+        "admin:orders_order_changelist",
+        "start_fulfillment_selected",
+        day.allocated.pk,
+    )
+
+    assert shown == [f"Fulfilment started, shipments per order: {day.allocated.number} (1)"]
+    day.allocated.refresh_from_db()
+    assert day.allocated.status == Order.Status.PROCESSING
+
+
+def test_customer_service_cancel_the_orders_they_select(client, day):
+    shown = run_list_action(
+        login(client, "service"), "admin:orders_order_changelist", "cancel_selected", day.allocated.pk
+    )
+
+    assert shown == ["1 orders cancelled."]
+    day.allocated.refresh_from_db()
+    assert day.allocated.status == Order.Status.CANCELLED
+
+
+def test_customer_service_re_process_the_requests_they_select(client, day):
+    inbound = InboundRequest.objects.get(order=day.held)
+    client = login(client, "service")
+
+    shown = run_list_action(
+        client, "admin:intake_inboundrequest_changelist", "reprocess_selected", inbound.pk
+    )
+
+    assert shown == [f"#{inbound.pk}: {day.held.number} re-checked: it is now on hold."]
