@@ -443,3 +443,12 @@ def test_customer_service_re_process_the_requests_they_select(client, day):
     )
 
     assert shown == [f"#{inbound.pk}: {day.held.number} re-checked: it is now on hold."]
+
+
+def test_only_those_who_keep_channels_see_a_channel_s_webhook_secret(client, day):
+    channel = day.held.channel
+    channel.webhook_secret = "whsec-very-secret"
+    channel.save()
+
+    assert "whsec-very-secret" not in login(client, "service").get(change(channel)).content.decode()
+    assert "whsec-very-secret" in login(client, "manager").get(change(channel)).content.decode()
