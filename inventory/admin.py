@@ -273,10 +273,13 @@ class ProductAdmin(ObjectActionsMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        # The annotation (GROUP BY) drops Meta.ordering; the list orders by its own columns, but
+        # the admin's autocomplete (SKU mappings pick a product) pages through this as it is.
         return (
             super()
             .get_queryset(request)
             .annotate(_on_hand=Sum("stock_items__on_hand"), _reserved=Sum("stock_items__reserved"))
+            .order_by("sku")
         )
 
     def get_urls(self):
