@@ -3,7 +3,8 @@ adding app's `AppConfig.ready()`.
 
 Imports point left (design.md), so the app that owns a model can't know what the apps after it
 show on its pages: shipments and returns on the order page, buttons that ship or re-match an
-order, CSV exports on the lists. Those apps bring their pieces themselves:
+order, CSV exports on the lists, what an order is waiting for at the top of its page. Those
+apps bring their pieces themselves:
 
     # fulfillment/apps.py
     def ready(self):
@@ -15,7 +16,7 @@ order, CSV exports on the lists. Those apps bring their pieces themselves:
         admin_extend(Order, inlines=[ShipmentInline], object_actions=ORDER_PAGE_ACTIONS)
 
 The model's ModelAdmin takes `ExtensibleAdminMixin`, which reads the registry on every request
-(inlines, object actions, change-list actions and links) or when the admin's URLs are built
+(inlines, object actions, change-list actions and links, next steps) or when the admin's URLs are built
 (`urls`, after every `ready()`), so it doesn't matter whether the ModelAdmin is registered before
 or after the extension. `check_admin_extensions` (a system check) reports an extension that no
 admin would show.
@@ -58,8 +59,29 @@ class ChangelistLink:
     more: tuple["ChangelistLink", ...] = ()
 
 
+@dataclass(frozen=True)
+class PageLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """One line of "what next" at the top of a change page: what the object is waiting for, or
+    what staff do now, with links to where it is done. Whoever makes it offers a link only to
+    users who may open it. `tone`: "act" (staff must do something), "wait" (someone or
+    something else will), "done"."""
+
+    text: str
+    links: tuple[PageLink, ...] = ()
+    tone: str = "wait"
+    order: int = 100
+
+
 # links(request, changelist) -> the links this user gets on this list, as filtered now
 ChangelistLinks = Callable[[Any, Any], Iterable[ChangelistLink]]
+# next_steps(request, obj) -> what `obj` is waiting for, as this user should read it
+NextSteps = Callable[[Any, Any], Iterable[NextStep]]
 # urls(model_admin) -> URL patterns added before the admin's own, as ModelAdmin.get_urls returns
 AdminUrls = Callable[[admin.ModelAdmin], list]
 
@@ -71,6 +93,7 @@ class AdminExtension:
     changelist_actions: list[ChangelistAction] = field(default_factory=list)
     changelist_links: list[ChangelistLinks] = field(default_factory=list)
     urls: list[AdminUrls] = field(default_factory=list)
+    next_steps: list[NextSteps] = field(default_factory=list)
 
 
 _registry: defaultdict[type, AdminExtension] = defaultdict(AdminExtension)
@@ -84,6 +107,7 @@ def admin_extend(
     changelist_actions: Sequence[ChangelistAction] = (),
     changelist_links: Sequence[ChangelistLinks] = (),
     urls: AdminUrls | None = None,
+    next_steps: Sequence[NextSteps] = (),
 ) -> None:
     """Add to `model`'s admin pages. Call it from `AppConfig.ready()`. Calling it again with the
     same pieces changes nothing; an action with a name already added replaces that one."""
@@ -98,6 +122,7 @@ def admin_extend(
     extension.changelist_links += [p for p in changelist_links if p not in extension.changelist_links]
     if urls is not None and urls not in extension.urls:
         extension.urls.append(urls)
+    extension.next_steps += [p for p in next_steps if p not in extension.next_steps]
 
 
 def admin_extension(model: type) -> AdminExtension:
@@ -107,9 +132,10 @@ def admin_extension(model: type) -> AdminExtension:
 
 class ExtensibleAdminMixin(ObjectActionsMixin):
     """A ModelAdmin other apps can add to with `admin_extend`. Its own change-list links go in
-    `changelist_links`, as the extensions' do."""
+    `changelist_links`, and what its objects wait for in `next_steps`, as the extensions' do."""
 
     changelist_links: Sequence[ChangelistLinks] = ()
+    next_steps: Sequence[NextSteps] = ()
 
     @property
     def extension(self) -> AdminExtension:
@@ -149,6 +175,16 @@ class ExtensibleAdminMixin(ObjectActionsMixin):
         providers = [*self.changelist_links, *self.extension.changelist_links]
         return [link for links in providers for link in links(request, changelist)]
 
+    def get_next_steps(self, request, obj) -> list[NextStep]:
+        """What `obj` waits for, from this admin and every extension, in their `order`."""
+        providers = [*self.next_steps, *self.extension.next_steps]
+        return sorted((step for steps in providers for step in steps(request, obj)), key=lambda s: s.order)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["next_steps"] = self.get_next_steps(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None) if isinstance(response, TemplateResponse) else None
@@ -156,6 +192,20 @@ class ExtensibleAdminMixin(ObjectActionsMixin):
             # Rendered later (TemplateResponse), by admin/change_list_object_tools.html.
             context["changelist_links"] = self.get_changelist_links(request, context["cl"])
         return response
+
+
+def object_action_link(request, obj, name: str, label: str = "") -> PageLink | None:
+    """A link to the page of `obj`'s action `name` (core.admin_actions), or None when this user
+    may not take it or it isn't possible now: for a next step that says which button to press."""
+    model_admin = admin.site.get_model_admin(type(obj)) if admin.site.is_registered(type(obj)) else None
+    if not isinstance(model_admin, ObjectActionsMixin):
+        return None
+    action = {a.name: a for a in model_admin.get_all_object_actions()}.get(name)
+    if action is None or (action.permission and not request.user.has_perm(action.permission)):
+        return None
+    if not action.is_available(obj):
+        return None
+    return PageLink(label or action.label, model_admin.object_action_url(obj, action))
 
 
 def check_admin_extensions(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

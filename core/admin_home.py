@@ -9,9 +9,9 @@ Who sees what:
 - a queue is shown to users holding its permission(s): the ones its link needs, so a link on the
   home page never answers 403;
 - a section is the work of one staff group ("Warehouse" is the work of "Warehouse staff"). Groups
-  share permissions (customer service may change returns, as the returns desk may; managers may
-  change stock and receipts), so permissions alone would put the returns desk's queues in front of
-  customer service. A member of a staff group sees the sections of the groups they are in; a
+  share permissions (everyone reads returns and shipments; managers may change stock and
+  receipts), so permissions alone would put the warehouse's queues in front of customer service
+  and managers. A member of a staff group sees the sections of the groups they are in; a
   superuser, or a user in none of these groups (permissions given one by one), sees every section.
 
 Counts run when the page renders, one query per queue (or fewer), whatever the size of the data.

@@ -12,9 +12,11 @@ class CoreConfig(AppConfig):
 
         from . import checks as deploy_checks  # noqa: F401  (registers the deploy checks)
         from .admin_extensions import check_admin_extensions
+        from .queues import register_home_queues
         from .roles import ensure_staff_groups
 
         post_migrate.connect(ensure_staff_groups, dispatch_uid="core.ensure_staff_groups")
         checks.register(check_admin_extensions, checks.Tags.admin)
         # The admin index is each role's work queues (core.admin_home), then every model.
         admin.site.index_template = "admin/core/home.html"
+        register_home_queues()

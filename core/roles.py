@@ -5,7 +5,8 @@ Each app says what its staff groups need in its own `roles.py`:
     ROLE_PERMISSIONS = {"Warehouse staff": ["inventory.view_product", ...], "Managers": [...]}
 
 with permissions named "app_label.codename". Core gathers them from every installed app (it
-imports no app by name), and the groups are brought up to date after every `migrate`.
+imports no app by name), this module's own included, and the groups are brought up to date after
+every `migrate`.
 """
 
 from collections import defaultdict
@@ -16,6 +17,20 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 STAFF_GROUPS = ("Warehouse staff", "Customer service", "Managers")
+
+# Core's own: the delivery log (admin › Deliveries). Customer service watch what failed to reach a
+# channel or subscriber and send it again; managers read it.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "Customer service": [
+        "core.view_delivery",
+        "core.change_delivery",  # "Send again"
+        "core.view_deliveryattempt",
+    ],
+    "Managers": [
+        "core.view_delivery",
+        "core.view_deliveryattempt",
+    ],
+}
 
 
 def role_permissions() -> dict[str, list[str]]:

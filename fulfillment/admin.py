@@ -1,12 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_actions import NotifyCustomerForm, ObjectAction, ObjectActionForm, fsm
-from core.admin_extensions import ExtensibleAdminMixin
-from core.admin_mixins import WritesMixin
+from core.admin_extensions import ChangelistAction, ExtensibleAdminMixin
+from core.admin_mixins import ViewerMixin, WritesMixin, viewer_may
+from core.exceptions import DomainError
 from orders.links import order_admin_url
 
 from . import views
@@ -102,13 +103,45 @@ def _deliver(order, user, data):
     return "Delivered: " + ", ".join(done)
 
 
+START_PERMISSION = "fulfillment.add_shipment"
+
+
+def start_fulfillment_selected(modeladmin, request, queryset):
+    """The warehouse takes in every selected order it can; each commits or fails on its own."""
+    started, failed = [], []
+    # values_list: the list's queryset follows (select_related) relations .only() would defer.
+    for pk, number in queryset.values_list("pk", "number"):
+        try:
+            shipments = order_start_fulfillment(order_id=pk, actor=request.user)
+        except DomainError as exc:
+            failed.append(f"{number}: {exc}")
+        else:
+            started.append(f"{number} ({len(shipments)})")
+    if started:
+        modeladmin.message_user(
+            request, "Fulfilment started, shipments per order: " + ", ".join(started), messages.SUCCESS
+        )
+    for text in failed:
+        modeladmin.message_user(request, text, messages.ERROR)
+
+
+ORDER_LIST_ACTIONS = (
+    ChangelistAction(
+        name="start_fulfillment_selected",
+        function=start_fulfillment_selected,
+        description="Start fulfilment of selected orders",
+        permission=START_PERMISSION,
+    ),
+)
+
 ORDER_PAGE_ACTIONS = (
     ObjectAction(
         "start_fulfillment",
         "Start fulfilment",
         _start,
         transition="start_fulfillment",
-        permission="orders.change_order",
+        # It creates the order's shipments: the warehouse takes the order in.
+        permission=START_PERMISSION,
         style="primary",
         order=30,
     ),
@@ -146,7 +179,7 @@ class ShipmentInline(WritesMixin, admin.TabularInline):
         "warehouse",
         "status",
         "service_level",
-        "tracking_number",
+        "tracking",
         "estimated_delivery",
         "shipped_at",
     ]
@@ -160,6 +193,16 @@ class ShipmentInline(WritesMixin, admin.TabularInline):
     def link(self, shipment):
         url = reverse("admin:fulfillment_shipment_change", args=[shipment.pk])
         return format_html('<a href="{}">{}</a>', url, shipment.number)
+
+    @admin.display(description="Tracking")
+    def tracking(self, shipment):
+        if not shipment.tracking_number:
+            return "—"
+        if url := shipment.tracking_url:
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>', url, shipment.tracking_number
+            )
+        return shipment.tracking_number
 
 
 # --- shipments --------------------------------------------------------------------------------
@@ -344,7 +387,7 @@ SHIPMENT_ACTIONS = (
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class ShipmentAdmin(ViewerMixin, WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     object_actions = SHIPMENT_ACTIONS
@@ -422,7 +465,9 @@ class ShipmentAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     @admin.display(description="Packing")
     def packing_links(self, shipment):
         slip = reverse("admin:fulfillment_shipment_packing_slip", args=[shipment.pk])
-        if shipment.status in (SS.PENDING, SS.PICKING, SS.PACKED):
+        if shipment.status in (SS.PENDING, SS.PICKING, SS.PACKED) and viewer_may(
+            shipment, views.PACK_PERMISSION
+        ):
             pack = reverse("admin:fulfillment_shipment_pack", args=[shipment.pk])
             return format_html(
                 '<a href="{}">Packing station (scan, label)</a> · <a href="{}">Packing slip</a>', pack, slip
@@ -574,11 +619,33 @@ class PickListAdmin(WritesMixin, admin.ModelAdmin):
         """Adding a pick list means building one from ready shipments (the service does it)."""
         return views.pick_list_create_view(request, self.admin_site)
 
-    @admin.display(description="Print")
-    def print_link(self, pick_list):
-        url = reverse("admin:fulfillment_picklist_print", args=[pick_list.pk])
-        labels = reverse("admin:fulfillment_picklist_labels", args=[pick_list.pk])
-        return format_html('<a href="{}">Print pick list</a> · <a href="{}">Labels</a>', url, labels)
+    @staticmethod
+    def _print_links(request):
+        """The "Print" column and field: the labels are offered only to those who may buy them."""
+        may_label = request.user.has_perm(views.PACK_PERMISSION)
+
+        @admin.display(description="Print")
+        def print_link(pick_list):
+            url = reverse("admin:fulfillment_picklist_print", args=[pick_list.pk])
+            if not may_label:
+                return format_html('<a href="{}">Print pick list</a>', url)
+            labels = reverse("admin:fulfillment_picklist_labels", args=[pick_list.pk])
+            return format_html('<a href="{}">Print pick list</a> · <a href="{}">Labels</a>', url, labels)
+
+        return print_link
+
+    def _with_print_links(self, request, names):
+        links = self._print_links(request)
+        return [links if name == "print_link" else name for name in names]
+
+    def get_list_display(self, request):
+        return self._with_print_links(request, super().get_list_display(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._with_print_links(request, super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
 
 # --- customer-service queue: late shipments ---------------------------------------------------

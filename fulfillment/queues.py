@@ -11,9 +11,11 @@ from core.admin_home import (
     home_queue_register,
     home_url,
 )
+from orders.models import Order
 
 from .models import Shipment
 from .selectors import (
+    order_count_to_start,
     pick_list_list_in_progress,
     shipment_count_late,
     shipment_count_packed,
@@ -22,6 +24,7 @@ from .selectors import (
 )
 
 SHIPMENTS = "admin:fulfillment_shipment_changelist"
+ORDERS = "admin:orders_order_changelist"
 READY = {"status__exact": Shipment.Status.PENDING, "pick_list__isnull": "True"}
 # More pick lists than this in progress at once are summed up in one last line.
 PICK_LISTS_SHOWN = 8
@@ -67,6 +70,16 @@ def _shipped_today() -> int:
 
 
 def register_home_queues() -> None:
+    home_queue_register(
+        section=WAREHOUSE,
+        title="Orders to start",
+        help="Stock reserved, no shipment yet: select them and start fulfilment",
+        count=order_count_to_start,
+        url=ORDERS,
+        query={"status__exact": Order.Status.ALLOCATED},
+        permission=("orders.view_order", "fulfillment.add_shipment"),
+        order=5,
+    )
     home_queue_register(
         section=WAREHOUSE,
         title="Ready to pick",

@@ -1,11 +1,13 @@
 """What each staff group may do in fulfillment (gathered by core.roles). Shipping: warehouse staff
-pick, pack and ship; customer service follow shipments; managers keep carriers and services."""
+start fulfilment (it creates the shipments), build and print pick lists, pack and ship; customer
+service follow shipments and the late ones; managers keep carriers and services and read the rest."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Warehouse staff": [
         "fulfillment.view_carrier",
         "fulfillment.view_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.add_shipment",
         "fulfillment.change_shipment",
         "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
@@ -13,11 +15,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.view_box",
         "fulfillment.view_packingstation",
         "fulfillment.view_shipfrom",
+        "fulfillment.view_picklist",
+        "fulfillment.add_picklist",
+        "fulfillment.view_picklistline",
     ],
     "Customer service": [
+        "fulfillment.view_carrier",
+        "fulfillment.view_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
         "fulfillment.view_shippinglabel",
+        "fulfillment.view_lateshipment",
     ],
     "Managers": [
         "fulfillment.view_carrier",
@@ -27,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.add_servicelevel",
         "fulfillment.change_servicelevel",
         "fulfillment.view_shipment",
+        "fulfillment.view_shipmentline",
         "fulfillment.view_trackingevent",
         "fulfillment.view_shippinglabel",
         "fulfillment.view_box",
@@ -38,5 +48,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.view_shipfrom",
         "fulfillment.add_shipfrom",
         "fulfillment.change_shipfrom",
+        "fulfillment.view_lateshipment",
+        "fulfillment.view_picklist",
+        "fulfillment.view_picklistline",
     ],
 }

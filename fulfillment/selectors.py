@@ -176,3 +176,19 @@ def shipment_count_late(*, today: dt.date | None = None) -> int:
 def shipment_count_shipped_between(*, start: dt.datetime, end: dt.datetime) -> int:
     """Shipments handed to the carrier in [start, end). One query (shipped_at index)."""
     return Shipment.objects.filter(shipped_at__gte=start, shipped_at__lt=end).count()
+
+
+def order_count_to_start() -> int:
+    """Allocated orders whose fulfilment hasn't started: their stock is reserved and no shipment
+    exists yet. One query ((status, placed_at) index)."""
+    return Order.objects.filter(status=Order.Status.ALLOCATED).count()
+
+
+def shipment_list_for_order(*, order_id: int) -> list[Shipment]:
+    """An order's shipments with their warehouse, carrier service and pick list, oldest first: what
+    the order's page says about its parcels. One query."""
+    return list(
+        Shipment.objects.filter(order_id=order_id)
+        .select_related("warehouse", "service_level__carrier", "pick_list")
+        .order_by("pk")
+    )

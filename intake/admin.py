@@ -2,6 +2,7 @@
 re-processing, CSV import uploads and the phone/store order page."""
 
 from functools import partial
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,12 +13,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ObjectAction, ObjectActionForm, ObjectActionsMixin
-from core.admin_extensions import ChangelistLink, admin_extend
-from core.admin_mixins import WritesMixin
+from core.admin_extensions import ChangelistLink, NextStep, PageLink, admin_extend, object_action_link
+from core.admin_mixins import ReturnToMixin, WritesMixin, return_to_url
 from core.exceptions import DomainError
+from orders.admin.summary import hold_remedy_register, hold_text, order_change_url
 from orders.exceptions import CaptureError
 from orders.forms import PhoneOrderForm, PhoneOrderLineFormSet, phone_order_input
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderHold
+from orders.selectors import order_line_list_unmatched
 from orders.services import order_capture
 
 from .csv_import import (
@@ -114,7 +117,9 @@ class ChannelApiKeyAdmin(WritesMixin, admin.ModelAdmin):
 
 
 @admin.register(SkuMapping)
-class SkuMappingAdmin(admin.ModelAdmin):
+class SkuMappingAdmin(ReturnToMixin, admin.ModelAdmin):
+    """Opened from a held order ("Map …", prefilled), it goes back to the order after saving."""
+
     list_display = ["channel", "external_key", "product"]
     list_filter = ["channel"]
     search_fields = ["external_key", "product__sku", "product__name"]
@@ -181,12 +186,13 @@ class InboundRequestAdmin(WritesMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-process selected requests", permissions=["change"])
     def reprocess_selected(self, request, queryset):
-        for inbound in queryset.only("pk"):
+        # values_list: the list's queryset follows (select_related) relations .only() would defer.
+        for pk in queryset.values_list("pk", flat=True):
             try:
-                text = inbound_request_reprocess(inbound_id=inbound.pk, actor=request.user)
-                self.message_user(request, f"#{inbound.pk}: {text}", messages.SUCCESS)
+                text = inbound_request_reprocess(inbound_id=pk, actor=request.user)
+                self.message_user(request, f"#{pk}: {text}", messages.SUCCESS)
             except DomainError as exc:  # each request commits or fails on its own
-                self.message_user(request, f"#{inbound.pk}: {exc}", messages.ERROR)
+                self.message_user(request, f"#{pk}: {exc}", messages.ERROR)
 
 
 def _rematch(order, user, data):
@@ -204,6 +210,38 @@ REMATCH = ObjectAction(
     permission="orders.change_order",
     order=15,
 )
+
+
+def unknown_sku_remedy(request, order, holds) -> NextStep:
+    """The order page's line for an unknown-SKU hold: which SKUs, a link to map each (prefilled,
+    back to the order after saving), then the button that matches the lines again."""
+    lines = order_line_list_unmatched(order_id=order.pk)
+    unknown = [line.sku for line in lines if line.product is None]
+    inactive = [line.sku for line in lines if line.product is not None]
+    parts = []
+    if unknown:
+        parts.append(
+            f"Unknown SKU {', '.join(unknown)}: map it to one of our products, then match SKUs again"
+        )
+    if inactive:
+        parts.append(
+            f"Inactive product {', '.join(inactive)}: a manager reactivates it, then release the hold"
+        )
+    text = "On hold: " + (". ".join(parts) if parts else hold_text(holds)) + "."
+    links = []
+    if request.user.has_perm("intake.add_skumapping"):
+        add = reverse("admin:intake_skumapping_add")
+        for sku in unknown:
+            url = f"{add}?{urlencode({'channel': order.channel_id, 'external_key': sku})}"
+            links.append(PageLink(f"Map {sku}", return_to_url(url, order_change_url(order))))
+    if rematch := object_action_link(request, order, REMATCH.name):
+        links.append(rematch)
+    if request.user.has_perm("intake.view_inboundrequest"):
+        inbound = InboundRequest.objects.filter(order_id=order.pk).values_list("pk", flat=True).first()
+        if inbound:
+            url = reverse("admin:intake_inboundrequest_change", args=[inbound])
+            links.append(PageLink(f"What the channel sent (inbound request #{inbound})", url))
+    return NextStep(text, tuple(links), "act", 10)
 
 
 # --- CSV imports -------------------------------------------------------------------------------------
@@ -322,15 +360,19 @@ def phone_order_urls(model_admin):
     return [path("new-phone-order/", model_admin.admin_site.admin_view(view), name="orders_order_phone")]
 
 
+# Taking an order on the phone adds one (the capture service does).
+PHONE_ORDER_PERMISSION = "orders.add_order"
+
+
 def phone_order_link(request, changelist):
-    if request.user.has_perm("orders.change_order"):
+    if request.user.has_perm(PHONE_ORDER_PERMISSION):
         yield ChangelistLink("New phone order", reverse("admin:orders_order_phone"), css_class="addlink")
 
 
 def phone_order_view(request, *, model_admin):
     """Capture an order taken on the phone or in a store. With no phone or store channel yet, the
     first order creates the “Phone” channel (on POST: opening the page changes nothing)."""
-    if not request.user.has_perm("orders.change_order"):
+    if not request.user.has_perm(PHONE_ORDER_PERMISSION):
         raise PermissionDenied
     first_channel = not Channel.objects.filter(kind__in=[Channel.Kind.PHONE, Channel.Kind.STORE]).exists()
     form = PhoneOrderForm(request.POST or None, first_channel=first_channel)
@@ -364,6 +406,8 @@ def phone_order_view(request, *, model_admin):
 
 def intake_admin_extend() -> None:
     """Intake's pieces on the channel and order pages: API keys and SKU mappings, re-matching
-    SKUs, the phone order page. Called from the app's ready()."""
+    SKUs (and how the order page says to fix an unknown-SKU hold), the phone order page. Called
+    from the app's ready()."""
     admin_extend(Channel, inlines=[ChannelApiKeyInline, SkuMappingInline], object_actions=CHANNEL_ACTIONS)
     admin_extend(Order, object_actions=[REMATCH], urls=phone_order_urls, changelist_links=[phone_order_link])
+    hold_remedy_register(OrderHold.Reason.UNKNOWN_SKU, unknown_sku_remedy)

@@ -1,5 +1,5 @@
-"""The inbound requests' queue on the staff home page (core.admin_home), registered from
-intake/apps.py.
+"""The inbound requests' queue and the phone-order page on the staff home page (core.admin_home),
+registered from intake/apps.py.
 
 Only failed requests make a queue: "held" is what became of a request whose order was captured on
 hold, and it stays so after the hold is released, so it counts history, not work; the held orders
@@ -18,6 +18,13 @@ def inbound_request_count_failed() -> int:
 
 
 def register_home_queues() -> None:
+    home_queue_register(
+        section=CUSTOMER_SERVICE,
+        title="Take a phone order",
+        url="admin:orders_order_phone",
+        permission="orders.add_order",
+        order=5,
+    )
     home_queue_register(
         section=CUSTOMER_SERVICE,
         title="Failed inbound requests",

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_actions import ObjectAction, ObjectActionForm, ObjectActionsMixin
 from core.admin_extensions import ExtensibleAdminMixin
-from core.admin_mixins import WritesMixin
+from core.admin_mixins import ViewerMixin, WritesMixin, viewer_may
 
 from .models import (
     InboundReceipt,
@@ -197,7 +197,7 @@ class LowStockFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _ledger_table(movements, more_url: str):
+def _ledger_table(movements, more_url: str | None):
     if not movements:
         return "No movements yet."
     rows = format_html_join(
@@ -215,12 +215,14 @@ def _ledger_table(movements, more_url: str):
             for m in movements
         ),
     )
-    return format_html(
+    table = format_html(
         '<table class="oms-table"><tr><th>When</th><th>Kind</th><th>Units</th><th>Reference</th>'
-        '<th>Reason</th><th>By</th></tr>{}</table><p><a href="{}">Full ledger</a></p>',
+        "<th>Reason</th><th>By</th></tr>{}</table>",
         rows,
-        more_url,
     )
+    if more_url is None:
+        return table
+    return format_html('{}<p><a href="{}">Full ledger</a></p>', table, more_url)
 
 
 class StockItemInline(WritesMixin, admin.TabularInline):
@@ -271,10 +273,13 @@ class ProductAdmin(ObjectActionsMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        # The annotation (GROUP BY) drops Meta.ordering; the list orders by its own columns, but
+        # the admin's autocomplete (SKU mappings pick a product) pages through this as it is.
         return (
             super()
             .get_queryset(request)
             .annotate(_on_hand=Sum("stock_items__on_hand"), _reserved=Sum("stock_items__reserved"))
+            .order_by("sku")
         )
 
     def get_urls(self):
@@ -324,7 +329,7 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class StockItemAdmin(ViewerMixin, WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_delete = False
     object_actions = STOCK_ITEM_ACTIONS
     list_display = [
@@ -369,7 +374,9 @@ class StockItemAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     def ledger(self, item):
         if not item.pk:
             return "—"
-        url = reverse("admin:inventory_stockmovement_changelist") + f"?stock_item={item.pk}"
+        url = None
+        if viewer_may(item, "inventory.view_stockmovement"):
+            url = reverse("admin:inventory_stockmovement_changelist") + f"?stock_item={item.pk}"
         return _ledger_table(stock_movement_list_for_item(stock_item_id=item.pk), url)
 
 

@@ -1,5 +1,6 @@
 """What each staff group may do in inventory (gathered by core.roles). Stock: warehouse staff receive,
-count and move it; customer service look it up; managers keep the catalogue and warehouses."""
+count and move it; customer service look it up; managers keep the catalogue and warehouses and read
+everything."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Warehouse staff": [

@@ -1,6 +1,6 @@
 """What each staff group may do in orders (gathered by core.roles). Orders: customer service work them
-(holds, edits, addresses, notes); warehouse staff read them; managers read and export them and keep
-the channels."""
+(phone orders, holds, edits, addresses, cancellations, notes); warehouse staff read them; managers
+read and export them and keep the channels, but change no order."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Warehouse staff": [
@@ -26,10 +26,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.add_channel",
         "orders.change_channel",
         "orders.view_order",
-        "orders.change_order",
         "orders.export_order",
         "orders.view_orderline",
         "orders.view_orderevent",
         "orders.view_orderhold",
+        "orders.view_address",
     ],
 }

@@ -124,3 +124,29 @@ def order_revenue_placed_between(*, start: dt.datetime, end: dt.datetime) -> dic
         .order_by("currency")
     )
     return {r["currency"]: quantize(r["revenue"]) for r in rows}
+
+
+# --- the order's admin page: what it is waiting for -----------------------------------------------
+def order_hold_list_active(*, order_id: int) -> list[OrderHold]:
+    """The order's holds not released yet, oldest first. One query."""
+    active = OrderHold.objects.filter(order_id=order_id, released_at__isnull=True)
+    return list(active.order_by("created_at", "pk"))
+
+
+def order_line_list_unmatched(*, order_id: int) -> list[OrderLine]:
+    """The order's lines whose SKU names no active product (what an unknown-SKU hold is about),
+    with their products. One query."""
+    lines = OrderLine.objects.filter(order_id=order_id).select_related("product").order_by("pk")
+    return [line for line in lines if line.product is None or not line.product.is_active]
+
+
+def order_list_reserving_warehouses(*, order: Order) -> list[str]:
+    """The codes of the warehouses holding stock for the order now (active reservations). One
+    query ((reference, status) index)."""
+    return sorted(
+        set(
+            Reservation.objects.filter(
+                reference=order.stock_reference, status=Reservation.Status.ACTIVE
+            ).values_list("stock_item__warehouse__code", flat=True)
+        )
+    )

@@ -98,7 +98,13 @@ class ExportLogAdmin(WritesMixin, admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "started_at"
     show_full_result_count = False
-    readonly_fields = ["kind", "user", "source", "query", "row_count", "started_at", "finished_at"]
+    # The user by name, not as a link: managers read the log, the user pages are the superuser's.
+    readonly_fields = ["kind", "user_name", "source", "query", "row_count", "started_at", "finished_at"]
+    fields = readonly_fields
+
+    @admin.display(description="User")
+    def user_name(self, log):
+        return log.user.get_username() if log.user else "—"
 
     @admin.display(description="Filters and selection")
     def query_short(self, log):

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from core.admin_actions import ObjectAction, ObjectActionForm
 from core.admin_extensions import ChangelistLink, ExtensibleAdminMixin
-from core.admin_mixins import WritesMixin
+from core.admin_mixins import ViewerMixin, WritesMixin, viewer_may
 from core.exceptions import DomainError
 from orders.links import order_admin_url
 
@@ -34,6 +34,10 @@ from .services import (
 
 RS = ReturnRequest.Status
 Resolution = ReturnRequest.Resolution
+# Who does which step (returns.models.ReturnRequest.Meta.permissions, given out in roles.py).
+DECIDE = "returns.decide_returnrequest"
+RECEIVE = "returns.receive_returnrequest"
+RESOLVE = "returns.resolve_returnrequest"
 
 
 class ApproveForm(ObjectActionForm):
@@ -104,7 +108,7 @@ RETURN_ACTIONS = (
         "Approve",
         _approve,
         transition="approve",
-        permission="returns.change_returnrequest",
+        permission=DECIDE,
         style="primary",
         order=10,
         form_class=ApproveForm,
@@ -114,7 +118,7 @@ RETURN_ACTIONS = (
         "Reject",
         _reject,
         transition="reject",
-        permission="returns.change_returnrequest",
+        permission=DECIDE,
         style="danger",
         order=20,
         form_class=RejectForm,
@@ -132,7 +136,7 @@ RETURN_ACTIONS = (
         "Parcel arrived: receive",
         _receive,
         transition="receive",
-        permission="returns.change_returnrequest",
+        permission=RECEIVE,
         style="primary",
         order=30,
     ),
@@ -141,7 +145,7 @@ RETURN_ACTIONS = (
         "Refund (as it was paid: card or store credit)",
         _refund,
         transition="resolve",
-        permission="returns.add_refund",
+        permission=RESOLVE,
         style="primary",
         order=40,
     ),
@@ -150,7 +154,7 @@ RETURN_ACTIONS = (
         "Issue store credit",
         _credit,
         transition="resolve",
-        permission="returns.add_refund",
+        permission=RESOLVE,
         order=45,
     ),
     ObjectAction(
@@ -158,7 +162,7 @@ RETURN_ACTIONS = (
         "Send replacement (exchange)",
         _exchange,
         transition="resolve",
-        permission="returns.change_returnrequest",
+        permission=RESOLVE,
         order=50,
     ),
 )
@@ -222,13 +226,13 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 def _scan_link(request, changelist):
-    if request.user.has_perm("returns.change_returnrequest"):
+    if request.user.has_perm(RECEIVE):
         url = reverse("admin:returns_returnrequest_scan")
         yield ChangelistLink("Scan a return parcel", url, css_class="addlink")
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class ReturnRequestAdmin(ViewerMixin, WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     object_actions = RETURN_ACTIONS
@@ -283,6 +287,8 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     @admin.display(description="Next step")
     def next_step(self, rr):
         if rr.status == RS.RECEIVED:
+            if not viewer_may(rr, RECEIVE):
+                return "The warehouse inspects the items."
             url = reverse("admin:returns_returnrequest_inspect", args=[rr.pk])
             return format_html('<a class="button" href="{}">Inspect the items</a>', url)
         if rr.status == RS.INSPECTED:
@@ -311,7 +317,7 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     def scan_view(self, request):
         """Scan or type the return number on the parcel: an approved return is received and
         opens for inspection; any other return opens as it is."""
-        if not self.has_change_permission(request):
+        if not request.user.has_perm(RECEIVE):
             raise PermissionDenied
         if request.method == "POST":
             code = request.POST.get("number", "")
@@ -345,7 +351,7 @@ class ReturnRequestAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
 
     def inspect_view(self, request, object_id):
         """One row per line: condition and disposition. Saving restocks the restock lines."""
-        if not self.has_change_permission(request):
+        if not request.user.has_perm(RECEIVE):
             raise PermissionDenied
         rr = get_object_or_404(ReturnRequest.objects.select_related("order"), pk=object_id)
         change_url = reverse("admin:returns_returnrequest_change", args=[rr.pk])

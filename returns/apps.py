@@ -15,6 +15,7 @@ class ReturnsConfig(AppConfig):
         from .admin import ReturnInline
         from .credit import METHOD, StoreCreditRedeemer
         from .labels import RETURN_LABEL, return_label_send, return_tracking_claim
+        from .next_steps import order_return_steps
         from .queues import register_home_queues
 
         # Return labels: bought after approval (delivery log); their tracking moves the return.
@@ -24,4 +25,4 @@ class ReturnsConfig(AppConfig):
         # Orders collect store-credit payments through this (orders may not import returns).
         payment_redeemer_register(method=METHOD, redeemer=StoreCreditRedeemer())
         register_home_queues()
-        admin_extend(Order, inlines=[ReturnInline])
+        admin_extend(Order, inlines=[ReturnInline], next_steps=[order_return_steps])

@@ -67,6 +67,13 @@ class ReturnRequest(ConcurrentTransitionMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The desk's steps belong to different people (core.roles): customer service decide and
+        # resolve, the warehouse receives the parcel and inspects what came back.
+        permissions = [
+            ("decide_returnrequest", "Can approve or reject return requests"),
+            ("receive_returnrequest", "Can receive and inspect return parcels"),
+            ("resolve_returnrequest", "Can resolve returns: refund, store credit or exchange"),
+        ]
 
     def __str__(self):
         return self.number

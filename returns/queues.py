@@ -27,7 +27,7 @@ def register_home_queues() -> None:
         section=WAREHOUSE,
         title="Receive a return",
         url="admin:returns_returnrequest_scan",
-        permission="returns.change_returnrequest",
+        permission="returns.receive_returnrequest",
         order=50,
     )
     home_queue_register(

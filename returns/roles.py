@@ -1,23 +1,21 @@
 """What each staff group may do in returns (gathered by core.roles). Returns: warehouse staff receive
-and inspect them; customer service approve, refund and give store credit; managers read."""
+the parcels and inspect them; customer service approve or reject, and resolve (refund, store credit,
+exchange); managers read. The three steps are the model's own permissions (ReturnRequest.Meta)."""
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Warehouse staff": [
         "returns.view_returnrequest",
-        "returns.change_returnrequest",
+        "returns.receive_returnrequest",
         "returns.view_returnline",
-        "returns.change_returnline",
         "returns.view_returnlabel",
     ],
     "Customer service": [
         "returns.view_returnrequest",
-        "returns.add_returnrequest",
-        "returns.change_returnrequest",
+        "returns.decide_returnrequest",
+        "returns.resolve_returnrequest",
         "returns.view_returnline",
         "returns.view_refund",
-        "returns.add_refund",
         "returns.view_storecredit",
-        "returns.add_storecredit",
         "returns.view_storecreditredemption",
         "returns.view_returnlabel",
     ],

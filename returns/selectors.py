@@ -24,6 +24,10 @@ AWAITING_INSPECTION = [
     ReturnRequest.Status.RECEIVED,
 ]
 
+RS = ReturnRequest.Status
+# A return someone still has to move on: the customer's parcel, the warehouse or customer service.
+OPEN_STATUSES = [RS.REQUESTED, RS.APPROVED, RS.IN_TRANSIT, RS.DELIVERED, RS.RECEIVED, RS.INSPECTED]
+
 
 @dataclass(frozen=True)
 class ReturnableLine:
@@ -165,3 +169,10 @@ def return_request_count(*, status: str | list[str]) -> int:
     (status index)."""
     statuses = status if isinstance(status, list) else [status]
     return ReturnRequest.objects.filter(status__in=statuses).count()
+
+
+def return_list_open_for_order(*, order_id: int) -> list[ReturnRequest]:
+    """The order's returns still in progress (requested to inspected), oldest first. One query."""
+    return list(
+        ReturnRequest.objects.filter(order_id=order_id, status__in=OPEN_STATUSES).order_by("created_at", "pk")
+    )

@@ -146,7 +146,7 @@ class ThreadInline(WritesMixin, admin.TabularInline):
     can_delete = False
     fields = ["link", "topic", "status", "waiting_since"]
     readonly_fields = fields
-    verbose_name_plural = "Customer messages"
+    verbose_name = verbose_name_plural = "Customer messages"  # one thread per order
 
     @admin.display(description="Conversation")
     def link(self, thread):

@@ -10,7 +10,8 @@ class SupportConfig(AppConfig):
         from orders.models import Order
 
         from .admin import ThreadInline
+        from .next_steps import order_message_steps
         from .queues import register_home_queues
 
-        admin_extend(Order, inlines=[ThreadInline])
+        admin_extend(Order, inlines=[ThreadInline], next_steps=[order_message_steps])
         register_home_queues()

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from core.admin_actions import NotifyCustomerForm, ObjectAction, ObjectActionForm, fsm
 from core.admin_extensions import ExtensibleAdminMixin
-from core.admin_mixins import WritesMixin
+from core.admin_mixins import ReturnToMixin, WritesMixin
 from core.paginator import LargeTablePaginator
 
 from ..forms import PAYMENT_METHODS
@@ -22,6 +22,7 @@ from ..services import (
     order_payment_correct,
     order_release_hold,
 )
+from .summary import order_next_steps, order_summary
 
 S = Order.Status
 
@@ -191,6 +192,10 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     allow_add = False  # orders come in through the capture service (channels, phone-order form)
     allow_delete = False
     object_actions = ORDER_ACTIONS
+    # The order in plain words and what it waits for on top (summary.py), then lines, holds,
+    # shipments, returns and messages, then the timeline; the raw fields folded under "Details".
+    change_form_template = "admin/orders/order/change_form.html"
+    next_steps = [order_next_steps]
     list_display = [
         "number",
         "placed_at",
@@ -223,7 +228,7 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "number",
         "status_badge",
-        "channel",
+        "channel_name",
         "external_id",
         "placed_at",
         "currency",
@@ -247,15 +252,24 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
         "tracking_link",
     ]
     fieldsets = [
+        ("Timeline", {"fields": ["timeline"]}),
+        ("Internal notes", {"fields": ["notes"]}),
         (
-            None,
-            {"fields": ["number", "status_badge", "channel", "external_id", "placed_at", "tracking_link"]},
-        ),
-        ("Customer", {"fields": ["customer_name", "email", "phone", "address_block", "shipping_speed"]}),
-        (
-            "Money",
+            "Details",
             {
+                "classes": ["collapse"],
                 "fields": [
+                    "number",
+                    "status_badge",
+                    "channel_name",
+                    "external_id",
+                    "placed_at",
+                    "tracking_link",
+                    "customer_name",
+                    "email",
+                    "phone",
+                    "address_block",
+                    "shipping_speed",
                     "currency",
                     "subtotal",
                     "shipping_total",
@@ -266,24 +280,15 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
                     "payment_status",
                     "payment_reference",
                     "payment_amount",
-                ]
-            },
-        ),
-        (
-            "Progress",
-            {
-                "fields": [
                     "verified_at",
                     "allocated_at",
                     "shipped_at",
                     "delivered_at",
                     "cancelled_at",
                     "cancel_reason",
-                ]
+                ],
             },
         ),
-        ("Timeline", {"fields": ["timeline"]}),
-        ("Internal notes", {"fields": ["notes"]}),
     ]
 
     def get_inlines(self, request, obj):
@@ -292,6 +297,16 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel", "shipping_address")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(title=f"Order {obj.number}", subtitle=None, summary=order_summary(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="Channel")
+    def channel_name(self, order):
+        # Text, not a link: the channel's page is for those who keep channels.
+        return str(order.channel)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
@@ -305,9 +320,8 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     def address_block(self, order):
         if not order.shipping_address:
             return "—"
-        lines = format_html_join(mark_safe("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines()))
-        url = reverse("admin:orders_address_change", args=[order.shipping_address_id])
-        return format_html('{}<br><a href="{}">Correct the address</a>', lines, url)
+        # Correcting it is offered at the top of the page, to those who may.
+        return format_html_join(mark_safe("<br>"), "{}", ((ln,) for ln in order.shipping_address.as_lines()))
 
     @admin.display(description="Customer's tracking page")
     def tracking_link(self, order):
@@ -344,12 +358,13 @@ class OrderAdmin(WritesMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     @admin.action(description="Cancel selected orders", permissions=["change"])
     def cancel_selected(self, request, queryset):
         done, failed = 0, []
-        for order in queryset.only("pk", "number"):
+        # values_list: the list's queryset follows (select_related) relations .only() would defer.
+        for pk, number in queryset.values_list("pk", "number"):
             try:
-                order_cancel(order_id=order.pk, actor=request.user, reason="Cancelled by staff")
+                order_cancel(order_id=pk, actor=request.user, reason="Cancelled by staff")
                 done += 1
             except Exception as exc:  # each order commits or fails on its own
-                failed.append(f"{order.number}: {exc}")
+                failed.append(f"{number}: {exc}")
         if done:
             self.message_user(request, f"{done} orders cancelled.", messages.SUCCESS)
         for text in failed:
@@ -362,6 +377,12 @@ class ChannelAdmin(ExtensibleAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
+
+    def get_exclude(self, request, obj=None):
+        # The webhook secret signs what the platform sends: only those who keep channels see it.
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*(super().get_exclude(request, obj) or []), "webhook_secret"]
+        return super().get_exclude(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_orders=Count("orders"))
@@ -406,4 +427,8 @@ class OrderEventAdmin(WritesMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
-admin.site.register(Address, search_fields=["name", "line1", "postal_code"])
+@admin.register(Address)
+class AddressAdmin(ReturnToMixin, admin.ModelAdmin):
+    """Corrected from an order's page, and back to it after saving."""
+
+    search_fields = ["name", "line1", "postal_code"]

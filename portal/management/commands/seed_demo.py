@@ -87,6 +87,31 @@ PLAN = [
 ]
 
 
+def demo_staff_create() -> dict:
+    """The demo logins (STAFF), each in its staff group, password DEMO_PASSWORD; existing ones are
+    kept as they are. Returns {username: user}. The role tests log in with these."""
+    User = get_user_model()
+    users = {}
+    for username, full_name, group_name, superuser in STAFF:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": full_name.split()[0],
+                "last_name": full_name.split()[-1],
+                "email": f"{username}@oms.example",
+                "is_staff": True,
+                "is_superuser": superuser,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if group_name:
+            user.groups.add(Group.objects.get(name=group_name))
+        users[username] = user
+    return users
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and create demo staff logins."
 
@@ -111,23 +136,7 @@ class Command(BaseCommand):
         )
 
     def _staff(self):
-        User = get_user_model()
-        for username, full_name, group_name, superuser in STAFF:
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={
-                    "first_name": full_name.split()[0],
-                    "last_name": full_name.split()[-1],
-                    "email": f"{username}@oms.example",
-                    "is_staff": True,
-                    "is_superuser": superuser,
-                },
-            )
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
-            if group_name:
-                user.groups.add(Group.objects.get(name=group_name))
+        demo_staff_create()
 
     def _catalogue(self):
         self.rng = random.Random(2026)
