@@ -249,7 +249,8 @@ def edit_plan(*, order: Order, lines: list[OrderLine], changes: OrderEdit, produ
     address = None
     if changes.shipping_address is not None:
         values = address_values(changes.shipping_address)
-        if not (len(values["country"]) == 2 and values["country"].isalpha() and values["country"].isascii()):
+        country = (changes.shipping_address.country or "").strip()
+        if not (len(country) == 2 and country.isalpha() and country.isascii()):
             errors.add("shipping_address.country", "Must be a 2-letter ISO 3166-1 country code.")
         if values != before_address:
             address = values

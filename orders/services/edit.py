@@ -303,8 +303,10 @@ def _edit(
 
     if money.refund:
         if preview:
-            result.refund_text = f"{money.refund} {order.currency} will be paid back" + (
-                " as store credit." if changes.refund_to_store_credit else "."
+            result.refund_text = "It goes back " + (
+                "as new store credit."
+                if changes.refund_to_store_credit
+                else "to the payment (or the store credit the order was paid with)."
             )
         else:
             result.refund_text = edit_refund(

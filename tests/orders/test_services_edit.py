@@ -622,7 +622,7 @@ def test_the_preview_shows_the_difference_and_the_money_and_changes_nothing(chan
 
     preview = order_edit_preview(order_id=order.pk, changes=OrderEdit(lines=keep(order, LAMP=0)), actor=staff)
 
-    assert preview.money.refund == D("40.00") and "will be paid back" in preview.refund_text
+    assert preview.money.refund == D("40.00") and "It goes back to the payment" in preview.refund_text
     assert [c.change for c in preview.plan.line_changes] == ["removed"]
     order.refresh_from_db()
     assert order.total == D("52.00") and order.lines.count() == 2
