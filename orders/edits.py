@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.money import ZERO, quantize
+from inventory.models import Product
 
 from .inputs import AddressInput
 from .models import Order, OrderLine
@@ -53,7 +54,9 @@ class OrderEdit:
 
     `lines`: every line after the edit. `payment_collected`: the difference to pay was taken with
     the edit (a card on the phone, the channel charged it), so the payment stays as it was.
-    `refund_to_store_credit`: what the customer gets back becomes store credit.
+    `refund_to_store_credit`: what the customer gets back becomes store credit. `refunded_by`:
+    the platform that already paid back what the edit takes off (named on the timeline; no refund
+    is recorded here, which would pay it twice).
     """
 
     lines: list[LineEdit] | None = None
@@ -65,6 +68,7 @@ class OrderEdit:
     discount_total: Decimal | None = None
     payment_collected: bool = False
     refund_to_store_credit: bool = False
+    refunded_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,16 @@ def address_values(data: AddressInput) -> dict[str, str]:
 def address_values_of(order: Order) -> dict[str, str]:
     address = order.shipping_address
     return {name: getattr(address, name) if address else "" for name in ADDRESS_FIELDS}
+
+
+def edit_difference(*, order: Order, changes: OrderEdit) -> EditPlan:
+    """The plan `changes` would make of the order as it stands, whether or not the order can be
+    edited now: to show a change that can't be applied (`texts()`, `errors`). No lock, nothing
+    written; three queries."""
+    lines = list(order.lines.select_related("product").order_by("pk"))
+    skus = edit_skus(changes)
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+    return edit_plan(order=order, lines=lines, changes=changes, products=products)
 
 
 def edit_skus(changes: OrderEdit) -> set[str]:

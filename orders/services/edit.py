@@ -302,7 +302,9 @@ def _edit(
         OrderLine.objects.filter(pk__in=[line.pk for line in plan.deleted]).delete()
 
     if money.refund:
-        if preview:
+        if changes.refunded_by:
+            result.refund_text = f"{money.refund} {order.currency} paid back by {changes.refunded_by}."
+        elif preview:
             result.refund_text = "It goes back " + (
                 "as new store credit."
                 if changes.refund_to_store_credit
