@@ -692,3 +692,31 @@ def test_an_edit_costs_the_same_queries_however_many_lines(channel, warehouse, s
     small, large = queries(2), queries(8)
     assert len(small) == len(large), "\n".join(large)
     consistent()
+
+
+def test_a_return_after_an_edit_refund_counts_against_what_the_order_is_now(channel, catalog, staff):
+    from fulfillment.services import shipment_deliver
+    from returns.services import (
+        return_request_approve,
+        return_request_create,
+        return_request_inspect,
+        return_request_receive,
+        return_request_refund,
+    )
+
+    order = capture(channel, [("MUG", 2, "12.00"), ("LAMP", 1, "40.00")])  # 64.00
+    order_edit(order_id=order.pk, changes=OrderEdit(lines=keep(order, LAMP=0)))  # 40.00 back, 24.00 left
+    (shipment,) = order_start_fulfillment(order_id=order.pk)
+    shipment_pack(shipment_id=shipment.pk)
+    shipment_ship(shipment_id=shipment.pk)
+    shipment_deliver(shipment_id=shipment.pk)
+    mug = line_of(order, "MUG")
+    rr = return_request_create(order_id=order.pk, quantities={mug.pk: 1}, reason="damaged")
+    return_request_approve(return_id=rr.pk)
+    return_request_receive(return_id=rr.pk)
+    return_request_inspect(return_id=rr.pk)
+
+    return_request_refund(return_id=rr.pk)  # 12.00 of the 24.00 the order is now
+
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
