@@ -33,10 +33,19 @@ from orders.models import Channel, Order
 from orders.services import order_cancel
 
 from .echo import channel_echo
+from .edits import webhook_order_update
 
 
 def _never(request) -> bool:
     return False
+
+
+def _as_sent(order: dict) -> dict:
+    return order
+
+
+def _nothing(*, topic: str) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,11 @@ class Platform:
     order_input: Callable  # (channel=, order=) -> OrderInput
     is_cancellation: Callable[..., bool]  # (topic=, order=)
     is_ping: Callable[..., bool] = _never  # (request): a delivery that only tests the webhook
+    # Order updates (connectors/edits.py): topics whose body is the order as it stands after a
+    # change, the platform's order as it stands after edits, and topics only acknowledged (why).
+    update_topics: tuple[str, ...] = ()
+    current: Callable[[dict], dict] = _as_sent
+    skipped: Callable[..., str] = _nothing  # (topic=) -> why it is only acknowledged, or ""
 
 
 def webhook_signature(*, secret: str, body: bytes) -> str:
@@ -77,6 +91,8 @@ def webhook_process(*, platform: Platform, inbound: InboundRequest, actor=None) 
     """Map and capture (or cancel) every order in a stored, authenticated delivery and record
     the outcome on it. Returns the HTTP status and reply body."""
     channel = inbound.channel
+    if reason := platform.skipped(topic=inbound.topic):
+        return _done(inbound, Outcome.IGNORED, error=reason)
     try:
         payload = json.loads(inbound.body)
         orders = platform.unwrap(payload)
@@ -89,9 +105,16 @@ def webhook_process(*, platform: Platform, inbound: InboundRequest, actor=None) 
     results, errors, first_order, outcomes = [], [], None, []
     for raw in orders:
         try:
+            updated = None
             if platform.is_cancellation(topic=inbound.topic, order=raw):
-                order, outcome = _cancel(platform, channel, raw, actor)
-            else:
+                updated = _cancel(platform, channel, raw, actor)
+            elif inbound.topic in platform.update_topics:
+                updated = webhook_order_update(
+                    platform=platform, channel=channel, raw=raw, inbound=inbound, actor=actor
+                )
+            if updated is not None:
+                order, outcome = updated
+            else:  # a new order, or an update of one never captured here
                 captured = intake_capture(
                     channel=channel, data=platform.order_input(channel=channel, order=raw), actor=actor
                 )

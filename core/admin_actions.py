@@ -11,7 +11,8 @@ typed and the errors. A refused operation (DomainError, FSM refusal, stale state
 the page, never a 500.
 
 On the change page an action is a button, with its few fields beside it. An action that asks for
-confirmation is a button that opens its page; it runs only from the confirmation's own button.
+confirmation is a button that opens its page; it runs only from the confirmation's own button. An
+action with more than a form (a formset, a preview) brings its own `view`, behind the same checks.
 
 An action is offered while its transition can run (`transition="cancel"`: django_fsm.can_proceed,
 conditions included), so the state machine, not a list of states copied here, decides.
@@ -84,6 +85,10 @@ class ObjectAction:
     # A question asked on the action's page before it runs ("Every key stops working. Continue?").
     confirm: str = ""
     order: int = 100
+    # An action whose page is more than one form (a formset, a preview before confirming) brings
+    # its own view: view(model_admin, request, obj) -> response, for GET and POST. Permission and
+    # availability are checked first, as for every action; its button opens the page.
+    view: Callable | None = None
 
     def is_available(self, obj) -> bool:
         if self.transition and not can_proceed(getattr(obj, self.transition)):
@@ -104,7 +109,7 @@ class ActionButton:
 
     @property
     def opens_page(self) -> bool:
-        return bool(self.action.confirm)
+        return bool(self.action.confirm or self.action.view)
 
 
 REFUSALS = (DomainError, ValidationError, TransitionNotAllowed, ConcurrentTransition)
@@ -179,6 +184,8 @@ class ObjectActionsMixin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(change_url)
 
+        if action.view is not None:
+            return action.view(self, request, obj)
         if request.method == "GET":
             return self.render_object_action(request, obj, action, action.make_form(obj=obj))
         if action.confirm and request.POST.get(CONFIRMED) != "yes":
@@ -228,7 +235,9 @@ class ObjectActionsMixin(admin.ModelAdmin):
                 ActionButton(
                     action=a,
                     url=self.object_action_url(obj, a),
-                    form=None if a.confirm else a.make_form(obj=obj, auto_id=f"id_action_{a.name}_%s"),
+                    form=None
+                    if a.confirm or a.view
+                    else a.make_form(obj=obj, auto_id=f"id_action_{a.name}_%s"),
                 )
                 for a in self.get_object_actions(request, obj)
             ]

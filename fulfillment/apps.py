@@ -9,10 +9,12 @@ class FulfillmentConfig(AppConfig):
         from core.admin_extensions import admin_extend
         from core.outbox.registry import delivery_handler_register
         from orders.address_checks import address_verifier_register
+        from orders.edit_hooks import edit_shipments_register
         from orders.models import Order
         from orders.notifications import email_context_provider_register
 
         from .admin import ORDER_LIST_ACTIONS, ORDER_PAGE_ACTIONS, ShipmentInline
+        from .edits import ShipmentsEditHook
         from .gateway import carrier_gateway_register
         from .gateway.manual import ManualGateway
         from .gateway.verifier import GatewayAddressVerifier
@@ -22,6 +24,8 @@ class FulfillmentConfig(AppConfig):
         from .queues import register_home_queues
 
         email_context_provider_register(order_email_context)
+        # Order edits respect the shipments being worked on and rebuild the ones not picked yet.
+        edit_shipments_register(ShipmentsEditHook())
         register_home_queues()
         admin_extend(
             Order,

@@ -6,7 +6,14 @@ from orders.models import Order
 from .models import Shipment, TrackingEvent
 from .selectors import order_get_delivery_estimate
 
-WITH_ESTIMATE = {"confirmation", "backorder_released", "shipped", "out_for_delivery", "delivery_exception"}
+WITH_ESTIMATE = {
+    "confirmation",
+    "backorder_released",
+    "changed",
+    "shipped",
+    "out_for_delivery",
+    "delivery_exception",
+}
 
 
 def order_email_context(order: Order, kind: str, extra: dict) -> dict:

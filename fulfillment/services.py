@@ -22,7 +22,7 @@ from .estimates import estimate_delivery
 from .exceptions import ServiceLevelOverrideRefused, ShipmentTransitionError, TrackingChangeRefused
 from .models import ServiceLevel, Shipment, ShipmentLine, TrackingEvent
 from .rules import Parcel, parcel_for_items, service_level_choose, service_level_refusal
-from .shipments import shipment_deliver_locked, shipment_lock, shipment_transition
+from .shipments import shipment_deliver_locked, shipment_lock, shipment_next_index, shipment_transition
 from .signals import shipment_shipped, shipment_tracking_changed
 
 Kind = OrderEvent.Kind
@@ -57,7 +57,7 @@ def order_start_fulfillment(*, order_id: int, actor=None) -> list[Shipment]:
     now = timezone.now()
     shipments = []
     notes = []
-    start_index = order.shipments.count() + 1
+    start_index = shipment_next_index(order)
     for index, (warehouse_id, quantities) in enumerate(sorted(per_warehouse.items()), start_index):
         shipment = Shipment.objects.create(
             number=_shipment_number(order, index), order=order, warehouse_id=warehouse_id

@@ -31,6 +31,15 @@ def shipment_lock(shipment_id: int) -> tuple[Order, Shipment]:
     return order, shipment
 
 
+def shipment_next_index(order: Order) -> int:
+    """The number the order's next shipment takes (<order number>-<n>): one more than the highest
+    so far. Not a count: an order edit drops shipments that were never picked, and a count would
+    then hand out a number still in use."""
+    numbers = order.shipments.values_list("number", flat=True)
+    suffixes = [number.rsplit("-", 1)[-1] for number in numbers]
+    return max((int(s) for s in suffixes if s.isdigit()), default=0) + 1
+
+
 def shipment_transition(
     *,
     shipment: Shipment,

@@ -10,6 +10,7 @@ class IntakeConfig(AppConfig):
 
         from orders.models import Channel
 
+        from . import api_edit  # noqa: F401  PATCH /api/v1/orders/{number} joins the API's router
         from .admin import intake_admin_extend
         from .api import api_request_reprocess
         from .csv_import import csv_request_reprocess

@@ -82,6 +82,7 @@ class InboundRequest(TimeStampedModel):
         HELD = "held", "Order captured on hold"
         DUPLICATE = "duplicate", "Already captured (replay)"
         CANCELLED = "cancelled", "Order cancelled"
+        EDITED = "edited", "Order edited"
         IGNORED = "ignored", "Acknowledged, nothing to do"
         INVALID = "invalid", "Invalid data (rejected)"
         REJECTED = "rejected", "Bad key or signature"

@@ -94,27 +94,23 @@ def _available_from(items) -> tuple[dict[int, dict[int, int]], list[Warehouse]]:
     return available, sorted(warehouses.values(), key=lambda w: (w.priority, w.code))
 
 
-def order_allocate(
-    *,
-    order: Order,
-    actor=None,
-    record_miss: bool = True,
-    lines=None,
-    notify: bool = True,
-    writes: OrderWrites | None = None,
-) -> bool:
-    """Reserve the order's stock following its channel's allocation strategy.
+@dataclass(frozen=True)
+class AllocationOutcome:
+    """What `allocation_reserve` did: `reserved` every unshipped unit (`message` says where and
+    why there), or nothing (`message` says what is short)."""
 
-    The caller holds the order row lock; the order is `verified` or `backordered`. Then every
-    stock item of the order's products is locked (pk order, all at once) before availability is
-    read, and held until commit. When nothing can fill
-    the order it becomes (or stays) `backordered` and the customer is told after commit; a
-    released backorder e-mails the customer too. Returns True when allocated. With
-    `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
-    `lines` are the order's lines when the caller has them in hand (capture), else they are read.
-    `writes` gathers the order's writes for the caller to flush (capture).
+    reserved: bool
+    message: str
+
+
+def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
+    """Reserve the unshipped units of the order's lines following its channel's allocation
+    strategy, all or nothing. No transition, no event: order_allocate and order edits do those.
+
+    The caller holds the order row lock. Every stock item of the lines' products is locked (pk
+    order, all at once) before availability is read, and held until commit. `lines` are the
+    order's lines when the caller has them in hand, else they are read.
     """
-
     strategy = order.channel.allocation_strategy
     lines = [
         line
@@ -178,7 +174,39 @@ def order_allocate(
                     f"Strategy “{label}”: no single warehouse can ship the whole order; split across "
                     f"{parts}, one shipment each."
                 )
+    if decision:
+        return AllocationOutcome(reserved=True, message=decision)
+    reason = f"Strategy “{label}”: " + (
+        "no warehouse can ship the whole order ("
+        if strategy != Strategy.SPLIT
+        else "not enough stock even across all warehouses ("
+    )
+    reason += (_shortage_text(needed, available, skus) if requests else "no line can be stocked") + ")."
+    return AllocationOutcome(reserved=False, message=reason)
 
+
+def order_allocate(
+    *,
+    order: Order,
+    actor=None,
+    record_miss: bool = True,
+    lines=None,
+    notify: bool = True,
+    writes: OrderWrites | None = None,
+) -> bool:
+    """Reserve the order's stock following its channel's allocation strategy.
+
+    The caller holds the order row lock; the order is `verified` or `backordered`. Then every
+    stock item of the order's products is locked (pk order, all at once) before availability is
+    read, and held until commit (allocation_reserve). When nothing can fill
+    the order it becomes (or stays) `backordered` and the customer is told after commit; a
+    released backorder e-mails the customer too. Returns True when allocated. With
+    `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
+    `lines` are the order's lines when the caller has them in hand (capture), else they are read.
+    `writes` gathers the order's writes for the caller to flush (capture).
+    """
+    outcome = allocation_reserve(order=order, lines=lines)
+    decision = outcome.message if outcome.reserved else ""
     if decision:
         was_backordered = order.status == Order.Status.BACKORDERED
         order_transition(
@@ -203,12 +231,7 @@ def order_allocate(
             order_notify(order=order, kind="backorder_released", notify=notify, actor=actor, writes=writes)
         return True
 
-    reason = f"Strategy “{label}”: " + (
-        "no warehouse can ship the whole order ("
-        if strategy != Strategy.SPLIT
-        else "not enough stock even across all warehouses ("
-    )
-    reason += (_shortage_text(needed, available, skus) if requests else "no line can be stocked") + ")."
+    reason = outcome.message
     if order.status == Order.Status.VERIFIED:
         order_transition(
             order=order,

@@ -71,10 +71,12 @@ def order_event_record(
     visible: bool = False,
     from_status: str = "",
     to_status: str = "",
+    changes: dict | None = None,
     writes: OrderWrites | None = None,
 ) -> OrderEvent:
     """Append one event to the order's timeline and send `order_changed` (the customer's cached
-    page expires after commit). With `writes` the event waits for their flush."""
+    page expires after commit). `changes`: what an edit changed, as JSON. With `writes` the event
+    waits for their flush."""
     event = OrderEvent(
         order=order,
         kind=kind,
@@ -83,6 +85,7 @@ def order_event_record(
         visible_to_customer=visible,
         from_status=from_status,
         to_status=to_status,
+        changes=changes,
     )
     writes = _writes_for(order, writes)
     if writes is not None:
@@ -103,6 +106,7 @@ def order_transition(
     message: str = "",
     visible: bool = False,
     update_fields: tuple[str, ...] = (),
+    changes: dict | None = None,
     writes: OrderWrites | None = None,
     **kwargs,
 ) -> OrderEvent:
@@ -129,6 +133,7 @@ def order_transition(
         visible=visible,
         from_status=before,
         to_status=after,
+        changes=changes,
         writes=writes,
     )
 

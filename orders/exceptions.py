@@ -28,3 +28,19 @@ class DuplicateOrder(DomainError):
     def __init__(self, order):
         self.order = order
         super().__init__(f"Already captured as {order.number}.")
+
+
+class OrderNotEditable(DomainError):
+    """The order can't be changed now (every item has left, or some are being picked)."""
+
+    def __init__(self, *, order, detail: str):
+        self.order = order
+        super().__init__(f"Order {order.number} can't be changed: {detail}")
+
+
+class EditInvalid(DomainError):
+    """The edit asks for something the order can't become; `errors` per field."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -132,6 +132,16 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         Status.BACKORDERED,
         Status.ALLOCATED,
     ]
+    # What an edit (orders.services.edit) may change: every state from hold to partly shipped.
+    # An edit is still refused while a shipment is being picked or packed.
+    EDITABLE = [
+        Status.ON_HOLD,
+        Status.VERIFIED,
+        Status.BACKORDERED,
+        Status.ALLOCATED,
+        Status.PROCESSING,
+        Status.PARTIALLY_SHIPPED,
+    ]
 
     number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
     # Indexes here are kept to the ones a query needs: each is written on every insert and every
@@ -264,6 +274,49 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         self.cancelled_at = at
         self.cancel_reason = reason[:255]
 
+    # --- edits (orders.services.edit) --------------------------------------------------------
+    @transition(field=status, source=EDITABLE, target=None)
+    def edit(self):
+        """No change of state: the states in which the lines, address and speed may change
+        (offered while can_proceed(order.edit)); the edit service never calls it."""
+
+    @transition(
+        field=status,
+        source=[
+            Status.VERIFIED,
+            Status.BACKORDERED,
+            Status.ALLOCATED,
+            Status.PROCESSING,
+            Status.PARTIALLY_SHIPPED,
+        ],
+        target=Status.ON_HOLD,
+    )
+    def hold_after_edit(self):
+        """An edited order that no longer passes verification waits for staff, holding no stock."""
+
+    @transition(
+        field=status,
+        source=[Status.ALLOCATED, Status.PROCESSING, Status.PARTIALLY_SHIPPED],
+        target=Status.BACKORDERED,
+    )
+    def backorder_after_edit(self):
+        """An edited order whose new lines can't all be reserved waits for stock."""
+
+    @transition(
+        field=status,
+        source=[
+            Status.ON_HOLD,
+            Status.VERIFIED,
+            Status.BACKORDERED,
+            Status.ALLOCATED,
+            Status.PARTIALLY_SHIPPED,
+        ],
+        target=Status.SHIPPED,
+    )
+    def ship_after_edit(self, *, at):
+        """An edit took off every unit not yet shipped: what has shipped is the whole order."""
+        self.shipped_at = self.shipped_at or at
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
@@ -372,6 +425,7 @@ class OrderEvent(models.Model):
         REFUND = "refund", "Refund"
         NOTE = "note", "Note"
         EMAIL = "email", "E-mail sent"
+        EDITED = "edited", "Order changed"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -381,6 +435,11 @@ class OrderEvent(models.Model):
     visible_to_customer = models.BooleanField(default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changes = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What an edit changed, field by field (lines, address, speed, totals, money).",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -22,6 +22,7 @@ SUBJECTS = {
     "backordered": "Part of order {number} is on backorder",
     "backorder_released": "Good news: order {number} is being prepared",
     "cancelled": "Order {number} has been cancelled",
+    "changed": "Your order {number} has been changed",
     "shipped": "Order {number} is on its way",
     "out_for_delivery": "Order {number} is out for delivery",
     "delivered": "Order {number} has been delivered",

@@ -308,7 +308,10 @@ def return_quote(*, return_request: ReturnRequest, store_credit: bool = False) -
 
 
 def _order_update_refunded(order: Order) -> None:
-    refunded = Refund.objects.filter(order=order).aggregate(s=Sum("amount"))["s"] or ZERO
+    # Returns' refunds against the order's total; an order edit's refunds (no return) already
+    # lowered that total, so counting them too would call a partial refund a full one.
+    returned = Refund.objects.filter(order=order, return_request__isnull=False)
+    refunded = returned.aggregate(s=Sum("amount"))["s"] or ZERO
     order.payment_status = (
         Order.PaymentStatus.REFUNDED if refunded >= order.total else Order.PaymentStatus.PARTIALLY_REFUNDED
     )

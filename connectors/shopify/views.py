@@ -8,6 +8,7 @@ from intake.models import InboundRequest
 from orders.models import Channel
 
 from ..webhooks import Platform, order_webhook
+from .edits import UPDATE_TOPICS, shopify_current, shopify_skipped
 from .inbound import shopify_is_cancellation, shopify_order_input, shopify_unwrap
 from .signature import SIGNATURE_HEADER, shopify_signature
 
@@ -22,6 +23,9 @@ SHOPIFY = Platform(
     unwrap=shopify_unwrap,
     order_input=shopify_order_input,
     is_cancellation=shopify_is_cancellation,
+    update_topics=UPDATE_TOPICS,
+    current=shopify_current,
+    skipped=shopify_skipped,
 )
 
 

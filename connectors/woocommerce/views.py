@@ -33,6 +33,7 @@ WOOCOMMERCE = Platform(
     order_input=woocommerce_order_input,
     is_cancellation=woocommerce_is_cancellation,
     is_ping=woocommerce_is_ping,
+    update_topics=("order.updated",),  # the body is the whole order as it stands
 )
 
 

@@ -157,13 +157,19 @@ def stock_release(*, reference: str, line_references: Iterable[str] | None = Non
     item_ids = list(qs.values_list("stock_item_id", flat=True))
     if not item_ids:
         return 0
-    stock_items_lock(item_ids)
+    items = stock_items_lock(item_ids)
     reservations = list(qs.select_for_update())
     per_item = _close_reservations(reservations, Reservation.Status.RELEASED)
-    now = timezone.now()
-    for item_id, qty in per_item.items():
-        StockItem.objects.filter(pk=item_id).update(reserved=F("reserved") - qty, updated_at=now)
-    product_ids = set(StockItem.objects.filter(pk__in=per_item).values_list("product_id", flat=True))
+    if not per_item:
+        return 0  # released by someone else between the read and the lock
+    # One UPDATE for every item, whatever the number of lines released (an order edit releases
+    # all of an order's lines at once).
+    StockItem.objects.filter(pk__in=list(per_item)).update(
+        reserved=F("reserved")
+        - Case(*(When(pk=pk, then=Value(qty)) for pk, qty in per_item.items()), output_field=IntegerField()),
+        updated_at=timezone.now(),
+    )
+    product_ids = {items[item_id].product_id for item_id in per_item}
     stock_levels_changed_send(product_ids=product_ids)
     stock_arrival_announce(product_ids)
     return sum(per_item.values())

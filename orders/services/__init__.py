@@ -1,5 +1,5 @@
 """Writes to orders, one module per flow: capture, holds, allocation by hand, cancellation,
-payment corrections, notes.
+edits (lines, address, speed; cancelling units), payment corrections, notes.
 
 Every state change goes through `orders.events.order_transition`, which saves the order and
 writes its event in the same transaction (invariant 7). Each service locks the order it changes.
@@ -9,6 +9,7 @@ The public services are importable from here (`from orders.services import order
 from .allocate import order_allocate_now
 from .cancel import order_cancel
 from .capture import order_capture
+from .edit import order_edit, order_edit_preview, order_lines_cancel, order_lines_cancel_preview
 from .holds import order_address_accept_suggestion, order_address_suggestion, order_hold, order_release_hold
 from .notes import order_note_add
 from .payment import order_payment_correct
@@ -19,7 +20,11 @@ __all__ = [
     "order_allocate_now",
     "order_cancel",
     "order_capture",
+    "order_edit",
+    "order_edit_preview",
     "order_hold",
+    "order_lines_cancel",
+    "order_lines_cancel_preview",
     "order_note_add",
     "order_payment_correct",
     "order_release_hold",

@@ -128,14 +128,15 @@ def test_closing_a_receipt_asks_first_and_runs_only_from_the_confirmation(admin_
 
 
 # --- availability from the state machine ------------------------------------------------------
+EDITS = {"edit", "cancel_lines"}  # orders.admin.edit, while can_proceed(order.edit)
 BUTTONS_BY_STATUS = {
     S.PENDING: {"payment", "hold", "cancel", "note"},
-    S.ON_HOLD: {"release", "payment", "hold", "cancel", "note"},
-    S.VERIFIED: {"allocate", "cancel", "note"},
-    S.BACKORDERED: {"allocate", "cancel", "note"},
-    S.ALLOCATED: {"start_fulfillment", "cancel", "note"},
-    S.PROCESSING: {"pack_and_ship", "note"},
-    S.PARTIALLY_SHIPPED: {"pack_and_ship", "note"},
+    S.ON_HOLD: {"release", "payment", "hold", "cancel", "note", *EDITS},
+    S.VERIFIED: {"allocate", "cancel", "note", *EDITS},
+    S.BACKORDERED: {"allocate", "cancel", "note", *EDITS},
+    S.ALLOCATED: {"start_fulfillment", "cancel", "note", *EDITS},
+    S.PROCESSING: {"pack_and_ship", "note", *EDITS},
+    S.PARTIALLY_SHIPPED: {"pack_and_ship", "note", *EDITS},
     S.SHIPPED: {"deliver", "note"},
     S.DELIVERED: {"note"},
     S.CANCELLED: {"note"},
