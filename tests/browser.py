@@ -53,3 +53,12 @@ def admin_login(page, url: str, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def scan(page, code: str) -> None:
+    """What a barcode scanner does at the packing station: type the code into the focused scan
+    field, then Enter. Waits until the page has put the cursor in the field first, so keystrokes
+    are never typed into a page that is still loading."""
+    page.locator("#code:focus").wait_for()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")

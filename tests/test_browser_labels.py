@@ -13,7 +13,7 @@ from core.roles import ensure_staff_groups
 from fulfillment.models import Box, PackingStation, Shipment, ShippingLabel
 from fulfillment.services import order_start_fulfillment
 from orders.services import order_capture
-from tests.browser import ARTIFACTS, admin_login, watch_csp
+from tests.browser import ARTIFACTS, admin_login, scan, watch_csp
 from tests.conftest import make_order_input
 from tests.factories import ProductFactory, stock_put
 
@@ -33,12 +33,6 @@ def pending_shipment(channel, warehouse) -> Shipment:
     order = order_capture(channel=channel, data=make_order_input(lines=[("MUG-1", 2, "12.00")]))
     (shipment,) = order_start_fulfillment(order_id=order.pk)
     return shipment
-
-
-def scan(page, code):
-    page.locator("#code:focus").wait_for()  # the page is ready and the cursor in the field
-    page.keyboard.type(code)
-    page.keyboard.press("Enter")
 
 
 @pytest.mark.browser

@@ -19,7 +19,7 @@ from returns.models import ReturnRequest
 from returns.services import return_request_create
 from support.models import Message
 from support.services import support_message_post
-from tests.browser import ARTIFACTS, admin_login, watch_csp
+from tests.browser import ARTIFACTS, admin_login, scan, watch_csp
 from tests.conftest import make_order_input
 from tests.factories import ChannelFactory, ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
 from tests.returns.helpers import delivered_order
@@ -86,16 +86,13 @@ def test_the_warehouse_starts_picks_packs_by_scanning_and_ships(page, live_serve
     # The packing station, from the pick list: scan the shipment, then each unit.
     page.get_by_role("link", name="Packing station").click()
     page.wait_for_url("**" + reverse("admin:fulfillment_shipment_pack_station"))
-    page.keyboard.type(shipment.number)
-    page.keyboard.press("Enter")
+    scan(page, shipment.number)
     page.get_by_text("0 of 3 units packed").wait_for()
     for code, answer in [("5000000000011", "OK: MUG-1 (1 of 2)"), ("5000000000011", "OK: MUG-1 (2 of 2)")]:
-        page.keyboard.type(code)
-        page.keyboard.press("Enter")
+        scan(page, code)
         page.get_by_text(answer).first.wait_for()
     shot(page, "warehouse-3-packing")
-    page.keyboard.type("5000000000028")
-    page.keyboard.press("Enter")
+    scan(page, "5000000000028")
     page.get_by_role("heading", name="Packing slip").wait_for()
     shot(page, "warehouse-4-packing-slip")
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from fulfillment.models import Shipment
 from orders.models import Order
-from tests.browser import ARTIFACTS, admin_login, watch_csp
+from tests.browser import ARTIFACTS, admin_login, scan, watch_csp
 from tests.factories import ProductFactory, ServiceLevelFactory, WarehouseFactory, stock_put
 
 
@@ -66,20 +66,16 @@ def test_phone_order_to_packed_parcel(browser, live_server):
 
     # The scan station: the cursor is in the field, a scanner "types" and presses Enter.
     page.goto(url + reverse("admin:fulfillment_shipment_pack_station"))
-    page.keyboard.type(shipment.number.lower())
-    page.keyboard.press("Enter")
+    scan(page, shipment.number.lower())
     page.get_by_text("0 of 3 units packed").wait_for()
     for code, answer in [("5000000000011", "OK: MUG-1 (1 of 2)"), ("5000000000099", "STOP")]:
         page.locator("body").click()  # a stray click: the scanner's keystrokes still land in the field
-        page.keyboard.type(code)
-        page.keyboard.press("Enter")
+        scan(page, code)
         page.get_by_text(answer).first.wait_for()
     page.screenshot(path=ARTIFACTS / "9-pack-station-refused.png", full_page=True)
-    page.keyboard.type("5000000000011")
-    page.keyboard.press("Enter")
+    scan(page, "5000000000011")
     page.get_by_text("OK: MUG-1 (2 of 2)").wait_for()
-    page.keyboard.type("5000000000028")  # the last unit: the box is complete, the slip opens
-    page.keyboard.press("Enter")
+    scan(page, "5000000000028")  # the last unit: the box is complete, the slip opens
     page.get_by_role("heading", name="Packing slip").wait_for()
     page.screenshot(path=ARTIFACTS / "10-packing-slip.png", full_page=True)
     assert order.number in page.content() and "Carol Phone" in page.content()
