@@ -73,15 +73,17 @@ def test_the_warehouse_starts_picks_packs_by_scanning_and_ships(page, live_serve
     expect(page.locator(".messagelist")).to_contain_text(
         f"Fulfilment started, shipments per order: {order.number} (1)"
     )
+    shot(page, "warehouse-2-orders-started")
     shipment = Shipment.objects.get(order=order)
 
     # Build the pick list from the home page; it opens ready to print.
     page.get_by_role("link", name="Home").first.click()
     page.get_by_role("link", name="Build a pick list").click()
     page.get_by_label("Warehouse").select_option(label=str(shop["warehouse"]))
+    shot(page, "warehouse-3-build-pick-list")
     page.get_by_role("button", name="Build and print the pick list").click()
     page.get_by_text("A-02-3").first.wait_for()
-    shot(page, "warehouse-2-pick-list")
+    shot(page, "warehouse-4-pick-list")
 
     # The packing station, from the pick list: scan the shipment, then each unit.
     page.get_by_role("link", name="Packing station").click()
@@ -91,17 +93,17 @@ def test_the_warehouse_starts_picks_packs_by_scanning_and_ships(page, live_serve
     for code, answer in [("5000000000011", "OK: MUG-1 (1 of 2)"), ("5000000000011", "OK: MUG-1 (2 of 2)")]:
         scan(page, code)
         page.get_by_text(answer).first.wait_for()
-    shot(page, "warehouse-3-packing")
+    shot(page, "warehouse-5-packing")
     scan(page, "5000000000028")
     page.get_by_role("heading", name="Packing slip").wait_for()
-    shot(page, "warehouse-4-packing-slip")
+    shot(page, "warehouse-6-packing-slip")
 
     # Ship it from the shipment's page.
     page.get_by_role("link", name="Shipment page (ship it)").click()
     page.locator("form.oms-action", has_text="Ship").get_by_label("Tracking number").fill("1ZROLES0001")
     page.get_by_role("button", name="Ship", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("shipped with tracking number 1ZROLES0001")
-    shot(page, "warehouse-5-shipped")
+    shot(page, "warehouse-7-shipped")
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.SHIPPED
     order.refresh_from_db()
