@@ -19,9 +19,10 @@ from ..notifications import order_email_after_commit
 Kind = OrderEvent.Kind
 # The largest amount a 12-digit money column holds.
 MAX_ORDER_AMOUNT = Decimal("9999999999.99")
-# When an order may say it was placed: historical imports go back years; a clock a little ahead
-# is forgiven. Outside this a date is a mistake (and year 1 breaks the duplicate window's maths).
-EARLIEST_PLACED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# When an order may say it was placed: historical imports go back years (to 1970 in any time
+# zone); earlier is a mistake (and year 1 breaks the duplicate window's maths). A clock a little
+# ahead is forgiven; a time further ahead is taken as the time the order arrived, and said so.
+EARLIEST_PLACED_AT = dt.datetime(1969, 12, 31, tzinfo=dt.UTC)
 PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
 
 
@@ -55,8 +56,8 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
     if data.payment_status not in Order.PaymentStatus.values:
         errors["payment.status"] = "Must be one of: " + ", ".join(Order.PaymentStatus.values) + "."
     placed = _aware(data.placed_at)
-    if placed is not None and not EARLIEST_PLACED_AT <= placed <= timezone.now() + PLACED_AT_FUTURE_SLACK:
-        errors["placed_at"] = "Must be a date and time between 1970 and tomorrow."
+    if placed is not None and placed < EARLIEST_PLACED_AT:
+        errors["placed_at"] = "Must be a date and time from 1970 on."
     return errors
 
 
@@ -95,6 +96,10 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     external_id = (data.external_id or "").strip()
 
     now = timezone.now()
+    placed_at = _aware(data.placed_at) or now
+    future_placed_at = placed_at if placed_at > now + PLACED_AT_FUTURE_SLACK else None
+    if future_placed_at is not None:
+        placed_at = now
     products = {p.sku: p for p in Product.objects.filter(sku__in={ln.sku for ln in data.lines if ln.sku})}
     subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
     total = max(
@@ -118,7 +123,7 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         payment_status=data.payment_status,
         payment_reference=data.payment_reference[:100],
         payment_amount=quantize(data.payment_amount if data.payment_amount is not None else 0),
-        placed_at=_aware(data.placed_at) or now,
+        placed_at=placed_at,
         notes=data.notes,
     )
     order.shipping_address = _address_create(data.shipping_address)
@@ -159,6 +164,15 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         message=f"Order received from {channel.name}.",
         writes=writes,
     )
+    if future_placed_at is not None:
+        order_event_record(
+            order=order,
+            kind=Kind.NOTE,
+            actor=actor,
+            message=f"{channel.name} said the order was placed at {future_placed_at.isoformat()}, "
+            "in the future: it is dated when it arrived instead.",
+            writes=writes,
+        )
     order_check_and_advance(
         order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
     )
