@@ -6,20 +6,17 @@ its outcome; no body of any shape produces a server error.
 """
 
 import contextlib
-import datetime as dt
 from decimal import Decimal
 from functools import partial
 from typing import Annotated, Literal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from orders.exceptions import CaptureError, OrderTransitionError
@@ -28,6 +25,7 @@ from orders.links import order_tracking_url
 from orders.models import Order
 from orders.services import order_cancel
 
+from .fields import NO_NUL, Code, DateTime, Email, Money, Text, Whole, anchored
 from .idempotency import IdempotencyConflict, idempotent_run
 from .inbound import (
     Outcome,
@@ -39,45 +37,16 @@ from .inbound import (
 from .keys import channel_api_key_authenticate
 from .models import InboundRequest
 
-MAX_MONEY = Decimal("99999999.99")
 
+class Strict(BaseModel):
+    """A request body: a JSON object (any other JSON value is refused, not read as an empty one);
+    members not named here are ignored."""
 
-def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-def _email(value: str) -> str:
-    try:
-        validate_email(value)
-    except DjangoValidationError:
-        raise ValueError("must be a valid e-mail address") from None
-    return value
-
-
-def Text(max_length: int, min_length: int = 0):
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
-
-
-Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore")
 
 
 class CustomerIn(Strict):
-    email: Annotated[
-        str,
-        Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}),
-        AfterValidator(_storable),
-        AfterValidator(_email),
-    ]
+    email: Email
     name: Text(200) = ""
     phone: Text(40) = ""
 
@@ -90,46 +59,42 @@ class AddressIn(Strict):
     city: Text(100) = ""
     region: Text(100) = ""
     postal_code: Text(20) = ""
-    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
+    country: Code(r"[A-Za-z]{2}", "ISO 3166-1 alpha-2")
     phone: Text(40) = ""
 
 
 class LineIn(Strict):
-    sku: Text(64, min_length=1)
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    sku: Text(64, required=True)
+    quantity: Whole(1, 100_000)
     unit_price: Money
     name: Text(255) = ""
 
 
 class PaymentIn(Strict):
-    method: Annotated[
-        Text(40),
-        Field(
-            description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
-            "the order total) is taken from the customer's store credit named by `reference`; "
-            "when it can't be, the order is created on hold with a `payment` hold saying why."
-        ),
-    ] = ""
+    method: Text(
+        40,
+        description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
+        "the order total) is taken from the customer's store credit named by `reference`; "
+        "when it can't be, the order is created on hold with a `payment` hold saying why.",
+    ) = ""
     status: Literal[tuple(Order.PaymentStatus.values)] = Order.PaymentStatus.PENDING
-    reference: Annotated[
-        Text(100), Field(description="The payment's reference; for `store_credit`, the code (SC-…).")
-    ] = ""
+    reference: Text(100, description="The payment's reference; for `store_credit`, the code (SC-…).") = ""
     amount: Money | None = None
 
 
 class OrderIn(Strict):
-    external_id: Text(100, min_length=1)
+    external_id: Text(100, required=True)
     customer: CustomerIn
     shipping_address: AddressIn
     billing_address: AddressIn | None = None
     shipping_speed: Literal[tuple(Order.ShippingSpeed.values)] = Order.ShippingSpeed.STANDARD
-    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217")] = "USD"
+    currency: Code(r"[A-Za-z]{3}", "ISO 4217") = "USD"
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     shipping_total: Money = Decimal("0.00")
     tax_total: Money = Decimal("0.00")
     discount_total: Money = Decimal("0.00")
     payment: PaymentIn | None = None
-    placed_at: dt.datetime | None = None
+    placed_at: DateTime | None = None
 
 
 class CancelIn(Strict):
@@ -323,15 +288,21 @@ def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tupl
 def create_order(
     request,
     payload: OrderIn,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Any text; a retry with the same key and body gets the first reply.",
+            pattern=anchored(NO_NUL),
+        ),
+    ] = "",
 ):
     channel = request.channel
     data = order_input_from_api(payload)
-    key = (idempotency_key or "").strip()
+    key = idempotency_key.strip()  # a key of white space only is no key
     try:
         if key:
-            if len(key) > 255 or "\x00" in key:
-                raise CaptureError({"Idempotency-Key": "Must be at most 255 characters."})
             status, reply = _idempotent_capture(request=request, channel=channel, key=key, data=data)
         else:
             with transaction.atomic():
@@ -372,21 +343,45 @@ def get_order(request, number: str):
     return Status(200, order_reply(_order_for(request, number)))
 
 
+def _cancel_body(request) -> CancelIn:
+    """The cancellation's body: none at all, or a JSON object. Read here rather than by a ninja
+    body parameter, which would publish (and accept) `null` too: the document says exactly this."""
+    if not request.body:
+        return CancelIn()
+    try:
+        data = api.parser.parse_body(request)
+    except Exception as exc:
+        raise HttpError(400, "Cannot parse request body") from exc
+    if not isinstance(data, dict):
+        raise NinjaValidationError([{"loc": ("body",), "msg": "Must be a JSON object, or no body at all."}])
+    try:
+        return CancelIn.model_validate(data)
+    except PydanticValidationError as exc:
+        raise NinjaValidationError(exc.errors(include_url=False)) from None
+
+
 @api.post(
     "/orders/{number}/cancel",
     operation_id="orders_api_cancel_order",
     response={200: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Cancel an order",
     description="Cancels an order that has not started fulfilment and releases its stock. "
-    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started.",
+    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started. The body "
+    'is optional; when there is one it must be a JSON object (`{}` or `{"reason": …}`): any '
+    "other JSON value (`null`, an array, a string) is a 422 and cancels nothing.",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": CancelIn.model_json_schema()}},
+        }
+    },
 )
-def cancel_order(request, number: str, payload: CancelIn | None = None):
+def cancel_order(request, number: str):
+    payload = _cancel_body(request)  # a body that isn't one is refused whatever the number
     order = _order_for(request, number)
     if order.status != Order.Status.CANCELLED:
         try:
-            order = order_cancel(
-                order_id=order.pk, reason=(payload.reason if payload else "") or "Cancelled by the channel"
-            )
+            order = order_cancel(order_id=order.pk, reason=payload.reason or "Cancelled by the channel")
         except OrderTransitionError as exc:
             _store(request, Outcome.INVALID, 409, order=order, error=str(exc))
             return Status(409, {"detail": str(exc)})

@@ -232,6 +232,41 @@ def test_cancel_releases_stock_and_is_repeatable(client, auth, widgets):
     assert Order.objects.get(number=number).cancel_reason == "changed mind"
 
 
+@pytest.mark.parametrize(
+    "raw", [b"[null, null]", b"null", b"[]", b'"cancel"', b"1", b"true", b'[{"reason": "x"}]']
+)
+def test_cancel_with_a_body_that_is_not_an_object_is_422_and_cancels_nothing(client, auth, widgets, raw):
+    number = post(client, order_body(), auth).json()["number"]
+
+    response = client.post(f"{URL}/{number}/cancel", data=raw, content_type="application/json", **auth)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"] == {"body": "Must be a JSON object, or no body at all."}
+    assert Order.objects.get(number=number).status == "allocated"
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+    inbound = InboundRequest.objects.get(topic=f"{URL}/{number}/cancel")
+    assert (inbound.outcome, inbound.response_status) == ("invalid", 422)
+
+
+@pytest.mark.parametrize("raw", [b"", b"{}", b'{"reason": "changed mind", "not_ours": [1]}'])
+def test_cancel_takes_no_body_or_an_object(client, auth, widgets, raw):
+    number = post(client, order_body(), auth).json()["number"]
+
+    response = client.post(f"{URL}/{number}/cancel", data=raw, content_type="application/json", **auth)
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+
+def test_a_placed_at_in_the_future_is_taken_as_the_time_the_order_arrived(client, auth, widgets, clock):
+    response = post(client, order_body(placed_at="2031-06-01T10:00:00Z"), auth)
+
+    assert response.status_code == 201, response.content
+    order = Order.objects.get()
+    assert abs(order.placed_at - clock.moment) < dt.timedelta(seconds=1)
+    note = order.events.get(kind="note").message
+    assert "2031-06-01T10:00:00+00:00" in note and "in the future" in note
+
+
 def test_cancel_after_fulfilment_started_is_409(client, auth, widgets, service_level):
     from fulfillment.services import order_start_fulfillment
 
