@@ -283,7 +283,11 @@ def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tupl
     summary="Create an order",
     description="201 with the new order; 200 with the existing order when this external_id (or "
     "Idempotency-Key with the same body) was sent before; 409 when the Idempotency-Key was used "
-    "with a different body; 422 with per-field errors.",
+    "with a different body; 422 with per-field errors.\n\n"
+    "Besides what the schema says, one rule: the order's total (the lines' quantity × unit_price, "
+    "plus shipping and tax) must not exceed 9999999999.99, else 422 with `errors.lines`. "
+    "A `placed_at` more than a day ahead is taken as the time the order arrived (noted on the "
+    "order).",
 )
 def create_order(
     request,
