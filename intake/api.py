@@ -26,8 +26,9 @@ from orders.models import Order
 from orders.services import order_cancel
 
 from .fields import NO_NUL, Code, DateTime, Email, Money, Text, Whole, anchored
-from .idempotency import IdempotencyConflict, idempotent_run
+from .idempotency import ExternalIdConflict, IdempotencyConflict, idempotent_run, order_fingerprint
 from .inbound import (
+    Captured,
     Outcome,
     inbound_request_finish,
     inbound_request_record,
@@ -159,13 +160,18 @@ def _field_errors(errors: list[dict]) -> dict[str, str]:
     return result
 
 
-def _store(request, outcome, status, order=None, error=""):
+def _store(request, outcome, status, order=None, error="", content_hash=""):
     """Write down this request, raw, with its outcome: one row per request. Called inside the
     capture's transaction on success (the order and its record commit together) and on its own
     after a refusal or a failure (see create_order)."""
     if getattr(request, "inbound", None) is not None:
         inbound_request_finish(
-            inbound=request.inbound, outcome=outcome, order=order, error=error, status=status
+            inbound=request.inbound,
+            outcome=outcome,
+            order=order,
+            error=error,
+            status=status,
+            content_hash=content_hash,
         )
         return
     request.inbound = inbound_request_record(
@@ -179,6 +185,7 @@ def _store(request, outcome, status, order=None, error=""):
         status=status,
         order=order,
         error=error,
+        content_hash=content_hash,
     )
 
 
@@ -248,28 +255,63 @@ def order_reply(order: Order) -> dict:
     }
 
 
-def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict, Order]:
-    """Capture and write the request down with its outcome. The caller's transaction holds both."""
-    captured = intake_capture(channel=channel, data=data)
+def _creating_fingerprint(order: Order) -> str:
+    """The fingerprint of the API request that created `order` (its inbound row, or, for rows
+    written before fingerprints, its stored body); "" when no API request created it (then a
+    re-sent external id gets the order back whatever it says, as channels' updates do)."""
+    creator = (
+        InboundRequest.objects.filter(
+            order=order, source=InboundRequest.Source.API, outcome__in=[Outcome.CAPTURED, Outcome.HELD]
+        )
+        .order_by("pk")
+        .only("content_hash", "body")
+        .first()
+    )
+    if creator is None or creator.content_hash:
+        return creator.content_hash if creator else ""
+    try:
+        return order_fingerprint(order_input_from_api(OrderIn.model_validate_json(creator.body)))
+    except PydanticValidationError:
+        return ""
+
+
+def _captured(*, channel, data: OrderInput, fingerprint: str, actor=None) -> Captured:
+    """Capture; an order this channel sent before comes back only for the same order data.
+    Raises ExternalIdConflict when the external id was used with different contents."""
+    captured = intake_capture(channel=channel, data=data, actor=actor)
+    if not captured.created:
+        first = _creating_fingerprint(captured.order)
+        if first and first != fingerprint:
+            raise ExternalIdConflict(external_id=captured.order.external_id, order=captured.order)
+    return captured
+
+
+def _capture_and_store(*, request, channel, data: OrderInput, fingerprint: str) -> tuple[int, dict, Order]:
+    """Capture and write the request down with its outcome. The caller's transaction holds both.
+    Raises ExternalIdConflict (see _captured)."""
+    captured = _captured(channel=channel, data=data, fingerprint=fingerprint)
     status = 201 if captured.created else 200
     reply = order_reply(captured.order)
-    _store(request, captured.outcome, status, order=captured.order)
+    _store(request, captured.outcome, status, order=captured.order, content_hash=fingerprint)
     return status, reply, captured.order
 
 
-def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tuple[int, dict]:
+def _idempotent_capture(
+    *, request, channel, key: str, data: OrderInput, fingerprint: str
+) -> tuple[int, dict]:
     """Capture once per (channel, Idempotency-Key) (intake.idempotency): a retry replays the
     first reply and is written down as a duplicate. Raises IdempotencyConflict for a key reused
-    with another body."""
+    with another body, ExternalIdConflict as _captured."""
     status, reply, replayed = idempotent_run(
         channel=channel,
         key=key,
         body=request.body,
-        run=partial(_capture_and_store, request=request, channel=channel, data=data),
+        fingerprint=fingerprint,
+        run=partial(_capture_and_store, request=request, channel=channel, data=data, fingerprint=fingerprint),
     )
     if replayed is not None:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
-        _store(request, Outcome.DUPLICATE, status, order=replayed.order)
+        _store(request, Outcome.DUPLICATE, status, order=replayed.order, content_hash=fingerprint)
     return status, reply
 
 
@@ -282,8 +324,12 @@ def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tupl
     response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Create an order",
     description="201 with the new order; 200 with the existing order when this external_id (or "
-    "Idempotency-Key with the same body) was sent before; 409 when the Idempotency-Key was used "
-    "with a different body; 422 with per-field errors.\n\n"
+    "this Idempotency-Key) was sent before with the same body; 409 when the external_id was used "
+    "for an order with different contents (`detail` names that order, `errors.external_id` says "
+    "what to do), or the Idempotency-Key with a different body; 422 with per-field errors.\n\n"
+    "The same body means the same order data once validated: white space, the order of members, "
+    "members this API ignores, defaults written out or left out, `25` or `25.00`, `Z` or "
+    "`+00:00` make no difference; any value the order keeps does.\n\n"
     "Besides what the schema says, one rule: the order's total (the lines' quantity × unit_price, "
     "plus shipping and tax) must not exceed 9999999999.99, else 422 with `errors.lines`. "
     "A `placed_at` more than a day ahead is taken as the time the order arrived (noted on the "
@@ -304,17 +350,36 @@ def create_order(
 ):
     channel = request.channel
     data = order_input_from_api(payload)
+    fingerprint = order_fingerprint(data)
     key = idempotency_key.strip()  # a key of white space only is no key
     try:
         if key:
-            status, reply = _idempotent_capture(request=request, channel=channel, key=key, data=data)
+            status, reply = _idempotent_capture(
+                request=request, channel=channel, key=key, data=data, fingerprint=fingerprint
+            )
         else:
             with transaction.atomic():
-                status, reply, _order = _capture_and_store(request=request, channel=channel, data=data)
+                status, reply, _order = _capture_and_store(
+                    request=request, channel=channel, data=data, fingerprint=fingerprint
+                )
     except IdempotencyConflict as exc:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
         _store(request, Outcome.INVALID, 409, error=str(exc))
         return Status(409, {"detail": str(exc)})
+    except ExternalIdConflict as exc:
+        request.inbound = None  # rolled back with the capture
+        _store(request, Outcome.INVALID, 409, order=exc.order, error=str(exc), content_hash=fingerprint)
+        number = exc.order.number
+        return Status(
+            409,
+            {
+                "detail": str(exc),
+                "errors": {
+                    "external_id": f"Already used for {number}. Send the same body to get {number} "
+                    "back, or a new external_id for a new order."
+                },
+            },
+        )
     except CaptureError as exc:
         request.inbound = None  # a row written before the error was rolled back with it
         _store(request, Outcome.INVALID, 422, error=str(exc))
@@ -402,11 +467,14 @@ def api_request_reprocess(inbound: InboundRequest, actor) -> str:
     except PydanticValidationError as exc:
         errors = _field_errors(exc.errors())
         raise CaptureError(errors) from None
-    captured = intake_capture(channel=inbound.channel, data=order_input_from_api(payload), actor=actor)
+    data = order_input_from_api(payload)
+    fingerprint = order_fingerprint(data)
+    captured = _captured(channel=inbound.channel, data=data, fingerprint=fingerprint, actor=actor)
     inbound_request_finish(
         inbound=inbound,
         outcome=captured.outcome,
         order=captured.order,
         status=201 if captured.created else 200,
+        content_hash=fingerprint,
     )
     return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."

@@ -66,6 +66,7 @@ def inbound_request_record(
     status: int | None = None,
     order: Order | None = None,
     error: str = "",
+    content_hash: str = "",
 ) -> InboundRequest:
     """Write down one inbound request as received: the one place a raw request is stored.
 
@@ -88,6 +89,7 @@ def inbound_request_record(
         order=order,
         error=clean_text(error),
         processed_at=None if outcome == Outcome.RECEIVED else timezone.now(),
+        content_hash=content_hash,
     )
 
 
@@ -98,6 +100,7 @@ def inbound_request_finish(
     order: Order | None = None,
     error: str = "",
     status: int | None = None,
+    content_hash: str = "",
 ) -> InboundRequest:
     """Record what became of an inbound request."""
     inbound.outcome = outcome
@@ -105,7 +108,18 @@ def inbound_request_finish(
     inbound.error = clean_text(error)
     inbound.response_status = status
     inbound.processed_at = timezone.now()
-    inbound.save(update_fields=["outcome", "order", "error", "response_status", "processed_at", "updated_at"])
+    inbound.content_hash = content_hash or inbound.content_hash
+    inbound.save(
+        update_fields=[
+            "outcome",
+            "order",
+            "error",
+            "response_status",
+            "processed_at",
+            "content_hash",
+            "updated_at",
+        ]
+    )
     return inbound
 
 

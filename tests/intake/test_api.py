@@ -91,6 +91,71 @@ def test_idempotency_key_replays_the_first_reply_and_refuses_a_different_body(cl
     assert Order.objects.count() == 1
 
 
+def test_a_reused_external_id_with_a_different_body_is_a_409_naming_the_order(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    other = order_body(lines=[{"sku": "GIZMO-3", "quantity": 5, "unit_price": "4.50"}])
+
+    response = post(client, other, auth)
+
+    assert response.status_code == 409, response.content
+    reply = response.json()
+    assert (
+        reply["detail"]
+        == f"external_id WEB-1001 was already used for order {number} with different contents."
+    )
+    assert number in reply["errors"]["external_id"]
+    assert Order.objects.count() == 1
+    assert list(Order.objects.get().lines.values_list("sku", flat=True)) == ["WIDGET-1", "GADGET-2"]
+    assert StockItem.objects.get(product__sku="GIZMO-3").reserved == 0
+    refused = InboundRequest.objects.order_by("pk").last()
+    assert (refused.outcome, refused.response_status, refused.order.number) == ("invalid", 409, number)
+
+
+def test_the_same_body_written_differently_is_the_same_order(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    same = order_body(currency="usd", payment=None)
+    same["payment"] = {"amount": 69, "reference": "ch_1", "status": "authorized", "method": " card "}
+    same["lines"][0]["unit_price"] = "25"
+    same["billing_address"] = None  # a default, written out
+    same["not_ours"] = {"ignored": True}
+    raw = json.dumps(dict(reversed(list(same.items()))), indent=3)
+
+    response = post(client, raw, auth)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["number"] == number
+    assert InboundRequest.objects.order_by("pk").last().outcome == "duplicate"
+
+
+def test_a_new_idempotency_key_does_not_let_a_reused_external_id_through(client, auth, widgets):
+    post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    other = post(client, order_body(shipping_speed="overnight"), auth, HTTP_IDEMPOTENCY_KEY="k-2")
+    retry = post(client, json.dumps(order_body(), indent=1), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert other.status_code == 409 and "external_id" in other.json()["errors"]
+    assert retry.status_code == 201  # the first reply, replayed: the same body, written differently
+    assert Order.objects.get().shipping_speed == "express"
+
+
+def test_an_order_captured_before_fingerprints_is_compared_by_its_stored_body(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    InboundRequest.objects.update(content_hash="")  # as rows written before the column was
+
+    assert post(client, order_body(tax_total="9.00"), auth).status_code == 409
+    assert post(client, order_body(), auth).json()["number"] == number
+
+
+def test_an_external_id_the_api_did_not_create_is_answered_with_its_order(client, auth, widgets):
+    from tests.factories import OrderFactory
+
+    existing = OrderFactory(channel=Channel.objects.get(code="web"), external_id="WEB-1001")
+
+    response = post(client, order_body(), auth)
+
+    assert response.status_code == 200 and response.json()["number"] == existing.number
+
+
 def test_old_idempotency_keys_are_purged_and_a_late_retry_still_makes_no_second_order(client, auth, widgets):
     import datetime as dt
 

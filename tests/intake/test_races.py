@@ -58,3 +58,15 @@ def test_same_idempotency_key_from_ten_threads_makes_one_order(auth, widgets):
     # rolled back after losing the race for the key) as duplicates.
     outcomes = sorted(InboundRequest.objects.values_list("outcome", flat=True))
     assert outcomes == ["captured"] + ["duplicate"] * 9
+
+
+def test_two_bodies_racing_for_one_external_id_make_one_order_and_409_for_the_other(auth, widgets):
+    first, second = order_body(), order_body(shipping_speed="overnight")
+    replies = post_together(auth, [(first, {}), (second, {})] * 5)
+
+    assert Order.objects.count() == 1
+    winners = sorted(status for status, reply in replies if status != 409)
+    assert winners == [200] * 4 + [201]  # the winning body: created once, then the same order
+    assert [status for status, _ in replies].count(409) == 5  # the other body: refused, naming it
+    number = Order.objects.get().number
+    assert all(number in reply["detail"] for status, reply in replies if status == 409)
