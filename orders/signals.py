@@ -6,6 +6,13 @@ pick list took its shipments. Keyword argument: `numbers` (a tuple of order numb
 sent several times in one transaction, and for a write that is rolled back: receivers that act
 outside the database do so after commit, once per commit is enough (portal expires the cached
 order page through core.cache_versions, which waits for the commit).
+
+`order_status_changed` is sent, inside the writer's transaction, when a transition of an order
+that already existed is saved (orders.events.order_transition): a hold released, an order held,
+verified, allocated, shipped, cancelled. Keyword arguments: `order`, `from_status`, `to_status`.
+A capture's own steps (gathered in an OrderWrites and written together) are not sent: nobody
+downstream knew the order before, and the capturer reads its final state. Intake's inbound log
+follows it (an inbound request's outcome says what became of its order).
 """
 
 from collections.abc import Iterable
@@ -15,6 +22,7 @@ from django.dispatch import Signal
 from .models import Order
 
 order_changed = Signal()
+order_status_changed = Signal()
 
 
 def order_changed_send(*, numbers: Iterable[str]) -> None:
@@ -22,3 +30,8 @@ def order_changed_send(*, numbers: Iterable[str]) -> None:
     numbers = tuple(numbers)
     if numbers:
         order_changed.send(sender=Order, numbers=numbers)
+
+
+def order_status_changed_send(*, order: Order, from_status: str, to_status: str) -> None:
+    """Tell the receivers that this order's new status was just saved."""
+    order_status_changed.send(sender=Order, order=order, from_status=from_status, to_status=to_status)
