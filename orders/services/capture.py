@@ -10,10 +10,10 @@ from core.money import ZERO, quantize
 from inventory.models import Product
 
 from ..advance import order_check_and_advance
-from ..events import OrderWrites, order_event_record
+from ..events import OrderWrites, order_event_record, order_transition
 from ..exceptions import CaptureError, DuplicateOrder
 from ..inputs import AddressInput, OrderInput
-from ..models import Address, Channel, Order, OrderEvent, OrderLine
+from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..notifications import order_email_after_commit
 
 Kind = OrderEvent.Kind
@@ -42,6 +42,9 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
             errors[f"lines[{i}].unit_price"] = "Unit price must be zero or more."
         if len(line.sku or "") > 64:
             errors[f"lines[{i}].sku"] = "SKU is longer than 64 characters."
+        elsewhere = line.quantity_fulfilled_elsewhere
+        if not isinstance(elsewhere, int) or not 0 <= elsewhere <= (line.quantity or 0):
+            errors[f"lines[{i}].quantity_fulfilled_elsewhere"] = "Must be between 0 and the line's quantity."
     for name in ["shipping_total", "tax_total", "discount_total"]:
         if getattr(data, name) < 0:
             errors[name] = "Must be zero or more."
@@ -59,6 +62,17 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
     if placed is not None and placed < EARLIEST_PLACED_AT:
         errors["placed_at"] = "Must be a date and time from 1970 on."
     return errors
+
+
+def _fulfilled_elsewhere_note(data: OrderInput, by: str) -> str:
+    """The timeline's account of the units the channel had fulfilled itself ("" when none)."""
+    parts = [
+        f"{ln.quantity_fulfilled_elsewhere} × {ln.sku} fulfilled on {by}"
+        + (f" ({ln.fulfilled_elsewhere_detail})" if ln.fulfilled_elsewhere_detail else "")
+        for ln in data.lines
+        if ln.quantity_fulfilled_elsewhere
+    ]
+    return "; ".join(parts) + "; not shipped from our warehouses." if parts else ""
 
 
 def _address_create(data: AddressInput | None) -> Address | None:
@@ -84,9 +98,14 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     """Capture an order from any channel, verify it and, when it passes, allocate it.
 
     A clean order ends `allocated` (or `backordered` when no warehouse can fill it); one that
-    fails a rule ends `on_hold` with every reason. Raises CaptureError for data that can't form
-    an order at all, DuplicateOrder when the channel's external id was captured before.
-    Locks stock items (pk order) while allocating. The confirmation e-mail is queued after commit.
+    fails a rule ends `on_hold` with every reason. Units the channel had already fulfilled itself
+    (LineInput.quantity_fulfilled_elsewhere) are recorded as shipped and never reserved, so
+    invariant 3 holds and only the rest is verified and allocated; an order with nothing left
+    ends `shipped` (ship_elsewhere) without verification, allocation or a confirmation e-mail
+    (the channel dealt with the customer). Either way the timeline says what was fulfilled where.
+    Raises CaptureError for data that can't form an order at all, DuplicateOrder when the
+    channel's external id was captured before. Locks stock items (pk order) while allocating.
+    The confirmation e-mail is queued after commit.
     """
     errors = _validate_input(data)
     if errors:
@@ -147,6 +166,8 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
                 name=(ln.name or getattr(products.get(ln.sku), "name", "") or ln.sku)[:255],
                 unit_price=quantize(ln.unit_price),
                 quantity=ln.quantity,
+                quantity_shipped=ln.quantity_fulfilled_elsewhere,
+                quantity_fulfilled_elsewhere=ln.quantity_fulfilled_elsewhere,
             )
             for ln in data.lines
         ]
@@ -173,9 +194,38 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
             "in the future: it is dated when it arrived instead.",
             writes=writes,
         )
-    order_check_and_advance(
-        order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
-    )
+    by = data.fulfilled_by or channel.name
+    if note := _fulfilled_elsewhere_note(data, by):
+        order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=note, writes=writes)
+    done_elsewhere = all(ln.quantity_fulfilled_elsewhere == ln.quantity for ln in data.lines)
+    if done_elsewhere:
+        order_transition(
+            order=order,
+            name="ship_elsewhere",
+            kind=Kind.SHIPPED,
+            actor=actor,
+            visible=True,
+            at=now,
+            update_fields=("shipped_at",),
+            message=f"Shipped by {by}.",
+            writes=writes,
+        )
+        if data.extra_holds:
+            order_event_record(
+                order=order,
+                kind=Kind.NOTE,
+                actor=actor,
+                message="Not held, nothing is left to ship: "
+                + "; ".join(
+                    f"{OrderHold.Reason(reason).label}: {detail}" for reason, detail in data.extra_holds
+                ),
+                writes=writes,
+            )
+    else:
+        order_check_and_advance(
+            order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
+        )
     writes.flush()
-    order_email_after_commit(order_id=order.pk, kind="confirmation")
+    if not done_elsewhere:
+        order_email_after_commit(order_id=order.pk, kind="confirmation")
     return order
