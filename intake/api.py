@@ -368,7 +368,8 @@ def create_order(
         return Status(409, {"detail": str(exc)})
     except ExternalIdConflict as exc:
         request.inbound = None  # rolled back with the capture
-        _store(request, Outcome.INVALID, 409, order=exc.order, error=str(exc), content_hash=fingerprint)
+        # Not linked to the order: re-processing a request with an order re-checks that order.
+        _store(request, Outcome.INVALID, 409, error=str(exc), content_hash=fingerprint)
         number = exc.order.number
         return Status(
             409,

@@ -7,9 +7,10 @@ that same keyword, read the way JSON Schema reads it (ECMA-262 regular expressio
 `type: integer` admits 2.0; numbers are not strings), instead of trusting a parser that accepts
 more (pydantic's lax mode takes "5" for an integer and true for 1) or less.
 
-Text is stripped of surrounding white space after it passed (as before); a field that must not be
+Text is stripped of surrounding white space after it passed, as before; a field that must not be
 empty says so with a pattern that needs one character that isn't white space, spelled out as the
-characters Python's `str.strip()` removes so both readings agree.
+characters Python's `str.strip()` removes so both readings agree. Codes and e-mail addresses are
+taken as sent: white space around them is refused, as the document always said.
 
 Two rules no JSON Schema keyword can state are left to the service and written in the operation's
 description: an order's total must fit in the money columns, and (see orders.services.capture)
