@@ -244,9 +244,9 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         self.shipped_at = self.shipped_at or at
 
     @transition(field=status, source=Status.PENDING, target=Status.SHIPPED)
-    def ship_elsewhere(self, *, at):
-        """Captured already fulfilled by the sales channel: nothing is left for our warehouses."""
-        self.shipped_at = at
+    def ship_elsewhere(self):
+        """Captured already fulfilled by the sales channel: nothing is left for our warehouses.
+        shipped_at stays empty: it times our shipping (the lead-time KPIs), not the channel's."""
 
     @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED)
     def deliver(self, *, at):

@@ -205,8 +205,6 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
             kind=Kind.SHIPPED,
             actor=actor,
             visible=True,
-            at=now,
-            update_fields=("shipped_at",),
             message=f"Shipped by {by}.",
             writes=writes,
         )
