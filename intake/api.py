@@ -316,6 +316,21 @@ def _idempotent_capture(
 
 
 # --- endpoints ------------------------------------------------------------------------------------
+# What a client does next with the order a create answers with (OpenAPI links, which also let
+# schemathesis chain create -> read / cancel).
+ORDER_LINKS = {
+    operation: {
+        "operationId": operation_id,
+        "parameters": {"number": "$response.body#/number"},
+        "description": description,
+    }
+    for operation, operation_id, description in [
+        ("GetOrder", "orders_api_get_order", "Read the order just created (or found again)."),
+        ("CancelOrder", "orders_api_cancel_order", "Cancel the order just created (or found again)."),
+    ]
+}
+
+
 # The operation ids are part of the published OpenAPI document: they keep the names ninja derived
 # from this module's path when it was orders/api.py.
 @api.post(
@@ -334,6 +349,7 @@ def _idempotent_capture(
     "plus shipping and tax) must not exceed 9999999999.99, else 422 with `errors.lines`. "
     "A `placed_at` more than a day ahead is taken as the time the order arrived (noted on the "
     "order).",
+    openapi_extra={"responses": {"200": {"links": ORDER_LINKS}, "201": {"links": ORDER_LINKS}}},
 )
 def create_order(
     request,
