@@ -27,8 +27,11 @@ PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """A channel's time without a zone is taken as UTC, as the platforms' *_gmt fields are."""
-    return moment.replace(tzinfo=dt.UTC) if moment is not None and timezone.is_naive(moment) else moment
+    """A channel's time in UTC; one without a zone is taken as UTC, as the platforms' *_gmt fields
+    are. (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 and Python allow.)"""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if timezone.is_naive(moment) else moment.astimezone(dt.UTC)
 
 
 def _validate_input(data: OrderInput) -> dict[str, str]:

@@ -396,3 +396,11 @@ def test_a_failure_while_capturing_still_stores_the_request(client, auth, widget
     inbound = InboundRequest.objects.get()
     assert (inbound.outcome, inbound.response_status) == ("failed", 500)
     assert "disk on fire" in inbound.error and json.loads(inbound.body)["external_id"] == "WEB-1001"
+
+
+def test_a_time_zone_far_from_utc_is_stored_as_utc(client, auth, widgets):
+    # Found by schemathesis on PostgreSQL, which refuses offsets beyond ±15:59: was a 500.
+    response = post(client, order_body(placed_at="2024-11-06T20:07:00-20:19"), auth)
+
+    assert response.status_code == 201, response.content
+    assert Order.objects.get().placed_at == dt.datetime(2024, 11, 7, 16, 26, tzinfo=dt.UTC)
