@@ -21,6 +21,7 @@ from django.http import JsonResponse
 from core.exceptions import DomainError
 from intake.inbound import (
     Outcome,
+    inbound_outcome_for,
     inbound_request_finish,
     inbound_request_record,
     intake_capture,
@@ -119,6 +120,8 @@ def webhook_process(*, platform: Platform, inbound: InboundRequest, actor=None) 
                     channel=channel, data=platform.order_input(channel=channel, order=raw), actor=actor
                 )
                 order, outcome = captured.order, captured.outcome
+                if not captured.created and order.pk == inbound.order_id:
+                    outcome = inbound_outcome_for(order)  # this delivery captured it: not a replay
         except DomainError as exc:
             errors.append(str(exc))
             continue

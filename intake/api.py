@@ -6,20 +6,17 @@ its outcome; no body of any shape produces a server error.
 """
 
 import contextlib
-import datetime as dt
 from decimal import Decimal
 from functools import partial
 from typing import Annotated, Literal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from orders.exceptions import CaptureError, OrderTransitionError
@@ -28,8 +25,10 @@ from orders.links import order_tracking_url
 from orders.models import Order
 from orders.services import order_cancel
 
-from .idempotency import IdempotencyConflict, idempotent_run
+from .fields import NO_NUL, Code, DateTime, Email, Money, Text, Whole, anchored
+from .idempotency import ExternalIdConflict, IdempotencyConflict, idempotent_run, order_fingerprint
 from .inbound import (
+    Captured,
     Outcome,
     inbound_request_finish,
     inbound_request_record,
@@ -39,45 +38,16 @@ from .inbound import (
 from .keys import channel_api_key_authenticate
 from .models import InboundRequest
 
-MAX_MONEY = Decimal("99999999.99")
 
+class Strict(BaseModel):
+    """A request body: a JSON object (any other JSON value is refused, not read as an empty one);
+    members not named here are ignored."""
 
-def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-def _email(value: str) -> str:
-    try:
-        validate_email(value)
-    except DjangoValidationError:
-        raise ValueError("must be a valid e-mail address") from None
-    return value
-
-
-def Text(max_length: int, min_length: int = 0):
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
-
-
-Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore")
 
 
 class CustomerIn(Strict):
-    email: Annotated[
-        str,
-        Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}),
-        AfterValidator(_storable),
-        AfterValidator(_email),
-    ]
+    email: Email
     name: Text(200) = ""
     phone: Text(40) = ""
 
@@ -90,46 +60,42 @@ class AddressIn(Strict):
     city: Text(100) = ""
     region: Text(100) = ""
     postal_code: Text(20) = ""
-    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
+    country: Code(r"[A-Za-z]{2}", "ISO 3166-1 alpha-2")
     phone: Text(40) = ""
 
 
 class LineIn(Strict):
-    sku: Text(64, min_length=1)
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    sku: Text(64, required=True)
+    quantity: Whole(1, 100_000)
     unit_price: Money
     name: Text(255) = ""
 
 
 class PaymentIn(Strict):
-    method: Annotated[
-        Text(40),
-        Field(
-            description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
-            "the order total) is taken from the customer's store credit named by `reference`; "
-            "when it can't be, the order is created on hold with a `payment` hold saying why."
-        ),
-    ] = ""
+    method: Text(
+        40,
+        description="How the customer paid, e.g. `card`. `store_credit`: the amount (default: "
+        "the order total) is taken from the customer's store credit named by `reference`; "
+        "when it can't be, the order is created on hold with a `payment` hold saying why.",
+    ) = ""
     status: Literal[tuple(Order.PaymentStatus.values)] = Order.PaymentStatus.PENDING
-    reference: Annotated[
-        Text(100), Field(description="The payment's reference; for `store_credit`, the code (SC-…).")
-    ] = ""
+    reference: Text(100, description="The payment's reference; for `store_credit`, the code (SC-…).") = ""
     amount: Money | None = None
 
 
 class OrderIn(Strict):
-    external_id: Text(100, min_length=1)
+    external_id: Text(100, required=True)
     customer: CustomerIn
     shipping_address: AddressIn
     billing_address: AddressIn | None = None
     shipping_speed: Literal[tuple(Order.ShippingSpeed.values)] = Order.ShippingSpeed.STANDARD
-    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217")] = "USD"
+    currency: Code(r"[A-Za-z]{3}", "ISO 4217") = "USD"
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     shipping_total: Money = Decimal("0.00")
     tax_total: Money = Decimal("0.00")
     discount_total: Money = Decimal("0.00")
     payment: PaymentIn | None = None
-    placed_at: dt.datetime | None = None
+    placed_at: DateTime | None = None
 
 
 class CancelIn(Strict):
@@ -194,13 +160,18 @@ def _field_errors(errors: list[dict]) -> dict[str, str]:
     return result
 
 
-def _store(request, outcome, status, order=None, error=""):
+def _store(request, outcome, status, order=None, error="", content_hash=""):
     """Write down this request, raw, with its outcome: one row per request. Called inside the
     capture's transaction on success (the order and its record commit together) and on its own
     after a refusal or a failure (see create_order)."""
     if getattr(request, "inbound", None) is not None:
         inbound_request_finish(
-            inbound=request.inbound, outcome=outcome, order=order, error=error, status=status
+            inbound=request.inbound,
+            outcome=outcome,
+            order=order,
+            error=error,
+            status=status,
+            content_hash=content_hash,
         )
         return
     request.inbound = inbound_request_record(
@@ -214,6 +185,7 @@ def _store(request, outcome, status, order=None, error=""):
         status=status,
         order=order,
         error=error,
+        content_hash=content_hash,
     )
 
 
@@ -283,32 +255,82 @@ def order_reply(order: Order) -> dict:
     }
 
 
-def _capture_and_store(*, request, channel, data: OrderInput) -> tuple[int, dict, Order]:
-    """Capture and write the request down with its outcome. The caller's transaction holds both."""
-    captured = intake_capture(channel=channel, data=data)
+def _creating_fingerprint(order: Order) -> str:
+    """The fingerprint of the API request that created `order` (its inbound row, or, for rows
+    written before fingerprints, its stored body); "" when no API request created it (then a
+    re-sent external id gets the order back whatever it says, as channels' updates do)."""
+    creator = (
+        InboundRequest.objects.filter(
+            order=order, source=InboundRequest.Source.API, outcome__in=[Outcome.CAPTURED, Outcome.HELD]
+        )
+        .order_by("pk")
+        .only("content_hash", "body")
+        .first()
+    )
+    if creator is None or creator.content_hash:
+        return creator.content_hash if creator else ""
+    try:
+        return order_fingerprint(order_input_from_api(OrderIn.model_validate_json(creator.body)))
+    except PydanticValidationError:
+        return ""
+
+
+def _captured(*, channel, data: OrderInput, fingerprint: str, actor=None) -> Captured:
+    """Capture; an order this channel sent before comes back only for the same order data.
+    Raises ExternalIdConflict when the external id was used with different contents."""
+    captured = intake_capture(channel=channel, data=data, actor=actor)
+    if not captured.created:
+        first = _creating_fingerprint(captured.order)
+        if first and first != fingerprint:
+            raise ExternalIdConflict(external_id=captured.order.external_id, order=captured.order)
+    return captured
+
+
+def _capture_and_store(*, request, channel, data: OrderInput, fingerprint: str) -> tuple[int, dict, Order]:
+    """Capture and write the request down with its outcome. The caller's transaction holds both.
+    Raises ExternalIdConflict (see _captured)."""
+    captured = _captured(channel=channel, data=data, fingerprint=fingerprint)
     status = 201 if captured.created else 200
     reply = order_reply(captured.order)
-    _store(request, captured.outcome, status, order=captured.order)
+    _store(request, captured.outcome, status, order=captured.order, content_hash=fingerprint)
     return status, reply, captured.order
 
 
-def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tuple[int, dict]:
+def _idempotent_capture(
+    *, request, channel, key: str, data: OrderInput, fingerprint: str
+) -> tuple[int, dict]:
     """Capture once per (channel, Idempotency-Key) (intake.idempotency): a retry replays the
     first reply and is written down as a duplicate. Raises IdempotencyConflict for a key reused
-    with another body."""
+    with another body, ExternalIdConflict as _captured."""
     status, reply, replayed = idempotent_run(
         channel=channel,
         key=key,
         body=request.body,
-        run=partial(_capture_and_store, request=request, channel=channel, data=data),
+        fingerprint=fingerprint,
+        run=partial(_capture_and_store, request=request, channel=channel, data=data, fingerprint=fingerprint),
     )
     if replayed is not None:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
-        _store(request, Outcome.DUPLICATE, status, order=replayed.order)
+        _store(request, Outcome.DUPLICATE, status, order=replayed.order, content_hash=fingerprint)
     return status, reply
 
 
 # --- endpoints ------------------------------------------------------------------------------------
+# What a client does next with the order a create answers with (OpenAPI links, which also let
+# schemathesis chain create -> read / cancel).
+ORDER_LINKS = {
+    operation: {
+        "operationId": operation_id,
+        "parameters": {"number": "$response.body#/number"},
+        "description": description,
+    }
+    for operation, operation_id, description in [
+        ("GetOrder", "orders_api_get_order", "Read the order just created (or found again)."),
+        ("CancelOrder", "orders_api_cancel_order", "Cancel the order just created (or found again)."),
+    ]
+}
+
+
 # The operation ids are part of the published OpenAPI document: they keep the names ninja derived
 # from this module's path when it was orders/api.py.
 @api.post(
@@ -317,29 +339,64 @@ def _idempotent_capture(*, request, channel, key: str, data: OrderInput) -> tupl
     response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Create an order",
     description="201 with the new order; 200 with the existing order when this external_id (or "
-    "Idempotency-Key with the same body) was sent before; 409 when the Idempotency-Key was used "
-    "with a different body; 422 with per-field errors.",
+    "this Idempotency-Key) was sent before with the same body; 409 when the external_id was used "
+    "for an order with different contents (`detail` names that order, `errors.external_id` says "
+    "what to do), or the Idempotency-Key with a different body; 422 with per-field errors.\n\n"
+    "The same body means the same order data once validated: white space, the order of members, "
+    "members this API ignores, defaults written out or left out, `25` or `25.00`, `Z` or "
+    "`+00:00` make no difference; any value the order keeps does.\n\n"
+    "Besides what the schema says, one rule: the order's total (the lines' quantity × unit_price, "
+    "plus shipping and tax) must not exceed 9999999999.99, else 422 with `errors.lines`. "
+    "A `placed_at` more than a day ahead is taken as the time the order arrived (noted on the "
+    "order).",
+    openapi_extra={"responses": {"200": {"links": ORDER_LINKS}, "201": {"links": ORDER_LINKS}}},
 )
 def create_order(
     request,
     payload: OrderIn,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Any text; a retry with the same key and body gets the first reply.",
+            pattern=anchored(NO_NUL),
+        ),
+    ] = "",
 ):
     channel = request.channel
     data = order_input_from_api(payload)
-    key = (idempotency_key or "").strip()
+    fingerprint = order_fingerprint(data)
+    key = idempotency_key.strip()  # a key of white space only is no key
     try:
         if key:
-            if len(key) > 255 or "\x00" in key:
-                raise CaptureError({"Idempotency-Key": "Must be at most 255 characters."})
-            status, reply = _idempotent_capture(request=request, channel=channel, key=key, data=data)
+            status, reply = _idempotent_capture(
+                request=request, channel=channel, key=key, data=data, fingerprint=fingerprint
+            )
         else:
             with transaction.atomic():
-                status, reply, _order = _capture_and_store(request=request, channel=channel, data=data)
+                status, reply, _order = _capture_and_store(
+                    request=request, channel=channel, data=data, fingerprint=fingerprint
+                )
     except IdempotencyConflict as exc:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
         _store(request, Outcome.INVALID, 409, error=str(exc))
         return Status(409, {"detail": str(exc)})
+    except ExternalIdConflict as exc:
+        request.inbound = None  # rolled back with the capture
+        # Not linked to the order: re-processing a request with an order re-checks that order.
+        _store(request, Outcome.INVALID, 409, error=str(exc), content_hash=fingerprint)
+        number = exc.order.number
+        return Status(
+            409,
+            {
+                "detail": str(exc),
+                "errors": {
+                    "external_id": f"Already used for {number}. Send the same body to get {number} "
+                    "back, or a new external_id for a new order."
+                },
+            },
+        )
     except CaptureError as exc:
         request.inbound = None  # a row written before the error was rolled back with it
         _store(request, Outcome.INVALID, 422, error=str(exc))
@@ -372,21 +429,45 @@ def get_order(request, number: str):
     return Status(200, order_reply(_order_for(request, number)))
 
 
+def _cancel_body(request) -> CancelIn:
+    """The cancellation's body: none at all, or a JSON object. Read here rather than by a ninja
+    body parameter, which would publish (and accept) `null` too: the document says exactly this."""
+    if not request.body:
+        return CancelIn()
+    try:
+        data = api.parser.parse_body(request)
+    except Exception as exc:
+        raise HttpError(400, "Cannot parse request body") from exc
+    if not isinstance(data, dict):
+        raise NinjaValidationError([{"loc": ("body",), "msg": "Must be a JSON object, or no body at all."}])
+    try:
+        return CancelIn.model_validate(data)
+    except PydanticValidationError as exc:
+        raise NinjaValidationError(exc.errors(include_url=False)) from None
+
+
 @api.post(
     "/orders/{number}/cancel",
     operation_id="orders_api_cancel_order",
     response={200: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Cancel an order",
     description="Cancels an order that has not started fulfilment and releases its stock. "
-    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started.",
+    "Cancelling a cancelled order returns it unchanged; 409 once fulfilment has started. The body "
+    'is optional; when there is one it must be a JSON object (`{}` or `{"reason": …}`): any '
+    "other JSON value (`null`, an array, a string) is a 422 and cancels nothing.",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": CancelIn.model_json_schema()}},
+        }
+    },
 )
-def cancel_order(request, number: str, payload: CancelIn | None = None):
+def cancel_order(request, number: str):
+    payload = _cancel_body(request)  # a body that isn't one is refused whatever the number
     order = _order_for(request, number)
     if order.status != Order.Status.CANCELLED:
         try:
-            order = order_cancel(
-                order_id=order.pk, reason=(payload.reason if payload else "") or "Cancelled by the channel"
-            )
+            order = order_cancel(order_id=order.pk, reason=payload.reason or "Cancelled by the channel")
         except OrderTransitionError as exc:
             _store(request, Outcome.INVALID, 409, order=order, error=str(exc))
             return Status(409, {"detail": str(exc)})
@@ -403,11 +484,14 @@ def api_request_reprocess(inbound: InboundRequest, actor) -> str:
     except PydanticValidationError as exc:
         errors = _field_errors(exc.errors())
         raise CaptureError(errors) from None
-    captured = intake_capture(channel=inbound.channel, data=order_input_from_api(payload), actor=actor)
+    data = order_input_from_api(payload)
+    fingerprint = order_fingerprint(data)
+    captured = _captured(channel=inbound.channel, data=data, fingerprint=fingerprint, actor=actor)
     inbound_request_finish(
         inbound=inbound,
         outcome=captured.outcome,
         order=captured.order,
         status=201 if captured.created else 200,
+        content_hash=fingerprint,
     )
     return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from django.db import transaction
 from ninja import Field, Header, Schema, Status
 from ninja.errors import HttpError
+from pydantic import StrictBool
 
 from orders.edits import MAX_LINE_QUANTITY, LineEdit, OrderEdit
 from orders.exceptions import EditInvalid, OrderNotEditable
@@ -24,20 +25,17 @@ from orders.models import Order
 from orders.services import order_edit
 
 from .api import AddressIn, ErrorOut, HoldOut, Money, Strict, Text, api, order_reply
+from .fields import Whole
 from .idempotency import IdempotencyConflict, idempotent_run
 from .inbound import Outcome, inbound_request_finish, inbound_request_record, request_headers
 from .models import InboundRequest
 
 
 class EditLineIn(Strict):
-    sku: Text(64, min_length=1)
+    sku: Text(64, required=True)
     quantity: Annotated[
-        int,
-        Field(
-            ge=0,
-            le=MAX_LINE_QUANTITY,
-            description="The line's whole quantity, shipped units included; 0 drops what hasn't shipped.",
-        ),
+        Whole(0, MAX_LINE_QUANTITY),
+        Field(description="The line's whole quantity, shipped units included; 0 drops what hasn't shipped."),
     ]
     unit_price: Annotated[
         Money | None,
@@ -64,14 +62,14 @@ class OrderEditIn(Strict):
         Money | None, Field(description="Left out: keeps its share of the items' value.")
     ] = None
     payment_collected: Annotated[
-        bool,
+        StrictBool,
         Field(
             description="The shop charged what the edit adds. Otherwise the payment goes back to "
             "`pending` and the order is held until it is recorded."
         ),
     ] = False
     reason: Text(500) = ""
-    notify_customer: Annotated[bool, Field(description="E-mail the customer what changed.")] = True
+    notify_customer: Annotated[StrictBool, Field(description="E-mail the customer what changed.")] = True
 
 
 class EditLineOut(Schema):

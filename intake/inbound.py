@@ -66,6 +66,7 @@ def inbound_request_record(
     status: int | None = None,
     order: Order | None = None,
     error: str = "",
+    content_hash: str = "",
 ) -> InboundRequest:
     """Write down one inbound request as received: the one place a raw request is stored.
 
@@ -88,6 +89,7 @@ def inbound_request_record(
         order=order,
         error=clean_text(error),
         processed_at=None if outcome == Outcome.RECEIVED else timezone.now(),
+        content_hash=content_hash,
     )
 
 
@@ -98,6 +100,7 @@ def inbound_request_finish(
     order: Order | None = None,
     error: str = "",
     status: int | None = None,
+    content_hash: str = "",
 ) -> InboundRequest:
     """Record what became of an inbound request."""
     inbound.outcome = outcome
@@ -105,8 +108,24 @@ def inbound_request_finish(
     inbound.error = clean_text(error)
     inbound.response_status = status
     inbound.processed_at = timezone.now()
-    inbound.save(update_fields=["outcome", "order", "error", "response_status", "processed_at", "updated_at"])
+    inbound.content_hash = content_hash or inbound.content_hash
+    inbound.save(
+        update_fields=[
+            "outcome",
+            "order",
+            "error",
+            "response_status",
+            "processed_at",
+            "content_hash",
+            "updated_at",
+        ]
+    )
     return inbound
+
+
+def inbound_outcome_for(order: Order) -> str:
+    """The outcome of a request that captured `order`, as the order is now."""
+    return Outcome.HELD if order.status == Order.Status.ON_HOLD else Outcome.CAPTURED
 
 
 @dataclass
@@ -116,9 +135,21 @@ class Captured:
 
     @property
     def outcome(self) -> str:
-        if not self.created:
-            return Outcome.DUPLICATE
-        return Outcome.HELD if self.order.status == Order.Status.ON_HOLD else Outcome.CAPTURED
+        return inbound_outcome_for(self.order) if self.created else Outcome.DUPLICATE
+
+
+def inbound_outcome_follow_order(sender, *, order: Order, from_status: str, to_status: str, **kwargs) -> None:
+    """Receiver of orders.signals.order_status_changed (connected in IntakeConfig.ready()): the
+    requests that captured an order say what became of it. Held while it is on hold; captured
+    once it goes on (a released hold, then verified and allocated or backordered; or cancelled).
+    Replays, cancellations and refusals keep their outcome. One UPDATE, only when the order
+    goes on or off hold; in the transaction that changed the order."""
+    if Order.Status.ON_HOLD not in (from_status, to_status):
+        return
+    outcome = Outcome.HELD if to_status == Order.Status.ON_HOLD else Outcome.CAPTURED
+    InboundRequest.objects.filter(order_id=order.pk, outcome__in=[Outcome.HELD, Outcome.CAPTURED]).exclude(
+        outcome=outcome
+    ).update(outcome=outcome, updated_at=timezone.now())
 
 
 def intake_capture(*, channel: Channel, data: OrderInput, actor=None) -> Captured:
@@ -146,9 +177,12 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
     """Process a stored request again after staff fixed the cause (mapped a SKU, fixed a secret).
 
     When it already produced an order that is on hold, its lines are matched to products again and
-    its holds released (which re-runs verification). Otherwise the raw request is processed as if
-    it had just arrived. Raises InboundNotReprocessable for requests that had no order data
-    (rejected signatures, pings). Returns a message for staff.
+    its holds released (which re-runs verification); its outcome follows the order. A request
+    that failed although it produced an order (a delivery carrying several, one of which failed)
+    is then processed again whole, so the others get another try and the outcome says how that
+    went: it no longer counts as failed unless something in it still fails. Otherwise the raw
+    request is processed as if it had just arrived. Raises InboundNotReprocessable for requests
+    that had no order data (rejected signatures, pings). Returns a message for staff.
     """
     from .rematch import order_rematch_and_recheck
 
@@ -156,7 +190,14 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
     if inbound.order_id:
         order = order_rematch_and_recheck(order_id=inbound.order_id, actor=actor)
         InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)
-        return f"{order.number} re-checked: it is now {order.get_status_display().lower()}."
+        message = f"{order.number} re-checked: it is now {order.get_status_display().lower()}."
+        if inbound.outcome != Outcome.FAILED:
+            return message
+        handler = _reprocessors.get(inbound.source)
+        if handler is None or inbound.channel_id is None:
+            inbound_request_finish(inbound=inbound, outcome=inbound_outcome_for(order), status=200)
+            return message
+        return f"{message} {handler(inbound, actor)}"
     if inbound.outcome == Outcome.REJECTED or inbound.channel_id is None:
         raise InboundNotReprocessable(
             "This request was rejected before it reached a channel (bad key or signature); "

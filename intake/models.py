@@ -48,7 +48,9 @@ class IdempotencyRecord(models.Model):
 
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    request_hash = models.CharField(
+        max_length=64, help_text="The order data's fingerprint (older records: SHA-256 of the raw body)."
+    )
     status_code = models.PositiveSmallIntegerField()
     response_body = models.JSONField(default=dict)
     order = models.ForeignKey(
@@ -109,6 +111,13 @@ class InboundRequest(TimeStampedModel):
     )
     attempts = models.PositiveIntegerField(default=1)
     processed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="API orders: the order data's fingerprint; the same external id sent again must "
+        "carry the same.",
+    )
 
     class Meta:
         db_table = "orders_inboundrequest"

@@ -1,9 +1,9 @@
 """The inbound requests' queue and the phone-order page on the staff home page (core.admin_home),
 registered from intake/apps.py.
 
-Only failed requests make a queue: "held" is what became of a request whose order was captured on
-hold, and it stays so after the hold is released, so it counts history, not work; the held orders
-themselves are in customer service's holds queue.
+Only failed requests make a queue: "held" says a request's order is on hold (it follows the
+order: released, it says captured), and the held orders themselves are in customer service's
+holds queue. A failed request that staff re-process successfully stops being failed.
 """
 
 from core.admin_home import CUSTOMER_SERVICE, home_queue_register

@@ -17,7 +17,7 @@ from core.fsm import fsm_transition
 from .exceptions import OrderTransitionError
 from .models import Order, OrderEvent
 from .notifications import order_email_after_commit
-from .signals import order_changed_send, order_events_recorded_send
+from .signals import order_changed_send, order_events_recorded_send, order_status_changed_send
 
 Kind = OrderEvent.Kind
 
@@ -113,8 +113,8 @@ def order_transition(
     """Run one FSM transition, save the order and write its event.
 
     The caller holds the order row lock (select_for_update). Raises OrderTransitionError if the
-    order's state does not allow the transition. With `writes` the save and the event wait for
-    their flush.
+    order's state does not allow the transition. Sends `order_status_changed` once saved. With
+    `writes` the save and the event wait for their flush (and nothing is sent: see signals).
     """
     writes = _writes_for(order, writes)
     before, after = fsm_transition(
@@ -125,7 +125,7 @@ def order_transition(
         save=writes.fields_add if writes is not None else None,
         **kwargs,
     )
-    return order_event_record(
+    event = order_event_record(
         order=order,
         kind=kind,
         actor=actor,
@@ -136,6 +136,9 @@ def order_transition(
         changes=changes,
         writes=writes,
     )
+    if writes is None:
+        order_status_changed_send(order=order, from_status=before, to_status=after)
+    return event
 
 
 def order_notify(

@@ -50,6 +50,10 @@ class LineInput:
     unit_price: Decimal
     name: str = ""
     external_line_id: str = ""  # the line's id in the sales channel, kept to answer it about this line
+    # Units the sales channel had already fulfilled itself: recorded as shipped, never reserved.
+    quantity_fulfilled_elsewhere: int = 0
+    # How, for the order's timeline: "fulfillment #255858046, tracking 1Z2345 (UPS)".
+    fulfilled_elsewhere_detail: str = ""
 
 
 @dataclass
@@ -73,3 +77,5 @@ class OrderInput:
     placed_at: dt.datetime | None = None
     notes: str = ""
     extra_holds: list[tuple[str, str]] = field(default_factory=list)
+    # Who fulfilled the lines' quantity_fulfilled_elsewhere ("Shopify"); default: the channel.
+    fulfilled_by: str = ""

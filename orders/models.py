@@ -265,6 +265,11 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     def ship(self, *, at):
         self.shipped_at = self.shipped_at or at
 
+    @transition(field=status, source=Status.PENDING, target=Status.SHIPPED)
+    def ship_elsewhere(self):
+        """Captured already fulfilled by the sales channel: nothing is left for our warehouses.
+        shipped_at stays empty: it times our shipping (the lead-time KPIs), not the channel's."""
+
     @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED)
     def deliver(self, *, at):
         self.delivered_at = at
@@ -339,6 +344,11 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_fulfilled_elsewhere = models.PositiveIntegerField(
+        default=0,
+        help_text="Of the units shipped, those the sales channel had already fulfilled itself when "
+        "the order arrived: never reserved nor shipped from our warehouses.",
+    )
     quantity_returned = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -353,6 +363,10 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity_returned__lte=models.F("quantity_shipped")),
                 name="line_returned_lte_shipped",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_fulfilled_elsewhere__lte=models.F("quantity_shipped")),
+                name="line_elsewhere_lte_shipped",
             ),
         ]
 

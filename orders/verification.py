@@ -141,7 +141,13 @@ def check_address_deliverable(order: Order, lines) -> list[Finding]:
 
 
 def check_skus(order: Order, lines) -> list[Finding]:
-    bad = [line.sku or "(no SKU)" for line in lines if line.product is None or not line.product.is_active]
+    """Lines we have to ship whose SKU names no active product (a line the channel fulfilled
+    itself leaves us nothing to ship)."""
+    bad = [
+        line.sku or "(no SKU)"
+        for line in lines
+        if line.quantity > line.quantity_shipped and (line.product is None or not line.product.is_active)
+    ]
     if bad:
         return [Finding(Reason.UNKNOWN_SKU, ", ".join(bad) + ".")]
     return []

@@ -13,9 +13,12 @@ from intake.mapping import (
     when,
 )
 from orders.inputs import AddressInput, OrderInput
-from orders.models import Order
+from orders.models import Order, OrderHold
 
 PLATFORM = "Shopify"
+# A fulfilment in any other state has shipped, or is being shipped by Shopify or its fulfilment
+# service: we must not ship its units again.
+NOT_FULFILLING = {"cancelled", "error", "failure"}
 PAYMENT_STATUS = {
     "pending": Order.PaymentStatus.PENDING,
     "authorized": Order.PaymentStatus.AUTHORIZED,
@@ -75,6 +78,58 @@ def _amount_set(order: dict, name: str):
     return None
 
 
+def _count(value) -> int:
+    try:
+        return max(int(str(value)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _fulfilment_text(fulfillment: dict) -> str:
+    """How a fulfilment shipped, for the timeline: "fulfillment #255858046, tracking 1Z2345 (UPS)"."""
+    numbers = [text(n) for n in fulfillment.get("tracking_numbers") or [] if text(n)]
+    numbers = numbers or [n for n in [text(fulfillment.get("tracking_number"))] if n]
+    how = f"fulfillment #{id_text(fulfillment.get('id'))}"
+    how += f", tracking {', '.join(numbers)}" if numbers else ""
+    company = text(fulfillment.get("tracking_company"))
+    return how + (f" ({company})" if company and company != "null" else "")
+
+
+def _fulfilled_on_shopify(order: dict, items: list[dict]) -> tuple[list[tuple[int, str]], str]:
+    """Per line item: (units Shopify already fulfilled, how), and a hold's detail when Shopify
+    says part of the order was fulfilled without saying which part ("" otherwise).
+
+    A line's units come from the order's fulfilments that aren't cancelled or failed (their line
+    items, with the fulfilment's number and tracking), or, where those say nothing about it, from
+    the line's `fulfillment_status: "fulfilled"` or the order's (every unit)."""
+    units: dict[str, int] = {}
+    hows: dict[str, list[str]] = {}
+    for fulfillment in order.get("fulfillments") or []:
+        if not isinstance(fulfillment, dict) or text(fulfillment.get("status")).lower() in NOT_FULFILLING:
+            continue
+        for item in fulfillment.get("line_items") or []:
+            if isinstance(item, dict):
+                key = id_text(item.get("id"))
+                units[key] = units.get(key, 0) + _count(item.get("quantity"))
+                hows.setdefault(key, []).append(_fulfilment_text(fulfillment))
+    order_fulfilled = text(order.get("fulfillment_status")).lower()
+    result = []
+    for item in items:
+        key, qty = id_text(item.get("id")), _count(item.get("quantity"))
+        if units.get(key):
+            result.append((min(units[key], qty), "; ".join(hows[key])))
+        elif "fulfilled" in (text(item.get("fulfillment_status")).lower(), order_fulfilled):
+            result.append((qty, f"{PLATFORM} marks it fulfilled"))
+        else:
+            result.append((0, ""))
+    if order_fulfilled == "partial" and not any(n for n, _ in result):
+        return result, (
+            f"{PLATFORM} says part of this order was fulfilled there, but not which items: check "
+            "before shipping any of it."
+        )
+    return result, ""
+
+
 def shopify_order_input(*, channel, order: dict) -> OrderInput:
     """Map one Shopify order. Raises MappingError when it can't form an order (no id, no lines)."""
     external_id = id_text(order.get("id"))
@@ -106,6 +161,10 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
             )
         )
     lines = lines_resolved(channel=channel, raw_lines=raw_lines, external_line_ids=line_ids)
+    fulfilled, unexplained = _fulfilled_on_shopify(order, items)
+    for line, (units, how) in zip(lines, fulfilled, strict=True):
+        line.quantity_fulfilled_elsewhere = min(units, line.quantity)
+        line.fulfilled_elsewhere_detail = how[:500]
 
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
     shipping = _address(order.get("shipping_address"))
@@ -127,6 +186,8 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
         discount=discount,
         currency=currency,
     )
+    if unexplained:
+        holds.append((OrderHold.Reason.INCOMPLETE, unexplained))
     if shipping is None and billing is not None:
         shipping = billing
     gateways = order.get("payment_gateway_names") or []
@@ -152,6 +213,7 @@ def shopify_order_input(*, channel, order: dict) -> OrderInput:
         placed_at=when(order.get("created_at")) or when(order.get("processed_at")),
         notes=text(order.get("note")),
         extra_holds=holds,
+        fulfilled_by=PLATFORM,
     )
 
 

@@ -127,6 +127,11 @@ def woocommerce_order_input(*, channel, order: dict) -> OrderInput:
         currency=currency,
     )
     shipping_lines = [s for s in order.get("shipping_lines") or [] if isinstance(s, dict)]
+    if status == "completed":
+        # The shop completed (shipped) the order itself before it reached us: nothing to ship.
+        for line in lines:
+            line.quantity_fulfilled_elsewhere = line.quantity
+            line.fulfilled_elsewhere_detail = "the order is completed there"
     return OrderInput(
         external_id=external_id,
         email=text(billing_raw.get("email")) or text(customer.get("email")),
@@ -147,6 +152,7 @@ def woocommerce_order_input(*, channel, order: dict) -> OrderInput:
         placed_at=placed,
         notes=text(order.get("customer_note")) or text(order.get("note")),
         extra_holds=holds,
+        fulfilled_by=PLATFORM,
     )
 
 

@@ -10,24 +10,28 @@ from core.money import ZERO, quantize
 from inventory.models import Product
 
 from ..advance import order_check_and_advance
-from ..events import OrderWrites, order_event_record
+from ..events import OrderWrites, order_event_record, order_transition
 from ..exceptions import CaptureError, DuplicateOrder
 from ..inputs import AddressInput, OrderInput
-from ..models import Address, Channel, Order, OrderEvent, OrderLine
+from ..models import Address, Channel, Order, OrderEvent, OrderHold, OrderLine
 from ..notifications import order_email_after_commit
 
 Kind = OrderEvent.Kind
 # The largest amount a 12-digit money column holds.
 MAX_ORDER_AMOUNT = Decimal("9999999999.99")
-# When an order may say it was placed: historical imports go back years; a clock a little ahead
-# is forgiven. Outside this a date is a mistake (and year 1 breaks the duplicate window's maths).
-EARLIEST_PLACED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# When an order may say it was placed: historical imports go back years (to 1970 in any time
+# zone); earlier is a mistake (and year 1 breaks the duplicate window's maths). A clock a little
+# ahead is forgiven; a time further ahead is taken as the time the order arrived, and said so.
+EARLIEST_PLACED_AT = dt.datetime(1969, 12, 31, tzinfo=dt.UTC)
 PLACED_AT_FUTURE_SLACK = dt.timedelta(days=1)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """A channel's time without a zone is taken as UTC, as the platforms' *_gmt fields are."""
-    return moment.replace(tzinfo=dt.UTC) if moment is not None and timezone.is_naive(moment) else moment
+    """A channel's time in UTC; one without a zone is taken as UTC, as the platforms' *_gmt fields
+    are. (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 and Python allow.)"""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if timezone.is_naive(moment) else moment.astimezone(dt.UTC)
 
 
 def _validate_input(data: OrderInput) -> dict[str, str]:
@@ -41,6 +45,9 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
             errors[f"lines[{i}].unit_price"] = "Unit price must be zero or more."
         if len(line.sku or "") > 64:
             errors[f"lines[{i}].sku"] = "SKU is longer than 64 characters."
+        elsewhere = line.quantity_fulfilled_elsewhere
+        if not isinstance(elsewhere, int) or not 0 <= elsewhere <= (line.quantity or 0):
+            errors[f"lines[{i}].quantity_fulfilled_elsewhere"] = "Must be between 0 and the line's quantity."
     for name in ["shipping_total", "tax_total", "discount_total"]:
         if getattr(data, name) < 0:
             errors[name] = "Must be zero or more."
@@ -55,9 +62,20 @@ def _validate_input(data: OrderInput) -> dict[str, str]:
     if data.payment_status not in Order.PaymentStatus.values:
         errors["payment.status"] = "Must be one of: " + ", ".join(Order.PaymentStatus.values) + "."
     placed = _aware(data.placed_at)
-    if placed is not None and not EARLIEST_PLACED_AT <= placed <= timezone.now() + PLACED_AT_FUTURE_SLACK:
-        errors["placed_at"] = "Must be a date and time between 1970 and tomorrow."
+    if placed is not None and placed < EARLIEST_PLACED_AT:
+        errors["placed_at"] = "Must be a date and time from 1970 on."
     return errors
+
+
+def _fulfilled_elsewhere_note(data: OrderInput, by: str) -> str:
+    """The timeline's account of the units the channel had fulfilled itself ("" when none)."""
+    parts = [
+        f"{ln.quantity_fulfilled_elsewhere} × {ln.sku} fulfilled on {by}"
+        + (f" ({ln.fulfilled_elsewhere_detail})" if ln.fulfilled_elsewhere_detail else "")
+        for ln in data.lines
+        if ln.quantity_fulfilled_elsewhere
+    ]
+    return "; ".join(parts) + "; not shipped from our warehouses." if parts else ""
 
 
 def _address_create(data: AddressInput | None) -> Address | None:
@@ -83,9 +101,14 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     """Capture an order from any channel, verify it and, when it passes, allocate it.
 
     A clean order ends `allocated` (or `backordered` when no warehouse can fill it); one that
-    fails a rule ends `on_hold` with every reason. Raises CaptureError for data that can't form
-    an order at all, DuplicateOrder when the channel's external id was captured before.
-    Locks stock items (pk order) while allocating. The confirmation e-mail is queued after commit.
+    fails a rule ends `on_hold` with every reason. Units the channel had already fulfilled itself
+    (LineInput.quantity_fulfilled_elsewhere) are recorded as shipped and never reserved, so
+    invariant 3 holds and only the rest is verified and allocated; an order with nothing left
+    ends `shipped` (ship_elsewhere) without verification, allocation or a confirmation e-mail
+    (the channel dealt with the customer). Either way the timeline says what was fulfilled where.
+    Raises CaptureError for data that can't form an order at all, DuplicateOrder when the
+    channel's external id was captured before. Locks stock items (pk order) while allocating.
+    The confirmation e-mail is queued after commit.
     """
     errors = _validate_input(data)
     if errors:
@@ -95,6 +118,10 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     external_id = (data.external_id or "").strip()
 
     now = timezone.now()
+    placed_at = _aware(data.placed_at) or now
+    future_placed_at = placed_at if placed_at > now + PLACED_AT_FUTURE_SLACK else None
+    if future_placed_at is not None:
+        placed_at = now
     products = {p.sku: p for p in Product.objects.filter(sku__in={ln.sku for ln in data.lines if ln.sku})}
     subtotal = sum((quantize(ln.unit_price) * ln.quantity for ln in data.lines), ZERO)
     total = max(
@@ -118,7 +145,7 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         payment_status=data.payment_status,
         payment_reference=data.payment_reference[:100],
         payment_amount=quantize(data.payment_amount if data.payment_amount is not None else 0),
-        placed_at=_aware(data.placed_at) or now,
+        placed_at=placed_at,
         notes=data.notes,
     )
     order.shipping_address = _address_create(data.shipping_address)
@@ -143,6 +170,8 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
                 external_line_id=(ln.external_line_id or "")[:100],
                 unit_price=quantize(ln.unit_price),
                 quantity=ln.quantity,
+                quantity_shipped=ln.quantity_fulfilled_elsewhere,
+                quantity_fulfilled_elsewhere=ln.quantity_fulfilled_elsewhere,
             )
             for ln in data.lines
         ]
@@ -160,9 +189,45 @@ def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
         message=f"Order received from {channel.name}.",
         writes=writes,
     )
-    order_check_and_advance(
-        order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
-    )
+    if future_placed_at is not None:
+        order_event_record(
+            order=order,
+            kind=Kind.NOTE,
+            actor=actor,
+            message=f"{channel.name} said the order was placed at {future_placed_at.isoformat()}, "
+            "in the future: it is dated when it arrived instead.",
+            writes=writes,
+        )
+    by = data.fulfilled_by or channel.name
+    if note := _fulfilled_elsewhere_note(data, by):
+        order_event_record(order=order, kind=Kind.NOTE, actor=actor, message=note, writes=writes)
+    done_elsewhere = all(ln.quantity_fulfilled_elsewhere == ln.quantity for ln in data.lines)
+    if done_elsewhere:
+        order_transition(
+            order=order,
+            name="ship_elsewhere",
+            kind=Kind.SHIPPED,
+            actor=actor,
+            visible=True,
+            message=f"Shipped by {by}.",
+            writes=writes,
+        )
+        if data.extra_holds:
+            order_event_record(
+                order=order,
+                kind=Kind.NOTE,
+                actor=actor,
+                message="Not held, nothing is left to ship: "
+                + "; ".join(
+                    f"{OrderHold.Reason(reason).label}: {detail}" for reason, detail in data.extra_holds
+                ),
+                writes=writes,
+            )
+    else:
+        order_check_and_advance(
+            order=order, actor=actor, extra_holds=data.extra_holds, lines=lines, new=True, writes=writes
+        )
     writes.flush()
-    order_email_after_commit(order_id=order.pk, kind="confirmation")
+    if not done_elsewhere:
+        order_email_after_commit(order_id=order.pk, kind="confirmation")
     return order

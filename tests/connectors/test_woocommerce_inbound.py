@@ -9,6 +9,7 @@ import pytest
 
 from intake.inbound import inbound_request_reprocess
 from intake.models import InboundRequest, SkuMapping
+from inventory.models import Reservation
 from orders.models import Order
 from tests.factories import ProductFactory, stock_put
 from tests.intake.conftest import fixture_bytes, fixture_json
@@ -51,6 +52,7 @@ def test_woocommerce_mapping_is_used_at_capture(client, woo, warehouse):
         stock_put(product, warehouse, 3)
         SkuMapping.objects.create(channel=woo, external_key=key, product=product)
     orders = fixture_json("woocommerce/wc-rest-api-docs__v3_orders_list.json")
+    orders[1]["status"] = "processing"  # still to ship: a completed one was fulfilled by the store
 
     response = send_woo(client, json.dumps(orders).encode())
 
@@ -97,3 +99,25 @@ def test_woocommerce_cancel_topic_cancels_the_captured_order(client, woo):
     send_woo(client, json.dumps(body).encode(), delivery="b", topic="order.updated")
 
     assert Order.objects.get().status == "cancelled"
+
+
+def test_a_woocommerce_order_completed_before_it_reached_us_is_captured_shipped(client, woo, warehouse):
+    for key, sku in [("woo-87", "ALBUM-2"), ("woo-34", "NINJA")]:
+        product = ProductFactory(sku=sku)
+        stock_put(product, warehouse, 3)
+        SkuMapping.objects.create(channel=woo, external_key=key, product=product)
+    joao = fixture_json("woocommerce/wc-rest-api-docs__v3_orders_list.json")[1]  # "status": "completed"
+
+    send_woo(client, json.dumps(joao).encode())
+
+    order = Order.objects.get(external_id="723")
+    assert order.status == "shipped"
+    assert [(ln.quantity_shipped, ln.quantity_fulfilled_elsewhere) for ln in order.lines.all()] == [
+        (1, 1),
+        (1, 1),
+    ]
+    assert not Reservation.objects.exists()
+    assert order.events.get(kind="note").message == (
+        "1 × ALBUM-2 fulfilled on WooCommerce (the order is completed there); "
+        "1 × NINJA fulfilled on WooCommerce (the order is completed there); not shipped from our warehouses."
+    )

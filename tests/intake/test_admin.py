@@ -49,7 +49,9 @@ def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_clien
     from connectors.webhooks import webhook_signature
 
     woo = ChannelFactory(code="woo", name="Woo", kind=Channel.Kind.WOOCOMMERCE, webhook_secret="s")
-    body = (FIXTURES / "woocommerce" / "wc-rest-api-docs__v3_orders_list.json").read_bytes()
+    orders = json.loads((FIXTURES / "woocommerce" / "wc-rest-api-docs__v3_orders_list.json").read_bytes())
+    orders[1]["status"] = "processing"  # still to ship: a completed one was fulfilled by the store
+    body = json.dumps(orders).encode()
     staff_client.post(
         "/webhooks/woocommerce/orders",
         body,

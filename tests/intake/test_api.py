@@ -97,6 +97,72 @@ def test_idempotency_key_replays_the_first_reply_and_refuses_a_different_body(cl
     assert Order.objects.count() == 1
 
 
+def test_a_reused_external_id_with_a_different_body_is_a_409_naming_the_order(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    other = order_body(lines=[{"sku": "GIZMO-3", "quantity": 5, "unit_price": "4.50"}])
+
+    response = post(client, other, auth)
+
+    assert response.status_code == 409, response.content
+    reply = response.json()
+    assert (
+        reply["detail"]
+        == f"external_id WEB-1001 was already used for order {number} with different contents."
+    )
+    assert number in reply["errors"]["external_id"]
+    assert Order.objects.count() == 1
+    assert list(Order.objects.get().lines.values_list("sku", flat=True)) == ["WIDGET-1", "GADGET-2"]
+    assert StockItem.objects.get(product__sku="GIZMO-3").reserved == 0
+    refused = InboundRequest.objects.order_by("pk").last()
+    assert (refused.outcome, refused.response_status, refused.order) == ("invalid", 409, None)
+    assert number in refused.error
+
+
+def test_the_same_body_written_differently_is_the_same_order(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    same = order_body(currency="usd", payment=None)
+    same["payment"] = {"amount": 69, "reference": "ch_1", "status": "authorized", "method": " card "}
+    same["lines"][0]["unit_price"] = "25"
+    same["billing_address"] = None  # a default, written out
+    same["not_ours"] = {"ignored": True}
+    raw = json.dumps(dict(reversed(list(same.items()))), indent=3)
+
+    response = post(client, raw, auth)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["number"] == number
+    assert InboundRequest.objects.order_by("pk").last().outcome == "duplicate"
+
+
+def test_a_new_idempotency_key_does_not_let_a_reused_external_id_through(client, auth, widgets):
+    post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    other = post(client, order_body(shipping_speed="overnight"), auth, HTTP_IDEMPOTENCY_KEY="k-2")
+    retry = post(client, json.dumps(order_body(), indent=1), auth, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert other.status_code == 409 and "external_id" in other.json()["errors"]
+    assert retry.status_code == 201  # the first reply, replayed: the same body, written differently
+    assert Order.objects.get().shipping_speed == "express"
+
+
+def test_an_order_captured_before_fingerprints_is_compared_by_its_stored_body(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    InboundRequest.objects.update(content_hash="")  # as rows written before the column was
+
+    assert post(client, order_body(tax_total="9.00"), auth).status_code == 409
+    assert post(client, order_body(), auth).json()["number"] == number
+
+
+def test_an_external_id_the_api_did_not_create_is_answered_with_its_order(client, auth, widgets):
+    from tests.factories import OrderFactory
+
+    existing = OrderFactory(channel=Channel.objects.get(code="web"), external_id="WEB-1001")
+
+    response = post(client, order_body(), auth)
+
+    assert response.status_code == 200 and response.json()["number"] == existing.number
+
+
 def test_old_idempotency_keys_are_purged_and_a_late_retry_still_makes_no_second_order(client, auth, widgets):
     import datetime as dt
 
@@ -236,6 +302,41 @@ def test_cancel_releases_stock_and_is_repeatable(client, auth, widgets):
     assert again.status_code == 200
     assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 0
     assert Order.objects.get(number=number).cancel_reason == "changed mind"
+
+
+@pytest.mark.parametrize(
+    "raw", [b"[null, null]", b"null", b"[]", b'"cancel"', b"1", b"true", b'[{"reason": "x"}]']
+)
+def test_cancel_with_a_body_that_is_not_an_object_is_422_and_cancels_nothing(client, auth, widgets, raw):
+    number = post(client, order_body(), auth).json()["number"]
+
+    response = client.post(f"{URL}/{number}/cancel", data=raw, content_type="application/json", **auth)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"] == {"body": "Must be a JSON object, or no body at all."}
+    assert Order.objects.get(number=number).status == "allocated"
+    assert StockItem.objects.get(product__sku="WIDGET-1").reserved == 2
+    inbound = InboundRequest.objects.get(topic=f"{URL}/{number}/cancel")
+    assert (inbound.outcome, inbound.response_status) == ("invalid", 422)
+
+
+@pytest.mark.parametrize("raw", [b"", b"{}", b'{"reason": "changed mind", "not_ours": [1]}'])
+def test_cancel_takes_no_body_or_an_object(client, auth, widgets, raw):
+    number = post(client, order_body(), auth).json()["number"]
+
+    response = client.post(f"{URL}/{number}/cancel", data=raw, content_type="application/json", **auth)
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+
+def test_a_placed_at_in_the_future_is_taken_as_the_time_the_order_arrived(client, auth, widgets, clock):
+    response = post(client, order_body(placed_at="2031-06-01T10:00:00Z"), auth)
+
+    assert response.status_code == 201, response.content
+    order = Order.objects.get()
+    assert abs(order.placed_at - clock.moment) < dt.timedelta(seconds=1)
+    note = order.events.get(kind="note").message
+    assert "2031-06-01T10:00:00+00:00" in note and "in the future" in note
 
 
 def test_cancel_after_fulfilment_started_is_409(client, auth, widgets, service_level):
@@ -402,3 +503,25 @@ def test_same_idempotency_key_from_ten_threads_makes_one_order(auth, widgets):
     # rolled back after losing the race for the key) as duplicates.
     outcomes = sorted(InboundRequest.objects.values_list("outcome", flat=True))
     assert outcomes == ["captured"] + ["duplicate"] * 9
+
+
+def test_a_time_zone_far_from_utc_is_stored_as_utc(client, auth, widgets):
+    # Found by schemathesis on PostgreSQL, which refuses offsets beyond ±15:59: was a 500.
+    response = post(client, order_body(placed_at="2024-11-06T20:07:00-20:19"), auth)
+
+    assert response.status_code == 201, response.content
+    assert Order.objects.get().placed_at == dt.datetime(2024, 11, 7, 16, 26, tzinfo=dt.UTC)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_bodies_racing_for_one_external_id_make_one_order_and_409_for_the_other(auth, widgets):
+    first, second = order_body(), order_body(shipping_speed="overnight")
+    replies = post_together(auth, [(first, {}), (second, {})] * 5)
+
+    assert Order.objects.count() == 1
+    winners = sorted(status for status, reply in replies if status != 409)
+    assert winners == [200] * 4 + [201]  # the winning body: created once, then the same order
+    assert [status for status, _ in replies].count(409) == 5  # the other body: refused, naming it
+    number = Order.objects.get().number
+    assert all(number in reply["detail"] for status, reply in replies if status == 409)

@@ -90,3 +90,62 @@ def test_by_default_a_record_younger_than_a_week_is_kept(clock):
     call_command("purge_idempotency_keys", stdout=out)
     assert out.getvalue() == "Deleted 0 Idempotency-Key records older than 7 days.\n"
     assert IdempotencyRecord.objects.count() == 1
+
+
+def test_a_record_written_before_fingerprints_still_replays_the_same_body():
+    web = ChannelFactory(code="web")
+    order = OrderFactory(channel=web)
+    idempotent_run(channel=web, key="k-1", body=b'{"a": 1}', run=lambda: (201, {}, order))  # raw hash
+
+    status, _, record = idempotent_run(
+        channel=web, key="k-1", body=b'{"a": 1}', fingerprint="f" * 64, run=pytest.fail
+    )
+
+    assert (status, record.order) == (201, order)
+
+
+def test_a_fingerprint_makes_a_body_written_differently_the_same():
+    web = ChannelFactory(code="web")
+    order = OrderFactory(channel=web)
+    idempotent_run(
+        channel=web, key="k-1", body=b'{"a": 1}', fingerprint="f" * 64, run=lambda: (201, {}, order)
+    )
+
+    replayed = idempotent_run(
+        channel=web, key="k-1", body=b'{ "a" : 1 }', fingerprint="f" * 64, run=pytest.fail
+    )
+    with pytest.raises(IdempotencyConflict):
+        idempotent_run(channel=web, key="k-1", body=b'{"a": 1}', fingerprint="0" * 64, run=pytest.fail)
+
+    assert replayed[2].order == order
+
+
+def test_the_order_fingerprint_is_the_order_data_not_its_spelling():
+    import datetime as dt
+    from decimal import Decimal
+
+    from intake.idempotency import order_fingerprint
+    from orders.inputs import LineInput, OrderInput
+
+    def data(price, placed_at, qty=1):
+        return OrderInput(
+            email="ada@example.com",
+            lines=[LineInput(sku="MUG", quantity=qty, unit_price=price)],
+            placed_at=placed_at,
+        )
+
+    utc = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    naive = dt.datetime(2026, 3, 1, 10)
+    paris = dt.datetime(2026, 3, 1, 11, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+    assert (
+        len(
+            {
+                order_fingerprint(data(p, t))
+                for p in (Decimal("5"), Decimal("5.00"))
+                for t in (utc, naive, paris)
+            }
+        )
+        == 1
+    )
+    assert order_fingerprint(data(Decimal("5"), utc)) != order_fingerprint(data(Decimal("5"), utc, qty=2))

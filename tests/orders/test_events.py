@@ -6,7 +6,7 @@ import pytest
 
 from orders.events import OrderWrites, order_event_record, order_lock, order_transition
 from orders.models import Order, OrderEvent
-from orders.signals import order_changed
+from orders.signals import order_changed, order_status_changed
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +69,34 @@ def test_locking_an_order_for_a_write_says_it_changes(changed):
     order = OrderFactory()
     assert order_lock(order.pk).pk == order.pk
     assert changed == [order.number]
+
+
+@pytest.fixture
+def status_changes():
+    heard = []
+
+    def receiver(sender, *, order, from_status, to_status, **kwargs):
+        heard.append((order.number, from_status, to_status, Order.objects.get(pk=order.pk).status))
+
+    order_status_changed.connect(receiver, dispatch_uid="tests.orders.status")
+    yield heard
+    order_status_changed.disconnect(dispatch_uid="tests.orders.status")
+
+
+def test_a_saved_transition_tells_who_listens_from_what_to_what(status_changes):
+    order = OrderFactory(status=S.ON_HOLD)
+
+    order_transition(order=order, name="release", kind=Kind.RELEASED)
+
+    # Sent once the new status is saved (the receiver reads it back from the database).
+    assert status_changes == [(order.number, S.ON_HOLD, S.PENDING, S.PENDING)]
+
+
+def test_gathered_transitions_of_a_new_order_are_not_sent(status_changes):
+    order = OrderFactory(status=S.PENDING)
+    writes = OrderWrites(order)
+
+    order_transition(order=order, name="hold", kind=Kind.HELD, writes=writes)
+    writes.flush()
+
+    assert status_changes == []
