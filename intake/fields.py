@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
 
 # What str.strip() removes (str.isspace()), as the inside of a character class. ECMA-262, Rust
-# and Python read \uXXXX the same way; \s they don't (tests/intake/test_fields.py checks the list).
+# and Python read the \u escapes the same way; \s they don't (tests/intake/test_fields.py checks the list).
 WHITESPACE = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NO_NUL = r"[^\u0000]*"
 NOT_BLANK = rf"[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*"
