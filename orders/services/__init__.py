@@ -8,13 +8,15 @@ The public services are importable from here (`from orders.services import order
 
 from .allocate import order_allocate_now
 from .cancel import order_cancel
-from .capture import order_capture
+from .capture import CaptureRequest, CaptureResult, order_capture, orders_capture
 from .edit import order_edit, order_edit_preview, order_lines_cancel, order_lines_cancel_preview
 from .holds import order_address_accept_suggestion, order_address_suggestion, order_hold, order_release_hold
 from .notes import order_note_add
 from .payment import order_payment_correct
 
 __all__ = [
+    "CaptureRequest",
+    "CaptureResult",
     "order_address_accept_suggestion",
     "order_address_suggestion",
     "order_allocate_now",
@@ -28,4 +30,5 @@ __all__ = [
     "order_note_add",
     "order_payment_correct",
     "order_release_hold",
+    "orders_capture",
 ]

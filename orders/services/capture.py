@@ -1,7 +1,10 @@
 """Capture: an order from any channel becomes rows, is verified and, when clean, allocated."""
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -96,8 +99,61 @@ def _address_create(data: AddressInput | None) -> Address | None:
     return address
 
 
-@transaction.atomic
+@dataclass
+class CaptureRequest:
+    """One order to capture in a batch: the channel it came from, its data and who sent it."""
+
+    channel: Channel
+    data: OrderInput
+    actor: Any = None
+
+
+@dataclass
+class CaptureResult:
+    """What became of one CaptureRequest: a new `order` (`created`), the order captured before
+    under the same (channel, external id) (`created` False), or the `error` that kept the data
+    from forming an order (then `order` is None). One result per request, in the same order."""
+
+    order: Order | None = None
+    created: bool = False
+    error: CaptureError | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.order is not None and not self.created
+
+
+def orders_capture(requests: Sequence[CaptureRequest]) -> list[CaptureResult]:
+    """Capture a batch of orders, in the order given: the one capture path (a single order is a
+    batch of one, see order_capture). One bad order never undoes the others: data that can't
+    form an order and replays come back as results, not exceptions. Runs in the caller's
+    transaction (or its own)."""
+    results = []
+    with transaction.atomic():
+        for req in requests:
+            try:
+                with transaction.atomic():
+                    order = _order_capture_one(channel=req.channel, data=req.data, actor=req.actor)
+                results.append(CaptureResult(order=order, created=True))
+            except CaptureError as exc:
+                results.append(CaptureResult(error=exc))
+            except DuplicateOrder as dup:
+                results.append(CaptureResult(order=dup.order, created=False))
+    return results
+
+
 def order_capture(*, channel: Channel, data: OrderInput, actor=None) -> Order:
+    """Capture one order: orders_capture with a batch of one. Raises CaptureError for data that
+    can't form an order, DuplicateOrder when the channel's external id was captured before."""
+    [result] = orders_capture([CaptureRequest(channel=channel, data=data, actor=actor)])
+    if result.error is not None:
+        raise result.error
+    if not result.created:
+        raise DuplicateOrder(result.order)
+    return result.order
+
+
+def _order_capture_one(*, channel: Channel, data: OrderInput, actor=None) -> Order:
     """Capture an order from any channel, verify it and, when it passes, allocate it.
 
     A clean order ends `allocated` (or `backordered` when no warehouse can fill it); one that
