@@ -18,9 +18,10 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import Warehouse
 from inventory.services import (
     ReserveRequest,
-    stock_lock_products,
-    stock_reserve_locked,
-    stock_reserve_split,
+    StockBatch,
+    stock_batch_lock,
+    stock_batch_reserve,
+    stock_batch_write,
 )
 
 from .events import OrderWrites, order_event_record, order_notify, order_transition
@@ -103,13 +104,16 @@ class AllocationOutcome:
     message: str
 
 
-def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
+def allocation_reserve(*, order: Order, lines=None, stock: StockBatch | None = None) -> AllocationOutcome:
     """Reserve the unshipped units of the order's lines following its channel's allocation
     strategy, all or nothing. No transition, no event: order_allocate and order edits do those.
 
     The caller holds the order row lock. Every stock item of the lines' products is locked (pk
     order, all at once) before availability is read, and held until commit. `lines` are the
-    order's lines when the caller has them in hand, else they are read.
+    order's lines when the caller has them in hand, else they are read. `stock`: a batch the
+    caller locked for many orders (batch capture), reserved in memory and written by the caller
+    (stock_batch_write) once every order of the batch has had its turn; without it the order is
+    a batch of one, locked and written here.
     """
     strategy = order.channel.allocation_strategy
     lines = [
@@ -128,8 +132,10 @@ def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
     # Lock first, then read: the decision below is made on numbers no one can change until we
     # commit (see stock_lock_products), so no order is backordered beside free stock.
     # One query locks the items and brings their numbers and warehouses.
-    locked = stock_lock_products(product_ids=list(needed))
-    available, warehouses = _available_from(locked)
+    own_batch = stock is None
+    if stock is None:
+        stock = stock_batch_lock(product_ids=list(needed))
+    available, warehouses = _available_from(stock.items_of(needed))
     label = Strategy(strategy).value
 
     decision = ""
@@ -138,10 +144,10 @@ def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
             order=order, strategy=strategy, warehouses=warehouses, available=available, needed=needed
         ):
             try:
-                stock_reserve_locked(
+                stock_batch_reserve(
+                    stock,
                     reference=order.stock_reference,
-                    items=locked,
-                    warehouse_id=candidate.warehouse.pk,
+                    warehouse_ids=[candidate.warehouse.pk],
                     requests=requests,
                 )
             except InsufficientStock:
@@ -156,8 +162,11 @@ def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
                 key=lambda w: (-_units_covered(available.get(w.pk, {}), needed), w.priority, w.code),
             )
             try:
-                reservations = stock_reserve_split(
-                    reference=order.stock_reference, warehouse_ids=[w.pk for w in ranked], requests=requests
+                reservations = stock_batch_reserve(
+                    stock,
+                    reference=order.stock_reference,
+                    warehouse_ids=[w.pk for w in ranked],
+                    requests=requests,
                 )
             except InsufficientStock:
                 reservations = []
@@ -174,6 +183,8 @@ def allocation_reserve(*, order: Order, lines=None) -> AllocationOutcome:
                     f"Strategy “{label}”: no single warehouse can ship the whole order; split across "
                     f"{parts}, one shipment each."
                 )
+    if own_batch:
+        stock_batch_write(stock)
     if decision:
         return AllocationOutcome(reserved=True, message=decision)
     reason = f"Strategy “{label}”: " + (
@@ -193,6 +204,7 @@ def order_allocate(
     lines=None,
     notify: bool = True,
     writes: OrderWrites | None = None,
+    stock: StockBatch | None = None,
 ) -> bool:
     """Reserve the order's stock following its channel's allocation strategy.
 
@@ -203,9 +215,10 @@ def order_allocate(
     released backorder e-mails the customer too. Returns True when allocated. With
     `record_miss` False a backorder that still can't be filled leaves no note (automatic retries).
     `lines` are the order's lines when the caller has them in hand (capture), else they are read.
-    `writes` gathers the order's writes for the caller to flush (capture).
+    `writes` gathers the order's writes for the caller to flush (capture); `stock` is the batch
+    capture's locked stock (allocation_reserve).
     """
-    outcome = allocation_reserve(order=order, lines=lines)
+    outcome = allocation_reserve(order=order, lines=lines, stock=stock)
     decision = outcome.message if outcome.reserved else ""
     if decision:
         was_backordered = order.status == Order.Status.BACKORDERED

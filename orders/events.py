@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from core.fsm import fsm_transition
 
 from .exceptions import OrderTransitionError
-from .models import Order, OrderEvent
-from .notifications import order_email_after_commit
+from .models import Order, OrderEvent, OrderHold
+from .notifications import order_email_after_commit, order_emails_after_commit
 from .signals import order_changed_send, order_events_recorded_send, order_status_changed_send
 
 Kind = OrderEvent.Kind
@@ -34,11 +34,18 @@ class OrderWrites:
     is the same rows as a save and an insert per step (invariant 7 holds: every transition has
     its event, committed with it) for two statements instead of six, on a table with many
     indexes. Nothing is written before `flush()`; a service that raises first rolls back anyway.
+
+    A batch capture gathers one OrderWrites per order and writes them all with
+    `order_writes_flush_many`: the same rows, one statement per kind for the whole batch. Holds
+    (and, when `emails` is a list, the customer e-mails) wait for the flush too.
     """
 
     order: Order
     fields: set[str] = field(default_factory=set)
     events: list[OrderEvent] = field(default_factory=list)
+    holds: list[OrderHold] = field(default_factory=list)
+    # None: e-mails are queued as they are asked for. A list: (kind, extra) queued at the flush.
+    emails: list[tuple[str, dict | None]] | None = None
 
     def fields_add(self, fields) -> None:
         """Save these fields of the order at the flush."""
@@ -46,14 +53,47 @@ class OrderWrites:
 
     def flush(self) -> None:
         """Write what was gathered: one UPDATE of the order, one INSERT of its events."""
-        if self.fields:
-            self.order.save(update_fields=sorted(self.fields))
-            self.fields.clear()
-        if self.events:
-            events = OrderEvent.objects.bulk_create(self.events)
-            self.events = []
-            order_changed_send(numbers=[self.order.number])
-            order_events_recorded_send(order=self.order, events=events)
+        order_writes_flush_many([self])
+
+
+def order_writes_flush_many(batch: list[OrderWrites]) -> None:
+    """Write what was gathered for many orders, still in the caller's transaction: one UPDATE of
+    the orders (the fields any of them changed), one INSERT of every event, one of every hold,
+    one queued task for every e-mail. Then `order_changed` once for all of them and
+    `order_events_recorded` per order, as writing one at a time would."""
+    changed = [w for w in batch if w.fields]
+    if changed:
+        fields = sorted(set().union(*(w.fields for w in changed)))
+        if len(changed) == 1:
+            changed[0].order.save(update_fields=fields)
+        else:
+            Order.objects.bulk_update([w.order for w in changed], fields)
+            for w in changed:
+                w.order._update_initial_state()  # saved as it is now: its next save expects this state
+        for w in changed:
+            w.fields.clear()
+    holds = [hold for w in batch for hold in w.holds]
+    if holds:
+        OrderHold.objects.bulk_create(holds)
+    emails = [
+        {"order_id": w.order.pk, "kind": kind, "extra": extra}
+        for w in batch
+        for kind, extra in (w.emails or ())
+    ]
+    if emails:
+        order_emails_after_commit(emails)
+    with_events = [w for w in batch if w.events]
+    if with_events:
+        saved = OrderEvent.objects.bulk_create([event for w in with_events for event in w.events])
+        order_changed_send(numbers=[w.order.number for w in with_events])
+        start = 0
+        for w in with_events:
+            events, start = saved[start : start + len(w.events)], start + len(w.events)
+            order_events_recorded_send(order=w.order, events=events)
+    for w in batch:
+        w.holds, w.events = [], []
+        if w.emails is not None:
+            w.emails = []
 
 
 def _writes_for(order: Order, writes: OrderWrites | None) -> OrderWrites | None:
@@ -153,7 +193,11 @@ def order_notify(
     """Queue a customer e-mail after commit, or, when staff chose not to notify for a manual
     change, say so on the order's timeline instead."""
     if notify:
-        order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
+        writes = _writes_for(order, writes)
+        if writes is not None and writes.emails is not None:
+            writes.emails.append((kind, extra))
+        else:
+            order_email_after_commit(order_id=order.pk, kind=kind, extra=extra)
     else:
         order_event_record(
             order=order,

@@ -8,6 +8,7 @@ Apps further down the import chain add what they know to an e-mail's context wit
 delivery estimate), so orders never imports them.
 """
 
+import logging
 from collections.abc import Callable
 
 from django.tasks import task
@@ -16,6 +17,8 @@ from core.email import Email, email_after_commit, email_render, email_send
 
 from .links import order_tracking_url
 from .models import Order, OrderEvent
+
+logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     "confirmation": "We have your order {number}",
@@ -88,6 +91,25 @@ def send_order_email(*, order_id: int, kind: str, extra: dict | None = None) -> 
     if not order.email:
         return
     order_email_send(order=order, email=order_email(order=order, kind=kind, extra=extra), kind=kind)
+
+
+@task
+def send_order_emails(*, emails: list[dict]) -> None:
+    """Send the customer e-mails a batch of orders asked for (capture: one task for the batch,
+    not one per order), each as send_order_email would. One that fails is queued again on its
+    own (and fails there as a single e-mail task would), so the others are not sent twice."""
+    for item in emails:
+        try:
+            send_order_email.func(order_id=item["order_id"], kind=item["kind"], extra=item.get("extra"))
+        except Exception:
+            logger.exception("%s e-mail for order %s failed; queued alone.", item["kind"], item["order_id"])
+            send_order_email.enqueue(order_id=item["order_id"], kind=item["kind"], extra=item.get("extra"))
+
+
+def order_emails_after_commit(emails: list[dict]) -> None:
+    """Queue many customer e-mails ({order_id, kind, extra} each) as one task that runs once the
+    surrounding transaction commits."""
+    email_after_commit(send_order_emails, emails=emails)
 
 
 def order_email_after_commit(*, order_id: int, kind: str, extra: dict | None = None) -> None:

@@ -7,18 +7,18 @@ releasing them is the review.
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Count, Q
 from django.db.models.functions import Upper
 
 from .address_checks import address_verify, suggestion_one_line
-from .models import Order, OrderHold
+from .models import Order, OrderHold, OrderLine
 
 Reason = OrderHold.Reason
 
@@ -167,56 +167,99 @@ def check_limits(order: Order, lines) -> list[Finding]:
     return findings
 
 
-def _customer_lock(order: Order) -> None:
+def _customers_lock(emails) -> None:
     """Serialise duplicate checks per customer until the transaction ends (PostgreSQL).
 
     Two identical orders captured at the same moment each insert their row, then look for the
     other; neither sees the other's uncommitted row. With this lock the second to arrive waits
     until the first commits and then sees it (READ COMMITTED takes a new snapshot per statement).
-    SQLite runs one writing transaction at a time, so it needs nothing.
+    A batch takes its customers' locks in one statement, in the order of their keys, so two
+    batches with customers in common queue instead of deadlocking. SQLite runs one writing
+    transaction at a time, so it needs nothing.
     """
-    if connection.vendor == "postgresql":
+    keys = sorted({f"order-dup:{email.upper()}" for email in emails if email})
+    if keys and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"order-dup:{order.email.upper()}"])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(h) FROM "
+                "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY 1) AS keys",
+                [keys],
+            )
 
 
-def check_duplicate(order: Order, lines) -> list[Finding]:
+@dataclass
+class DuplicateIndex:
+    """The orders (not cancelled) of some customers within the duplicate window of some moments,
+    read once for a batch capture: by upper-case e-mail, (placed_at, pk, number, sorted items).
+
+    `rank` gives the batch's own orders their place in the batch: an order is compared with the
+    ones captured before it, as if they had arrived one at a time (the first of two identical
+    orders in a batch is clean, the second held as its duplicate)."""
+
+    by_email: dict[str, list[tuple]] = field(default_factory=dict)
+    rank: dict[int, int] = field(default_factory=dict)
+
+
+def duplicate_index_build(orders: list[Order]) -> DuplicateIndex:
+    """Lock the customers of these (saved) orders and read, in one query, every line of their
+    other orders within the window around them (check_duplicate reads the index, not the
+    database)."""
+    with_email = [o for o in orders if o.email]
+    index = DuplicateIndex(rank={o.pk: i for i, o in enumerate(orders)})
+    if not with_email:
+        return index
+    _customers_lock(o.email for o in with_email)
+    window = dt.timedelta(minutes=settings.OMS["DUPLICATE_WINDOW_MINUTES"])
+    rows = (
+        OrderLine.objects.annotate(email_upper=Upper("order__email"))
+        .filter(
+            email_upper__in={o.email.upper() for o in with_email},
+            order__placed_at__gte=min(o.placed_at for o in with_email) - window,
+            order__placed_at__lte=max(o.placed_at for o in with_email) + window,
+        )
+        .exclude(order__status=Order.Status.CANCELLED)
+        .values_list("email_upper", "order_id", "order__placed_at", "order__number", "sku", "quantity")
+    )
+    found: dict[tuple, list] = defaultdict(list)
+    for email, order_id, placed_at, number, sku, quantity in rows:
+        found[(email, placed_at, order_id, number)].append((sku, quantity))
+    by_email: dict[str, list[tuple]] = defaultdict(list)
+    for (email, placed_at, order_id, number), items in found.items():
+        by_email[email].append((placed_at, order_id, number, sorted(items)))
+    for candidates in by_email.values():
+        candidates.sort(key=lambda c: (c[0], c[1]))
+    index.by_email = dict(by_email)
+    return index
+
+
+def _duplicate_in(index: DuplicateIndex, order: Order, signature: list) -> str | None:
+    """The number of the first order the index holds that this one duplicates, if any."""
+    window = dt.timedelta(minutes=settings.OMS["DUPLICATE_WINDOW_MINUTES"])
+    mine = index.rank.get(order.pk)
+    for placed_at, other_id, number, items in index.by_email.get(order.email.upper(), ()):
+        if other_id == order.pk or abs(placed_at - order.placed_at) > window or items != signature:
+            continue
+        theirs = index.rank.get(other_id)
+        if mine is not None and theirs is not None and theirs > mine:
+            continue  # captured after this one in the same batch
+        return number
+    return None
+
+
+def check_duplicate(order: Order, lines, duplicates: DuplicateIndex | None = None) -> list[Finding]:
     """Same customer (e-mail, any case) and the same items within the window, either side of
-    this order's time, among every order of that customer in the window that isn't cancelled."""
+    this order's time, among every order of that customer in the window that isn't cancelled.
+    A batch capture passes the index it read once for the batch (duplicate_index_build)."""
     if not order.email or not lines:
         return []
-    _customer_lock(order)
-    minutes = settings.OMS["DUPLICATE_WINDOW_MINUTES"]
-    window = dt.timedelta(minutes=minutes)
     signature = sorted((line.sku, line.quantity) for line in lines)
-    same_item = Q()
-    for sku, quantity in set(signature):
-        same_item |= Q(lines__sku=sku, lines__quantity=quantity)
-    # The database narrows the window to orders with as many lines, every one of them one of
-    # ours (the upper-email index finds the customer's orders); Python then compares the few
-    # left as multisets.
-    candidates = (
-        Order.objects.annotate(email_upper=Upper("email"))
-        .filter(
-            email_upper=order.email.upper(),
-            placed_at__gte=order.placed_at - window,
-            placed_at__lte=order.placed_at + window,
-        )
-        .exclude(pk=order.pk)
-        .exclude(status=Order.Status.CANCELLED)
-        .annotate(n_lines=Count("lines"), n_same=Count("lines", filter=same_item))
-        .filter(n_lines=len(signature), n_same=len(signature))
-        .order_by("placed_at", "pk")
-        .prefetch_related("lines")
-    )
-    for other in candidates:
-        if sorted((line.sku, line.quantity) for line in other.lines.all()) == signature:
-            return [
-                Finding(
-                    Reason.DUPLICATE, f"Same customer and items as {other.number} within {minutes} minutes."
-                )
-            ]
-    return []
+    if duplicates is None:
+        duplicates = duplicate_index_build([order])
+    number = _duplicate_in(duplicates, order, signature)
+    if number is None:
+        return []
+    minutes = settings.OMS["DUPLICATE_WINDOW_MINUTES"]
+    return [Finding(Reason.DUPLICATE, f"Same customer and items as {number} within {minutes} minutes.")]
 
 
 def check_payment(order: Order, lines) -> list[Finding]:
@@ -244,11 +287,14 @@ RULES = [
 ]
 
 
-def order_run_verification(order: Order, *, lines=None, new: bool = False) -> list[Finding]:
+def order_run_verification(
+    order: Order, *, lines=None, new: bool = False, duplicates: DuplicateIndex | None = None
+) -> list[Finding]:
     """Every finding for this order, skipping review reasons staff have already released.
 
     `lines` (with products) are read unless given; `new` says the order was just created, so it
-    has no released holds to read."""
+    has no released holds to read; `duplicates`, the index a batch capture read for all its
+    orders (check_duplicate)."""
     if lines is None:
         lines = list(order.lines.select_related("product"))
     reviewed = (
@@ -262,5 +308,6 @@ def order_run_verification(order: Order, *, lines=None, new: bool = False) -> li
     )
     findings = []
     for rule in RULES:
-        findings.extend(f for f in rule(order, lines) if f.reason not in reviewed)
+        found = check_duplicate(order, lines, duplicates) if rule is check_duplicate else rule(order, lines)
+        findings.extend(f for f in found if f.reason not in reviewed)
     return findings

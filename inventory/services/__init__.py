@@ -18,6 +18,10 @@ from .ledger import (
 from .receipts import ReceiptLineInput, inbound_receipt_close, inbound_receipt_create, inbound_receipt_receive
 from .reservations import (
     ReserveRequest,
+    StockBatch,
+    stock_batch_lock,
+    stock_batch_reserve,
+    stock_batch_write,
     stock_consume,
     stock_release,
     stock_reserve_locked,
@@ -27,10 +31,14 @@ from .reservations import (
 __all__ = [
     "ReceiptLineInput",
     "ReserveRequest",
+    "StockBatch",
     "inbound_receipt_close",
     "inbound_receipt_create",
     "inbound_receipt_receive",
     "stock_adjust",
+    "stock_batch_lock",
+    "stock_batch_reserve",
+    "stock_batch_write",
     "stock_consume",
     "stock_count_record",
     "stock_item_for_receipt",

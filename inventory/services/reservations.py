@@ -6,7 +6,7 @@ Lock order: the stock items involved, all at once, in primary-key order (stock_i
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
@@ -15,7 +15,7 @@ from django.utils import timezone
 from ..exceptions import InsufficientStock, Shortfall
 from ..models import Product, Reservation, StockItem, StockMovement
 from ..signals import stock_levels_changed_send
-from .ledger import stock_arrival_announce, stock_items_lock, stock_ledger_write
+from .ledger import stock_arrival_announce, stock_items_lock, stock_ledger_write, stock_lock_products
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,73 @@ def stock_reserve_locked(
     return _reserve_from(reference=reference, by_product=by_product, requests=requests)
 
 
+@dataclass
+class StockBatch:
+    """Every stock item of some products, locked once (pk order) for a run of reservations that
+    are decided in memory, one after another, and written together (stock_batch_write).
+
+    A batch capture reserves for hundreds of orders under one lock: each reservation sees the
+    units the earlier ones took (item.reserved is kept up to date in memory), and the batch
+    writes one INSERT of reservations and one UPDATE of reserved counts, whatever the number of
+    orders. A single allocation is a batch of one.
+    """
+
+    items: list[StockItem]
+    reservations: list[Reservation] = field(default_factory=list)
+    taken: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def items_of(self, product_ids) -> list[StockItem]:
+        """The locked items of these products (with their warehouses), in pk order."""
+        wanted = set(product_ids)
+        return [item for item in self.items if item.product_id in wanted]
+
+
+def stock_batch_lock(*, product_ids: Iterable[int]) -> StockBatch:
+    """Lock every stock item of these products, in every warehouse (stock_lock_products: one
+    query, pk order) for reservations made in memory. Must run inside a transaction."""
+    return StockBatch(items=stock_lock_products(product_ids=product_ids))
+
+
+def stock_batch_reserve(
+    batch: StockBatch, *, reference: str, warehouse_ids: list[int], requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Reserve every request from the batch's locked items, in memory, or nothing.
+
+    Each line is drawn from the warehouses in the order given (the first as far as it goes,
+    then the next), and inside a warehouse bin by bin. Raises InsufficientStock naming every
+    product short over all of them (its SKU left blank: the caller knows its lines), having
+    reserved nothing. Nothing is written until stock_batch_write.
+    """
+    needed = _needed(requests)
+    rank = {wid: i for i, wid in enumerate(warehouse_ids)}
+    by_product: dict[int, list[StockItem]] = defaultdict(list)
+    candidates = [i for i in batch.items if i.warehouse_id in rank and i.product_id in needed]
+    for item in sorted(candidates, key=lambda i: (rank[i.warehouse_id], i.bin_location, i.pk)):
+        by_product[item.product_id].append(item)
+    short = [
+        Shortfall(pid, "", quantity, available)
+        for pid, quantity in needed.items()
+        if (available := sum(i.available for i in by_product[pid])) < quantity
+    ]
+    if short:
+        raise InsufficientStock(short)
+    reservations = _draw(reference=reference, by_product=by_product, requests=requests, taken=batch.taken)
+    batch.reservations.extend(reservations)
+    return reservations
+
+
+def stock_batch_write(batch: StockBatch) -> None:
+    """Write what the batch reserved: one INSERT of reservations, one UPDATE of the items'
+    reserved counts (by how much each moved: the rows are locked, so nobody moved them since)."""
+    if not batch.reservations:
+        return
+    Reservation.objects.bulk_create(batch.reservations)
+    _reserved_add(batch.taken)
+    stock_levels_changed_send(product_ids={r.stock_item.product_id for r in batch.reservations})
+    batch.reservations = []
+    batch.taken = defaultdict(int)
+
+
 def _needed(requests: list[ReserveRequest]) -> dict[int, int]:
     """Units wanted per product over all requests."""
     needed: dict[int, int] = defaultdict(int)
@@ -97,13 +164,12 @@ def _raise_if_short(*, needed: dict[int, int], by_product: dict[int, list[StockI
         )
 
 
-def _reserve_from(
-    *, reference: str, by_product: dict[int, list[StockItem]], requests: list[ReserveRequest]
+def _draw(
+    *, reference: str, by_product: dict[int, list[StockItem]], requests: list[ReserveRequest], taken
 ) -> list[Reservation]:
-    """Draw each request from its product's (locked, ranked) items; one insert for the
-    reservations and one update for the items' reserved counts."""
+    """Draw each request from its product's (locked, ranked) items, in memory: the items'
+    reserved counts go up and `taken` (units per item) records by how much."""
     reservations = []
-    taken: dict[int, int] = defaultdict(int)
     for req in requests:
         remaining = req.quantity
         for item in by_product[req.product_id]:
@@ -124,13 +190,28 @@ def _reserve_from(
             )
             if remaining == 0:
                 break
+    return reservations
+
+
+def _reserved_add(taken: dict[int, int]) -> None:
+    """One UPDATE adding each item's units to its reserved count."""
+    StockItem.objects.filter(pk__in=list(taken)).update(
+        reserved=F("reserved")
+        + Case(*(When(pk=pk, then=Value(qty)) for pk, qty in taken.items()), output_field=IntegerField()),
+        updated_at=timezone.now(),
+    )
+
+
+def _reserve_from(
+    *, reference: str, by_product: dict[int, list[StockItem]], requests: list[ReserveRequest]
+) -> list[Reservation]:
+    """Draw each request from its product's (locked, ranked) items; one insert for the
+    reservations and one update for the items' reserved counts."""
+    taken: dict[int, int] = defaultdict(int)
+    reservations = _draw(reference=reference, by_product=by_product, requests=requests, taken=taken)
     Reservation.objects.bulk_create(reservations)
     if taken:
-        StockItem.objects.filter(pk__in=list(taken)).update(
-            reserved=F("reserved")
-            + Case(*(When(pk=pk, then=Value(qty)) for pk, qty in taken.items()), output_field=IntegerField()),
-            updated_at=timezone.now(),
-        )
+        _reserved_add(taken)
         stock_levels_changed_send(product_ids=by_product)
     return reservations
 

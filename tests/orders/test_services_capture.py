@@ -80,8 +80,10 @@ def test_the_confirmation_task_commits_with_the_order(order_input, stocked_produ
     )
 
     task = DBTaskResult.objects.get()
-    assert task.task_path == "orders.notifications.send_order_email"
-    assert task.args_kwargs["kwargs"] == {"order_id": order.pk, "kind": "confirmation", "extra": None}
+    assert task.task_path == "orders.notifications.send_order_emails"
+    assert task.args_kwargs["kwargs"] == {
+        "emails": [{"order_id": order.pk, "kind": "confirmation", "extra": None}]
+    }
 
 
 @override_settings(TASKS=DB_TASKS)
