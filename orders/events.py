@@ -12,6 +12,7 @@ they write at once.
 
 from dataclasses import dataclass, field
 
+from core.db import rows_update
 from core.fsm import fsm_transition
 
 from .exceptions import OrderTransitionError
@@ -67,7 +68,7 @@ def order_writes_flush_many(batch: list[OrderWrites]) -> None:
         if len(changed) == 1:
             changed[0].order.save(update_fields=fields)
         else:
-            Order.objects.bulk_update([w.order for w in changed], fields)
+            rows_update(Order, [w.order for w in changed], fields)
             for w in changed:
                 w.order._update_initial_state()  # saved as it is now: its next save expects this state
         for w in changed:
