@@ -266,7 +266,8 @@ def kill_app_later(env, seconds: float, report: list) -> threading.Thread:
 def kill_worker_mid_batch(
     env, dsn: str, after: float, report: list, stop: threading.Event
 ) -> threading.Thread:
-    """Kill intake1 the moment it is seen inside a transaction (a batch claimed, not committed)."""
+    """Kill intake1 the moment it is seen inside a transaction that has locked or written rows
+    (PostgreSQL gives a transaction its id then): a batch claimed and not yet committed."""
 
     def kill():
         time.sleep(after)
@@ -275,7 +276,7 @@ def kill_worker_mid_batch(
             while not stop.is_set():
                 row = conn.execute(
                     "SELECT state, left(query, 80) FROM pg_stat_activity "
-                    "WHERE application_name = 'oms-intake1' AND xact_start IS NOT NULL"
+                    "WHERE application_name = 'oms-intake1' AND backend_xid IS NOT NULL"
                 ).fetchone()
                 if row:
                     kill_group(pid)
@@ -284,7 +285,7 @@ def kill_worker_mid_batch(
                     )
                     return
                 time.sleep(0.005)
-        report.append("fault: intake1 was never seen inside a transaction: not killed")
+        report.append("fault: intake1 was never seen holding a batch: not killed")
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
