@@ -100,6 +100,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # same backend, reuses its client
+    # django-environ lower-cases every query option for this backend, the cache's own ones too,
+    # and Django ignores `key_prefix`: redis://…/1?key_prefix=shop would share keys silently.
+    for _option in ("key_prefix", "timeout", "version"):
+        if _option in CACHES["default"]:
+            CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 
 
 def _mailer_from_url(url: str) -> dict:

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from core.cache_versions import cache_get_versioned, cache_set_versioned, cache_version_bump
 from orders.models import Channel
 
 from .models import ChannelApiKey, secret_hash
@@ -51,6 +52,10 @@ def channel_api_key_rotate(*, channel: Channel, name: str = "") -> tuple[Channel
     return key, plain
 
 
+# The version-stamp namespace of a key's cached copy (core.cache_versions), per key prefix.
+API_KEY_CACHE_NAMESPACE = "apikey"
+
+
 def _cache_key(prefix: str) -> str:
     # The cache holds pickled ChannelApiKey rows, and a pickled row names its app: this key is not
     # the one used when the model belonged to orders, so no worker reads a row it can't unpickle.
@@ -58,12 +63,14 @@ def _cache_key(prefix: str) -> str:
 
 
 def _keys_forget(prefixes) -> None:
-    """Drop cached keys now and again after commit (a lookup in between may have cached the old
-    row)."""
-    keys = [_cache_key(p) for p in prefixes]
-    if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+    """Drop cached keys now (this transaction's own reads then go to the database) and replace
+    their version stamps after commit: an instance that read the old row before the commit and
+    caches it after stored it under the old stamp, which no longer counts (a plain delete after
+    commit would leave its copy in use for OMS["API_KEY_CACHE_SECONDS"])."""
+    prefixes = list(prefixes)
+    if prefixes:
+        cache.delete_many([_cache_key(p) for p in prefixes])
+        cache_version_bump(namespace=API_KEY_CACHE_NAMESPACE, idents=prefixes)
 
 
 def channel_api_keys_forget(*, channel_id: int) -> None:
@@ -71,26 +78,33 @@ def channel_api_keys_forget(*, channel_id: int) -> None:
     _keys_forget(ChannelApiKey.objects.filter(channel_id=channel_id).values_list("prefix", flat=True))
 
 
-def _key_lookup(prefix: str) -> ChannelApiKey | None:
-    """The active key with this prefix and its channel: from the cache when it was looked up in
-    the last OMS["API_KEY_CACHE_SECONDS"] seconds (one query saved per API request), else read."""
+def _key_lookup(prefix: str) -> tuple[ChannelApiKey | None, str | None]:
+    """The active key with this prefix and its channel, and the version stamp it is cached
+    under: from the cache when it was looked up in the last OMS["API_KEY_CACHE_SECONDS"] seconds
+    and not changed since (one query saved per API request), else read. The stamp is read
+    before the row, so a revoke committing in between outdates what is stored here."""
+    stamp = None
     if settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
-        key = cache.get(_cache_key(prefix))
+        stamp, key = cache_get_versioned(
+            namespace=API_KEY_CACHE_NAMESPACE, ident=prefix, key=_cache_key(prefix)
+        )
         if key is not None:
-            return key
+            return key, stamp
     key = (
         ChannelApiKey.objects.select_related("channel")
         .filter(prefix=prefix, revoked_at__isnull=True, channel__is_active=True)
         .first()
     )
     if key is not None:
-        _key_remember(key)
-    return key
+        _key_remember(key, stamp)
+    return key, stamp
 
 
-def _key_remember(key: ChannelApiKey) -> None:
-    if settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
-        cache.set(_cache_key(key.prefix), key, settings.OMS["API_KEY_CACHE_SECONDS"])
+def _key_remember(key: ChannelApiKey, stamp: str | None) -> None:
+    if stamp is not None and settings.OMS["API_KEY_CACHE_SECONDS"] > 0:
+        cache_set_versioned(
+            key=_cache_key(key.prefix), stamp=stamp, value=key, timeout=settings.OMS["API_KEY_CACHE_SECONDS"]
+        )
 
 
 def channel_api_key_authenticate(raw: str) -> ChannelApiKey | None:
@@ -101,14 +115,14 @@ def channel_api_key_authenticate(raw: str) -> ChannelApiKey | None:
     prefix, sep, secret = raw[len(KEY_PREFIX) :].partition("_")
     if not sep or not prefix or not secret or len(prefix) > 16:
         return None
-    key = _key_lookup(prefix)
+    key, stamp = _key_lookup(prefix)
     if key is None or not hmac.compare_digest(key.secret_hash, secret_hash(secret)):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ChannelApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-        _key_remember(key)
+        _key_remember(key, stamp)
     return key
 
 

@@ -1,7 +1,8 @@
-"""Fixed-window rate limits kept in the configured cache, so they hold across gunicorn workers
-and machines (with a shared cache such as Redis). `cache.add` starts a window only if none is
-running and `cache.incr` is atomic in Redis and Memcached, so concurrent requests can't both
-slip under the limit."""
+"""Fixed-window rate limits kept in the configured cache, so they hold across gunicorn workers,
+instances and machines (with a shared cache such as Redis: docs/scaling.md). `cache.add` starts
+a window only if none is running and `cache.incr` is atomic in Redis (core.cache: one script,
+so a window ending mid-count can't leave a counter without expiry) and Memcached, so concurrent
+requests can't both slip under the limit."""
 
 import hashlib
 
@@ -16,14 +17,13 @@ def _key(scope: str, value: str) -> str:
 def rate_limit_hit(*, scope: str, value: str, limit: int, window: int) -> bool:
     """Count one attempt for (scope, value); True when this attempt is over the limit."""
     key = _key(scope, value)
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window expired between add and incr: this attempt opens a new one.
-        cache.add(key, 1, timeout=window)
-        count = 1
-    return count > limit
+    for _ in range(2):
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key) > limit
+        except ValueError:
+            continue  # the window ended between add and incr: this attempt opens a new one
+    return False
 
 
 def rate_limit_reached(*, scope: str, value: str, limit: int) -> bool:
