@@ -8,7 +8,7 @@ from intake.models import InboundRequest
 from orders.models import Order
 from tests.intake.conftest import fixture_bytes
 
-from .conftest import SHOPIFY_URL, WOO_URL, send_shopify, send_woo
+from .conftest import SHOPIFY_URL, WOO_URL, outcome_of, send_shopify, send_woo
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,7 @@ def test_shopify_replayed_delivery_is_acknowledged_not_captured_twice(client, sh
     replay = send_shopify(client, body, delivery="same")
     resent = send_shopify(client, body, delivery="other")  # a new delivery of the same order
 
-    assert replay.json()["outcome"] == "duplicate"
-    assert resent.json()["outcome"] == "duplicate"
+    assert replay.json() == {"outcome": "duplicate"}
+    assert resent.json() == {"outcome": "received"}
+    assert outcome_of("other") == "duplicate"  # processed: the order it names was captured before
     assert Order.objects.count() == 1
