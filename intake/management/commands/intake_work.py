@@ -38,7 +38,8 @@ class Command(BaseCommand):
                 signal.signal(signum, lambda *_: stop.set())
         total = 0
         while not stop.is_set():
-            close_old_connections()  # CONN_MAX_AGE and health checks, as between web requests
+            if loop:
+                close_old_connections()  # CONN_MAX_AGE and health checks, as between web requests
             try:
                 taken = intake_work(batch=batch, max_batches=1 if loop else None)
             except (OperationalError, InterfaceError):
@@ -54,5 +55,4 @@ class Command(BaseCommand):
                 break
             if not taken:
                 stop.wait(idle_sleep)
-        close_old_connections()
         self.stdout.write(f"{total} inbound requests processed.")
