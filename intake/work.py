@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Min
 
 from core.exceptions import DomainError
@@ -227,8 +227,8 @@ def _plan(inbound: InboundRequest, taken: InboundRequest | None) -> _Planned:
         return _Planned(inbound, processor, finish=Finish(Outcome.DUPLICATE, error=error, status=200))
     try:
         plan = processor.plan(inbound)
-    except (OperationalError, InterfaceError):
-        raise
+    except DatabaseError:
+        raise  # the transaction is spoilt: the batch is taken again one request at a time
     except Exception as exc:
         logger.exception("Inbound request %s could not be mapped", inbound.pk)
         return _Planned(inbound, processor, finish=Finish(Outcome.FAILED, error=str(_failure(exc))))

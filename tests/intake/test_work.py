@@ -22,6 +22,7 @@ from intake import work
 from intake.inbound import inbound_request_reprocess
 from intake.keys import channel_api_key_create
 from intake.models import InboundRequest
+from intake.selectors import inbound_get_backlog
 from intake.work import inbound_requests_claim, intake_work
 from orders.models import Order
 from tests.connectors.test_subscribers_worker_killed import database_url_of_tests
@@ -289,3 +290,21 @@ def test_the_looping_worker_captures_what_arrives_and_stops_on_sigterm(client, a
     assert worker.returncode == 0, err.decode()[-2000:]
     assert outcomes(sent) == ["captured"] * 2
     assert "2 inbound requests processed" in out.decode()
+
+
+@pytest.mark.postgres
+def test_the_backlog_and_the_claim_read_only_the_pending_index(client, auth, widgets):
+    burst(client, auth, ["WEB-1"])
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        inbound_get_backlog()
+        inbound_requests_claim(batch=10)
+    queries = [q["sql"] for q in ctx.captured_queries if "orders_inboundrequest" in q["sql"]]
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in queries:
+            cursor.execute("EXPLAIN " + sql)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+
+    assert len(plans) == 3  # the backlog; the claim's channels, then its rows
+    assert all("inbound_pending_idx" in plan for plan in plans), plans
