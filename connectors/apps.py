@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.apps import AppConfig
 
 
@@ -14,7 +12,7 @@ class ConnectorsConfig(AppConfig):
         from fulfillment.gateway import carrier_gateway_register
         from fulfillment.signals import shipment_shipped, shipment_tracking_changed
         from intake.api import api as intake_api
-        from intake.inbound import register_reprocessor
+        from intake.work import inbound_processor_register
         from inventory.models import Warehouse
         from inventory.signals import stock_levels_changed
         from orders.models import Channel
@@ -36,13 +34,14 @@ class ConnectorsConfig(AppConfig):
         from .subscribers.models import DELIVERY_TOPIC, TARGET_PREFIX
         from .subscribers.openapi import openapi_webhooks
         from .subscribers.receivers import receivers_connect
-        from .webhooks import webhook_reprocess
+        from .webhooks import WebhookProcessor
         from .woocommerce import outbound as woocommerce
         from .woocommerce.views import WOOCOMMERCE
 
-        # Staff re-process a stored Shopify or WooCommerce delivery from the inbound request log.
+        # The intake worker processes stored Shopify and WooCommerce deliveries (and staff
+        # re-process them from the inbound request log) through the platform's processor.
         for platform in (SHOPIFY, WOOCOMMERCE):
-            register_reprocessor(platform.source, partial(webhook_reprocess, platform=platform))
+            inbound_processor_register(platform.source, WebhookProcessor(platform))
 
         # What we tell the shops: each topic's handler, and the "channel:<pk>" connections.
         delivery_target_register(prefix="channel", target=CHANNEL_TARGET)

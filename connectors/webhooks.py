@@ -1,9 +1,15 @@
 """Order webhooks from shop platforms: the flow Shopify and WooCommerce deliveries share.
 
-Each delivery is stored raw first; then its HMAC (over the raw body, with the channel's
-webhook secret) picks the channel; a delivery id seen before is acknowledged without capturing
-again; then the platform's order is mapped and captured. Mapping failures are kept as failed
-deliveries (HTTP 200, so the platform stops retrying) for staff to fix and re-process.
+The view answers after one write: the delivery's HMAC (over the raw body, with the channel's
+webhook secret) picks the channel, then the delivery is stored raw as received, in one INSERT,
+and answered 200 at once; a delivery id the channel already has is answered "duplicate" and
+never processed twice (intake.inbound.inbound_request_receive). Refused signatures (401) and
+pings are stored with their outcome.
+
+The intake worker (intake/work.py, `manage.py intake_work`) then processes the stored deliveries
+through WebhookProcessor: each order mapped, new ones captured with the batch's others, updates
+and cancellations applied in arrival order. Mapping failures are kept as failed deliveries for
+staff to fix and re-process (through the same processor).
 
 What differs per platform (headers, signature, payload mapping) is a Platform value, built in
 connectors/<platform>/views.py next to the platform's view.
@@ -15,6 +21,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.http import JsonResponse
 
@@ -22,16 +29,16 @@ from core.exceptions import DomainError
 from intake.inbound import (
     Outcome,
     inbound_outcome_for,
-    inbound_request_finish,
+    inbound_request_receive,
     inbound_request_record,
-    intake_capture,
     request_headers,
 )
 from intake.mapping import MappingError
 from intake.models import InboundRequest
+from intake.work import Finish, InboundProcessor, Step, StepDone
 from orders.exceptions import OrderTransitionError
 from orders.models import Channel, Order
-from orders.services import order_cancel
+from orders.services import CaptureResult, order_cancel
 
 from .echo import channel_echo
 from .edits import webhook_order_update
@@ -88,50 +95,83 @@ def _channel_for(platform: Platform, body: bytes, signature: str, code: str = ""
     return None
 
 
-def webhook_process(*, platform: Platform, inbound: InboundRequest, actor=None) -> tuple[int, dict]:
-    """Map and capture (or cancel) every order in a stored, authenticated delivery and record
-    the outcome on it. Returns the HTTP status and reply body."""
-    channel = inbound.channel
-    if reason := platform.skipped(topic=inbound.topic):
-        return _done(inbound, Outcome.IGNORED, error=reason)
-    try:
-        payload = json.loads(inbound.body)
-        orders = platform.unwrap(payload)
-    except (ValueError, RecursionError):
-        return _done(inbound, Outcome.FAILED, error="The body is not valid JSON.")
-    except MappingError as exc:
-        return _done(inbound, Outcome.FAILED, error=str(exc))
-    if not orders:
-        return _done(inbound, Outcome.IGNORED, error="The body holds no orders.")
-    results, errors, first_order, outcomes = [], [], None, []
-    for raw in orders:
+class WebhookProcessor(InboundProcessor):
+    """How the intake worker processes a platform's stored deliveries (registered per platform
+    in ConnectorsConfig.ready()): each order of the body mapped; a new one captured with the
+    batch's others; an update (connectors/edits.py) or cancellation applied on its own, in
+    arrival order. Mapping failures make the delivery failed, for staff to fix and re-process."""
+
+    dedupe_deliveries = True
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+
+    def plan(self, inbound: InboundRequest) -> list[Step] | Finish:
+        platform = self.platform
+        if reason := platform.skipped(topic=inbound.topic):
+            return Finish(Outcome.IGNORED, error=reason, status=200)
         try:
-            updated = None
+            orders = platform.unwrap(json.loads(inbound.body))
+        except (ValueError, RecursionError):
+            return Finish(Outcome.FAILED, error="The body is not valid JSON.", status=200)
+        except MappingError as exc:
+            return Finish(Outcome.FAILED, error=str(exc), status=200)
+        if not orders:
+            return Finish(Outcome.IGNORED, error="The body holds no orders.", status=200)
+        return [self._step(inbound, raw) for raw in orders]
+
+    def _step(self, inbound: InboundRequest, raw: dict) -> Step:
+        platform, channel = self.platform, inbound.channel
+        key = str(raw.get("id", "")).strip() if isinstance(raw, dict) else ""
+        try:
             if platform.is_cancellation(topic=inbound.topic, order=raw):
-                updated = _cancel(platform, channel, raw, actor)
-            elif inbound.topic in platform.update_topics:
-                updated = webhook_order_update(
-                    platform=platform, channel=channel, raw=raw, inbound=inbound, actor=actor
+                return Step(key, apply=partial(_cancel_step, platform, channel, raw))
+            if inbound.topic in platform.update_topics:
+                return Step(
+                    key,
+                    apply=partial(_update_step, platform, channel, raw, inbound),
+                    fallback=partial(platform.order_input, channel=channel, order=raw),
                 )
-            if updated is not None:
-                order, outcome = updated
-            else:  # a new order, or an update of one never captured here
-                captured = intake_capture(
-                    channel=channel, data=platform.order_input(channel=channel, order=raw), actor=actor
-                )
-                order, outcome = captured.order, captured.outcome
-                if not captured.created and order.pk == inbound.order_id:
-                    outcome = inbound_outcome_for(order)  # this delivery captured it: not a replay
+            return Step(key, data=platform.order_input(channel=channel, order=raw))
         except DomainError as exc:
-            errors.append(str(exc))
-            continue
-        first_order = first_order or order
-        outcomes.append(outcome)
-        if order is not None:
-            results.append({"number": order.number, "status": order.status})
-    if errors:
-        return _done(inbound, Outcome.FAILED, order=first_order, error="\n".join(errors), orders=results)
-    return _done(inbound, outcomes[0], order=first_order, orders=results)
+            return Step(key, done=StepDone(error=exc))
+
+    def settle(self, inbound: InboundRequest, result: CaptureResult) -> StepDone:
+        done = super().settle(inbound, result)
+        if result.duplicate and result.order.pk == inbound.order_id:
+            done.outcome = inbound_outcome_for(result.order)  # this delivery captured it: not a replay
+        return done
+
+    def finish(self, inbound: InboundRequest, done: list[StepDone]) -> Finish:
+        errors = [str(d.error) for d in done if d.error is not None]
+        succeeded = [d for d in done if d.error is None]
+        first_order = next((d.order for d in succeeded if d.order is not None), None)
+        if errors:
+            return Finish(Outcome.FAILED, order=first_order, error="\n".join(errors), status=200)
+        return Finish(succeeded[0].outcome, order=first_order, status=200)
+
+
+def _cancel_step(platform, channel, raw, actor) -> StepDone:
+    try:
+        order, outcome = _cancel(platform, channel, raw, actor)
+    except MappingError as exc:
+        return StepDone(error=exc)
+    return StepDone(order=order, outcome=outcome)
+
+
+def _update_step(platform, channel, raw, inbound, actor) -> StepDone | None:
+    """None when the order was never captured here (the worker captures it instead). A change
+    that can't be applied is the step's error; the note it left on the order stays."""
+    try:
+        updated = webhook_order_update(
+            platform=platform, channel=channel, raw=raw, inbound=inbound, actor=actor
+        )
+    except DomainError as exc:
+        return StepDone(error=exc)
+    if updated is None:
+        return None
+    order, outcome = updated
+    return StepDone(order=order, outcome=outcome)
 
 
 def _cancel(platform, channel, raw, actor) -> tuple[Order | None, str]:
@@ -149,59 +189,26 @@ def _cancel(platform, channel, raw, actor) -> tuple[Order | None, str]:
     return order, Outcome.CANCELLED
 
 
-def _done(inbound, outcome, *, order=None, error="", orders=()) -> tuple[int, dict]:
-    inbound_request_finish(inbound=inbound, outcome=outcome, order=order, error=error, status=200)
-    body = {"outcome": outcome, "orders": list(orders)}
-    if error:
-        body["error"] = error
-    return 200, body
-
-
 def order_webhook(request, *, platform: Platform) -> JsonResponse:
-    """Answer one delivery of the platform's order webhook (the platform's view calls this)."""
+    """Answer one delivery of the platform's order webhook (the platform's view calls this):
+    verified, written down once as received for the intake worker, answered at once."""
     body = request.body
-    inbound = inbound_request_record(
-        source=platform.source,
-        body=body,
-        headers=request_headers(request),
-        delivery_id=request.headers.get(platform.delivery_header, ""),
-        topic=request.headers.get(platform.topic_header, ""),
-    )
+    record = {
+        "source": platform.source,
+        "body": body,
+        "headers": request_headers(request),
+        "delivery_id": request.headers.get(platform.delivery_header, ""),
+        "topic": request.headers.get(platform.topic_header, ""),
+    }
     if platform.is_ping(request):
-        inbound_request_finish(inbound=inbound, outcome=Outcome.IGNORED, error="", status=200)
+        inbound_request_record(**record, outcome=Outcome.IGNORED, status=200)
         return JsonResponse({"outcome": "ping"})
     channel = _channel_for(
         platform, body, request.headers.get(platform.signature_header, ""), request.GET.get("channel", "")
     )
     if channel is None:
         error = f"Missing or wrong {platform.signature_header}: no {platform.name} channel's secret matches."
-        inbound_request_finish(inbound=inbound, outcome=Outcome.REJECTED, error=error, status=401)
+        inbound_request_record(**record, outcome=Outcome.REJECTED, status=401, error=error)
         return JsonResponse({"detail": error}, status=401)
-    inbound.channel = channel
-    InboundRequest.objects.filter(pk=inbound.pk).update(channel=channel)
-    if inbound.delivery_id:
-        seen = (
-            InboundRequest.objects.filter(
-                source=platform.source, channel=channel, delivery_id=inbound.delivery_id
-            )
-            .exclude(pk=inbound.pk)
-            .exclude(outcome__in=[Outcome.RECEIVED, Outcome.REJECTED, Outcome.FAILED])
-            .order_by("pk")
-            .first()
-        )
-        if seen is not None:
-            inbound_request_finish(
-                inbound=inbound, outcome=Outcome.DUPLICATE, order=seen.order, error="", status=200
-            )
-            return JsonResponse({"outcome": "duplicate", "orders": []})
-    status, reply = webhook_process(platform=platform, inbound=inbound)
-    return JsonResponse(reply, status=status)
-
-
-def webhook_reprocess(inbound: InboundRequest, actor, *, platform: Platform) -> str:
-    """Process a stored delivery again (registered per platform in ConnectorsConfig.ready())."""
-    _, reply = webhook_process(platform=platform, inbound=inbound, actor=actor)
-    if reply.get("error"):
-        raise MappingError(reply["error"])
-    numbers = ", ".join(o["number"] for o in reply["orders"]) or "no order"
-    return f"Delivery re-processed: {numbers} ({reply['outcome']})."
+    _, duplicate = inbound_request_receive(channel=channel, **record)
+    return JsonResponse({"outcome": Outcome.DUPLICATE if duplicate else Outcome.RECEIVED})

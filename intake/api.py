@@ -3,6 +3,12 @@
 Thin: authenticates the channel's key, validates the body, stores the raw request, calls
 order_capture / order_cancel and renders the reply. Every POST is kept as an InboundRequest with
 its outcome; no body of any shape produces a server error.
+
+A create sent with `Prefer: respond-async` (RFC 7240) is validated as any other, then only stored
+as received and answered 202 with a `Location`: `GET /api/v1/inbound/{inbound_id}`, which says
+"received" until the intake worker (intake/work.py) processed it through ApiOrderProcessor, then
+gives the order (or why there is none). Without the header a create is captured in the request,
+as it always was.
 """
 
 import contextlib
@@ -11,8 +17,9 @@ from functools import partial
 from typing import Annotated, Literal
 
 from django.db import transaction
-from django.http import HttpRequest
-from ninja import Field, Header, NinjaAPI, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Field, Header, NinjaAPI, Path, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -23,7 +30,7 @@ from orders.exceptions import CaptureError, OrderTransitionError
 from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.links import order_tracking_url
 from orders.models import Order
-from orders.services import order_cancel
+from orders.services import CaptureResult, order_cancel
 
 from .fields import NO_NUL, Code, DateTime, Email, Money, Text, Whole, anchored
 from .idempotency import ExternalIdConflict, IdempotencyConflict, idempotent_run, order_fingerprint
@@ -37,6 +44,7 @@ from .inbound import (
 )
 from .keys import channel_api_key_authenticate
 from .models import InboundRequest
+from .work import Finish, InboundProcessor, Step, StepDone
 
 
 class Strict(BaseModel):
@@ -120,6 +128,25 @@ class OrderOut(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, str] = {}
+
+
+class ReceivedOut(Schema):
+    id: int = Field(description="The request's id in our inbound log.")
+    outcome: str = Field(
+        description="`received`: waiting to be processed. Then `captured` (the order was created), "
+        "`held` (created, on hold), `duplicate` (this external_id was sent before with the same "
+        "body: that order), `invalid` (refused: `detail` says why; `reply_status` is 422 or 409 "
+        "as a synchronous create would have answered) or `failed` (we could not process it: our "
+        "staff see it and process it again)."
+    )
+    url: str = Field(description="Where to follow this request: `GET /api/v1/inbound/{inbound_id}`.")
+    order: OrderOut | None = Field(
+        None, description="The order, as `GET /api/v1/orders/{number}` gives it, once there is one."
+    )
+    detail: str = ""
+    reply_status: int | None = Field(
+        None, description="The status a synchronous create would have answered with (201, 200, 409, 422)."
+    )
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -286,6 +313,77 @@ def _captured(*, channel, data: OrderInput, fingerprint: str, actor=None) -> Cap
     return captured
 
 
+class ApiOrderProcessor(InboundProcessor):
+    """How the intake worker processes an API create stored as received (`Prefer:
+    respond-async`), and how staff re-process any stored API create: as the synchronous path
+    would have (same body rules, same 409 for a re-used external_id), the outcome and the status
+    that path would have answered written on the request. Registered in IntakeConfig.ready()."""
+
+    def plan(self, inbound: InboundRequest) -> list[Step] | Finish:
+        try:
+            payload = OrderIn.model_validate_json(inbound.body)
+        except PydanticValidationError as exc:
+            errors = _field_errors(exc.errors(include_url=False))
+            return Finish(
+                Outcome.INVALID, error="; ".join(f"{k}: {v}" for k, v in errors.items()), status=422
+            )
+        data = order_input_from_api(payload)
+        inbound.content_hash = order_fingerprint(data)
+        return [Step(data.external_id, data=data)]
+
+    def settle(self, inbound: InboundRequest, result: CaptureResult) -> StepDone:
+        if result.duplicate:
+            first = _creating_fingerprint(result.order)
+            if first and first != inbound.content_hash:
+                return StepDone(
+                    error=ExternalIdConflict(external_id=result.order.external_id, order=result.order)
+                )
+        return super().settle(inbound, result)
+
+    def finish(self, inbound: InboundRequest, done: list[StepDone]) -> Finish:
+        [step] = done
+        if isinstance(step.error, ExternalIdConflict):
+            return Finish(Outcome.INVALID, error=str(step.error), status=409)  # not linked (see create_order)
+        if isinstance(step.error, CaptureError):
+            return Finish(Outcome.INVALID, error=str(step.error), status=422)
+        if step.error is not None:
+            return Finish(Outcome.FAILED, error=str(step.error), status=500)
+        return Finish(
+            step.outcome, order=step.order, status=200 if step.outcome == Outcome.DUPLICATE else 201
+        )
+
+
+def inbound_url(inbound_id: int) -> str:
+    return reverse("api-v1:get_inbound", kwargs={"inbound_id": str(inbound_id)})
+
+
+def received_reply(inbound: InboundRequest) -> dict:
+    """What the status of an API create says (ReceivedOut)."""
+    reply = {
+        "id": inbound.pk,
+        "outcome": inbound.outcome,
+        "url": inbound_url(inbound.pk),
+        "order": None,
+        "detail": "",
+        "reply_status": inbound.response_status,
+    }
+    if inbound.outcome == Outcome.RECEIVED:
+        reply["detail"] = "Received: waiting to be processed."
+    elif inbound.outcome == Outcome.INVALID:
+        reply["detail"] = inbound.error
+    elif inbound.outcome == Outcome.FAILED:
+        reply["detail"] = "We could not process this order; our staff have it and will process it again."
+    elif inbound.order_id:
+        reply["order"] = order_reply(Order.objects.prefetch_related("holds").get(pk=inbound.order_id))
+    return reply
+
+
+def _accept_and_store(*, request, fingerprint: str) -> tuple[int, dict, None]:
+    """Write the request down as received, for the intake worker: the only write."""
+    _store(request, Outcome.RECEIVED, None, content_hash=fingerprint)
+    return 202, received_reply(request.inbound), None
+
+
 def _capture_and_store(*, request, channel, data: OrderInput, fingerprint: str) -> tuple[int, dict, Order]:
     """Capture and write the request down with its outcome. The caller's transaction holds both.
     Raises ExternalIdConflict (see _captured)."""
@@ -296,18 +394,13 @@ def _capture_and_store(*, request, channel, data: OrderInput, fingerprint: str) 
     return status, reply, captured.order
 
 
-def _idempotent_capture(
-    *, request, channel, key: str, data: OrderInput, fingerprint: str
-) -> tuple[int, dict]:
-    """Capture once per (channel, Idempotency-Key) (intake.idempotency): a retry replays the
-    first reply and is written down as a duplicate. Raises IdempotencyConflict for a key reused
-    with another body, ExternalIdConflict as _captured."""
+def _idempotent(*, request, channel, key: str, fingerprint: str, run) -> tuple[int, dict]:
+    """Run `run` (capture, or accept for later) once per (channel, Idempotency-Key)
+    (intake.idempotency): a retry replays the first reply, whichever it was, and is written down
+    as a duplicate. Raises IdempotencyConflict for a key reused with another body,
+    ExternalIdConflict as _captured."""
     status, reply, replayed = idempotent_run(
-        channel=channel,
-        key=key,
-        body=request.body,
-        fingerprint=fingerprint,
-        run=partial(_capture_and_store, request=request, channel=channel, data=data, fingerprint=fingerprint),
+        channel=channel, key=key, body=request.body, fingerprint=fingerprint, run=run
     )
     if replayed is not None:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
@@ -329,6 +422,13 @@ ORDER_LINKS = {
         ("CancelOrder", "orders_api_cancel_order", "Cancel the order just created (or found again)."),
     ]
 }
+RECEIVED_LINKS = {
+    "GetInbound": {
+        "operationId": "orders_api_get_inbound",
+        "parameters": {"inbound_id": "$response.body#/id"},
+        "description": "Follow the order just received until it is captured.",
+    }
+}
 
 
 # The operation ids are part of the published OpenAPI document: they keep the names ninja derived
@@ -336,7 +436,15 @@ ORDER_LINKS = {
 @api.post(
     "/orders",
     operation_id="orders_api_create_order",
-    response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        200: OrderOut,
+        201: OrderOut,
+        202: ReceivedOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Create an order",
     description="201 with the new order; 200 with the existing order when this external_id (or "
     "this Idempotency-Key) was sent before with the same body; 409 when the external_id was used "
@@ -348,11 +456,36 @@ ORDER_LINKS = {
     "Besides what the schema says, one rule: the order's total (the lines' quantity × unit_price, "
     "plus shipping and tax) must not exceed 9999999999.99, else 422 with `errors.lines`. "
     "A `placed_at` more than a day ahead is taken as the time the order arrived (noted on the "
-    "order).",
-    openapi_extra={"responses": {"200": {"links": ORDER_LINKS}, "201": {"links": ORDER_LINKS}}},
+    "order).\n\n"
+    "With `Prefer: respond-async`: 202 as soon as the order is stored (after the same checks of "
+    "the key and the body's shape, so 401, 409 for an Idempotency-Key reused with another body, "
+    "and 422 for the schema still come at once). `Location` (and `url` in the body) is where to "
+    "follow it, `GET /api/v1/inbound/{inbound_id}`: `received` until it is processed, moments "
+    "later, then the order, or why there is none (the total rule, a re-used external_id). A "
+    "retry with the same Idempotency-Key gets the same 202.",
+    openapi_extra={
+        "responses": {
+            "200": {"links": ORDER_LINKS},
+            "201": {"links": ORDER_LINKS},
+            "202": {
+                "headers": {
+                    "Location": {
+                        "description": "Where to follow the order: `GET /api/v1/inbound/{inbound_id}`.",
+                        "schema": {"type": "string"},
+                    },
+                    "Preference-Applied": {
+                        "description": "`respond-async` (RFC 7240).",
+                        "schema": {"type": "string"},
+                    },
+                },
+                "links": RECEIVED_LINKS,
+            },
+        }
+    },
 )
 def create_order(
     request,
+    response: HttpResponse,
     payload: OrderIn,
     idempotency_key: Annotated[
         str,
@@ -363,21 +496,35 @@ def create_order(
             pattern=anchored(NO_NUL),
         ),
     ] = "",
+    prefer: Annotated[
+        str,
+        Header(
+            alias="Prefer",
+            description="`respond-async` (RFC 7240): answer 202 as soon as the order is stored, "
+            "and capture it moments later; follow it at the `Location` given. Other preferences "
+            "are ignored.",
+            example="respond-async",
+        ),
+    ] = "",
 ):
     channel = request.channel
     data = order_input_from_api(payload)
     fingerprint = order_fingerprint(data)
     key = idempotency_key.strip()  # a key of white space only is no key
+    if respond_async(prefer):
+        run = partial(_accept_and_store, request=request, fingerprint=fingerprint)
+    else:
+        run = partial(
+            _capture_and_store, request=request, channel=channel, data=data, fingerprint=fingerprint
+        )
     try:
         if key:
-            status, reply = _idempotent_capture(
-                request=request, channel=channel, key=key, data=data, fingerprint=fingerprint
+            status, reply = _idempotent(
+                request=request, channel=channel, key=key, fingerprint=fingerprint, run=run
             )
         else:
             with transaction.atomic():
-                status, reply, _order = _capture_and_store(
-                    request=request, channel=channel, data=data, fingerprint=fingerprint
-                )
+                status, reply, _order = run()
     except IdempotencyConflict as exc:
         request.inbound = None  # a capture that lost the race for the key rolled back with its row
         _store(request, Outcome.INVALID, 409, error=str(exc))
@@ -407,7 +554,16 @@ def create_order(
         with contextlib.suppress(Exception):
             _store(request, Outcome.FAILED, 500, error=f"{type(exc).__name__}: {exc}")
         raise
+    if status == 202:
+        response["Location"] = reply["url"]
+        response["Preference-Applied"] = "respond-async"
     return Status(status, reply)
+
+
+def respond_async(prefer: str) -> bool:
+    """Whether a Prefer header (RFC 7240: comma-separated preferences, each maybe with
+    parameters after a semicolon) asks for respond-async."""
+    return any(part.split(";", 1)[0].strip().lower() == "respond-async" for part in prefer.split(","))
 
 
 def _order_for(request, number: str) -> Order:
@@ -476,22 +632,36 @@ def cancel_order(request, number: str):
     return Status(200, order_reply(order))
 
 
-def api_request_reprocess(inbound: InboundRequest, actor) -> str:
-    """Run a stored API order request again (the channel's body as it was sent); registered in
-    IntakeConfig.ready()."""
-    try:
-        payload = OrderIn.model_validate_json(inbound.body)
-    except PydanticValidationError as exc:
-        errors = _field_errors(exc.errors())
-        raise CaptureError(errors) from None
-    data = order_input_from_api(payload)
-    fingerprint = order_fingerprint(data)
-    captured = _captured(channel=inbound.channel, data=data, fingerprint=fingerprint, actor=actor)
-    inbound_request_finish(
-        inbound=inbound,
-        outcome=captured.outcome,
-        order=captured.order,
-        status=201 if captured.created else 200,
-        content_hash=fingerprint,
-    )
-    return f"Captured as {captured.order.number} ({captured.order.get_status_display().lower()})."
+def _inbound_for(request, inbound_id: str) -> InboundRequest:
+    """One of this channel's order creates, by its id in the inbound log; 404 otherwise."""
+    inbound = None
+    if inbound_id.isascii() and inbound_id.isdigit() and len(inbound_id) <= 18:
+        inbound = (
+            InboundRequest.objects.filter(
+                pk=int(inbound_id),
+                channel=request.channel,
+                source=InboundRequest.Source.API,
+                topic=reverse("api-v1:create_order"),
+            )
+            .only("pk", "outcome", "order_id", "error", "response_status")
+            .first()
+        )
+    if inbound is None:
+        raise HttpError(404, "No order request with that id for this channel.")
+    return inbound
+
+
+@api.get(
+    "/inbound/{inbound_id}",
+    operation_id="orders_api_get_inbound",
+    response={200: ReceivedOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Follow an order sent with Prefer: respond-async",
+    description="Where a create answered 202 points (`Location`). `outcome` is `received` until the "
+    "order is processed (usually within a second or two; poll no faster than that), then says "
+    "what became of it, with the order as `GET /api/v1/orders/{number}` gives it once there is "
+    "one. Only the channel that sent the order can read it.",
+)
+def get_inbound(
+    request, inbound_id: Annotated[str, Path(description="The `id` a 202 from `POST /api/v1/orders` gave.")]
+):
+    return Status(200, received_reply(_inbound_for(request, inbound_id)))

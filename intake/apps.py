@@ -13,15 +13,17 @@ class IntakeConfig(AppConfig):
 
         from . import api_edit  # noqa: F401  PATCH /api/v1/orders/{number} joins the API's router
         from .admin import intake_admin_extend
-        from .api import api_request_reprocess
+        from .api import ApiOrderProcessor
         from .csv_import import csv_request_reprocess
         from .inbound import inbound_outcome_follow_order, register_reprocessor
         from .keys import channel_saved_receiver, key_changed_receiver
         from .models import ChannelApiKey, InboundRequest
         from .queues import register_home_queues
+        from .work import inbound_processor_register
 
-        # Staff re-process a stored API request or CSV order from the inbound request log.
-        register_reprocessor(InboundRequest.Source.API, api_request_reprocess)
+        # The intake worker processes API creates sent with Prefer: respond-async; staff
+        # re-process stored API requests through the same path, and CSV orders from the log.
+        inbound_processor_register(InboundRequest.Source.API, ApiOrderProcessor())
         register_reprocessor(InboundRequest.Source.CSV, csv_request_reprocess)
         # Cached API keys (intake.keys) are forgotten whenever a key or its channel changes.
         post_save.connect(channel_saved_receiver, sender=Channel, dispatch_uid="intake.keys.channel")

@@ -1,10 +1,15 @@
 """The inbound request store: every request that reaches intake is written down raw before it is
 processed, and its outcome after, each in its own short transaction, so a failure while
-capturing never loses what the channel sent."""
+capturing never loses what the channel sent.
 
-from collections.abc import Callable
+Webhook deliveries and asynchronous API creates are only written down here, as received
+(`inbound_request_receive`); the intake worker (intake/work.py) processes them and records their
+outcomes set-wise (`inbound_requests_finish_many`)."""
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -93,6 +98,70 @@ def inbound_request_record(
     )
 
 
+# What a delivery id already seen means: the delivery was processed (or is waiting to be), so it
+# is not processed again. One that failed (or was refused) may be sent again and tried again.
+DELIVERY_TAKEN = [
+    Outcome.RECEIVED,
+    Outcome.CAPTURED,
+    Outcome.HELD,
+    Outcome.CANCELLED,
+    Outcome.EDITED,
+    Outcome.IGNORED,
+]
+
+
+def inbound_delivery_taken(*, source: str, channel: Channel, delivery_id: str, exclude_pk=None):
+    """The first request of this channel and source that took this delivery id (see
+    DELIVERY_TAKEN), or None. One indexed query."""
+    if not delivery_id:
+        return None
+    rows = InboundRequest.objects.filter(
+        source=source, delivery_id=delivery_id, channel=channel, outcome__in=DELIVERY_TAKEN
+    )
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("pk").only("pk", "order_id", "outcome").first()
+
+
+def inbound_request_receive(
+    *, source: str, channel: Channel, body: bytes | str, headers: dict, delivery_id: str = "", topic: str = ""
+) -> tuple[InboundRequest, bool]:
+    """Write down an authenticated platform delivery as received, for the intake worker: one
+    INSERT, committed before the platform is answered. Returns (the row, duplicate).
+
+    A delivery id this channel and source already took (received, or processed other than
+    failed) is not queued again: it is written down as a duplicate instead. Two copies racing
+    with the same id are kept apart by the unique index on pending deliveries: the second INSERT
+    fails and becomes the duplicate. (The worker checks once more before processing: a retry
+    that arrives in the instant its first copy is committed processed gets past both.)
+    """
+    delivery_id = clean_text(delivery_id, 255)
+    record = {
+        "source": source,
+        "channel": channel,
+        "body": body,
+        "headers": headers,
+        "delivery_id": delivery_id,
+        "topic": topic,
+    }
+    if (seen := inbound_delivery_taken(source=source, channel=channel, delivery_id=delivery_id)) is None:
+        try:
+            with transaction.atomic():  # a savepoint when called inside a transaction (tests)
+                return inbound_request_record(**record), False
+        except IntegrityError:
+            seen = inbound_delivery_taken(source=source, channel=channel, delivery_id=delivery_id)
+            if seen is None:
+                raise
+    duplicate = inbound_request_record(
+        **record,
+        outcome=Outcome.DUPLICATE,
+        status=200,
+        order=seen.order if seen.order_id else None,
+        error=f"The same delivery as request #{seen.pk}.",
+    )
+    return duplicate, True
+
+
 def inbound_request_finish(
     *,
     inbound: InboundRequest,
@@ -121,6 +190,40 @@ def inbound_request_finish(
         ]
     )
     return inbound
+
+
+FINISHED_FIELDS = [
+    "outcome",
+    "order",
+    "error",
+    "response_status",
+    "processed_at",
+    "content_hash",
+    "updated_at",
+]
+
+
+def inbound_requests_finish_many(
+    items: Iterable[tuple[InboundRequest, str, Order | None, str, int | None]],
+) -> list[InboundRequest]:
+    """Record what became of many inbound requests: one UPDATE for all of them (SQLite may need
+    more for very long lists). Each item is (inbound, outcome, order, error, status), as
+    inbound_request_finish takes them; an order of None keeps the one the request has (and its
+    content_hash is written as it stands on the object). Runs in the caller's transaction."""
+    now = timezone.now()
+    rows = []
+    for inbound, outcome, order, error, status in items:
+        inbound.outcome = outcome
+        if order is not None:
+            inbound.order = order
+        inbound.error = clean_text(error)
+        inbound.response_status = status
+        inbound.processed_at = now
+        inbound.updated_at = now
+        rows.append(inbound)
+    if rows:
+        InboundRequest.objects.bulk_update(rows, FINISHED_FIELDS)
+    return rows
 
 
 def inbound_outcome_for(order: Order) -> str:
@@ -182,11 +285,17 @@ def inbound_request_reprocess(*, inbound_id: int, actor=None) -> str:
     is then processed again whole, so the others get another try and the outcome says how that
     went: it no longer counts as failed unless something in it still fails. Otherwise the raw
     request is processed as if it had just arrived. Raises InboundNotReprocessable for requests
-    that had no order data (rejected signatures, pings). Returns a message for staff.
+    that had no order data (rejected signatures, pings) and for those still waiting for the
+    intake worker. Returns a message for staff.
     """
     from .rematch import order_rematch_and_recheck
 
     inbound = InboundRequest.objects.select_related("channel", "order").get(pk=inbound_id)
+    if InboundRequest.objects.pending().filter(pk=inbound.pk).exists():
+        raise InboundNotReprocessable(
+            "This request is waiting for the intake worker, which processes requests in the order "
+            "they arrived: it will be processed shortly."
+        )
     if inbound.order_id:
         order = order_rematch_and_recheck(order_id=inbound.order_id, actor=actor)
         InboundRequest.objects.filter(pk=inbound.pk).update(attempts=inbound.attempts + 1)

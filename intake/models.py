@@ -68,9 +68,23 @@ class IdempotencyRecord(models.Model):
         return f"{self.channel_id}:{self.key}"
 
 
+class InboundRequestQuerySet(models.QuerySet):
+    def pending(self):
+        """Requests waiting for the intake worker (intake/work.py): received from a known channel
+        and not yet processed. CSV orders are received too while their import runs; the import
+        processes them itself."""
+        return self.filter(outcome=InboundRequest.Outcome.RECEIVED, channel__isnull=False).exclude(
+            source=InboundRequest.Source.CSV
+        )
+
+
 class InboundRequest(TimeStampedModel):
     """One request that reached intake (API call, webhook delivery, one order of a CSV import),
-    kept raw with what became of it, so nothing a channel sends is ever lost."""
+    kept raw with what became of it, so nothing a channel sends is ever lost.
+
+    Webhook deliveries and the API's `Prefer: respond-async` creates are stored as received
+    (pending) and answered at once; the intake worker (intake/work.py) processes them later.
+    """
 
     class Source(models.TextChoices):
         API = "api", "JSON API"
@@ -119,6 +133,8 @@ class InboundRequest(TimeStampedModel):
         "carry the same.",
     )
 
+    objects = InboundRequestQuerySet.as_manager()
+
     class Meta:
         db_table = "orders_inboundrequest"
         ordering = ["-created_at", "-pk"]
@@ -126,6 +142,21 @@ class InboundRequest(TimeStampedModel):
             models.Index(fields=["source", "delivery_id"]),
             # The admin's outcome filter; a plain index (db_index on a CharField adds a LIKE one).
             models.Index(fields=["outcome"], name="inbound_outcome_idx"),
+            # The worker's queue in arrival order, and the backlog: only the pending rows.
+            models.Index(fields=["id"], condition=models.Q(outcome="received"), name="inbound_pending_idx"),
+        ]
+        constraints = [
+            # A platform's delivery is pending at most once per channel: a retry that arrives
+            # while the first is still waiting is a duplicate, even at the same instant. (Processed
+            # rows may share an id: replays are kept as duplicates, and a delivery that failed may
+            # come again.) The API has its Idempotency-Key store; CSV orders are not queued.
+            models.UniqueConstraint(
+                fields=["source", "channel", "delivery_id"],
+                condition=models.Q(outcome="received")
+                & ~models.Q(delivery_id="")
+                & ~models.Q(source__in=["api", "csv"]),
+                name="inbound_one_pending_delivery",
+            ),
         ]
 
     def __str__(self):

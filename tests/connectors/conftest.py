@@ -1,9 +1,12 @@
 """What the connector tests share: shop channels with a webhook secret, deliveries signed as the
-platforms sign them, and the EasyPost tests' shipments."""
+platforms sign them (and then processed by the intake worker, as in production), and the
+EasyPost tests' shipments."""
 
 import pytest
 
 from connectors.webhooks import webhook_signature
+from intake.models import InboundRequest
+from intake.work import intake_work
 from orders.models import Channel
 from tests.factories import ChannelFactory
 from tests.fulfillment.conftest import catalog, ready_shipment  # noqa: F401  fixtures, shared
@@ -25,8 +28,10 @@ def woo(db):
     return ChannelFactory(code="woo", name="Woo store", kind=Channel.Kind.WOOCOMMERCE, webhook_secret=SECRET)
 
 
-def send_shopify(client, body: bytes, *, secret=SECRET, delivery="d-1", topic="orders/create"):
-    return client.post(
+def send_shopify(client, body: bytes, *, secret=SECRET, delivery="d-1", topic="orders/create", process=True):
+    """Deliver as Shopify does; then, unless `process` is False, let the intake worker process
+    what is pending (the view only stores it)."""
+    response = client.post(
         SHOPIFY_URL,
         data=body,
         content_type="application/json",
@@ -35,10 +40,15 @@ def send_shopify(client, body: bytes, *, secret=SECRET, delivery="d-1", topic="o
         HTTP_X_SHOPIFY_TOPIC=topic,
         HTTP_X_SHOPIFY_SHOP_DOMAIN="example.myshopify.com",
     )
+    if process:
+        intake_work()
+    return response
 
 
-def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order.created"):
-    return client.post(
+def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order.created", process=True):
+    """Deliver as WooCommerce does; then, unless `process` is False, let the intake worker
+    process what is pending."""
+    response = client.post(
         WOO_URL,
         data=body,
         content_type="application/json",
@@ -47,6 +57,14 @@ def send_woo(client, body: bytes, *, secret=SECRET, delivery="w-1", topic="order
         HTTP_X_WC_WEBHOOK_TOPIC=topic,
         HTTP_X_WC_WEBHOOK_SOURCE="https://example.com/",
     )
+    if process:
+        intake_work()
+    return response
+
+
+def outcome_of(delivery: str) -> str:
+    """What became of a delivery: the outcome of the first request stored with its id."""
+    return InboundRequest.objects.filter(delivery_id=delivery).order_by("pk").first().outcome
 
 
 # --- outbound: connections to a local stand-in for the platform --------------------------------

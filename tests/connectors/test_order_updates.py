@@ -20,7 +20,7 @@ from returns.models import Refund
 from tests.factories import ProductFactory, stock_put
 from tests.intake.conftest import fixture_json
 
-from .conftest import send_shopify, send_woo
+from .conftest import outcome_of, send_shopify, send_woo
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -64,9 +64,9 @@ def test_a_shopify_edit_is_applied_to_the_order(client, shopify, ipods, django_c
     assert order.status == "allocated"
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = send(client, edited(base, IPOD2008RED=0), "update-1")
+        send(client, edited(base, IPOD2008RED=0), "update-1")
 
-    assert response.json()["outcome"] == "edited"
+    assert outcome_of("update-1") == "edited"
     order.refresh_from_db()
     assert sorted(order.lines.values_list("sku", flat=True)) == ["IPOD2008BLACK", "IPOD2008GREEN"]
     assert (order.subtotal, order.tax_total, order.total) == (D("398.00"), D("7.96"), D("405.96"))
@@ -81,9 +81,9 @@ def test_an_update_that_changes_nothing_here_is_acknowledged(client, shopify, ip
     send(client, base, "create", topic="orders/create")
     tagged = {**base, "tags": "vip", "note": "gift wrap"}
 
-    response = send(client, tagged, "update-1")
+    send(client, tagged, "update-1")
 
-    assert response.json()["outcome"] == "ignored"
+    assert outcome_of("update-1") == "ignored"
     assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.EDITED).exists()
 
 
@@ -101,9 +101,9 @@ def test_an_unrelated_update_doesnt_undo_what_staff_changed_here(client, shopify
     )
     order_edit(order_id=order.pk, changes=OrderEdit(shipping_address=office), reason="customer called")
 
-    response = send(client, {**base, "tags": "vip"}, "update-1")
+    send(client, {**base, "tags": "vip"}, "update-1")
 
-    assert response.json()["outcome"] == "ignored"
+    assert outcome_of("update-1") == "ignored"
     order.refresh_from_db()
     assert order.shipping_address.line1 == "1 Office Park"
 
@@ -115,9 +115,9 @@ def test_a_shopify_edit_of_an_order_being_picked_waits_for_a_person(client, shop
     order_start_fulfillment(order_id=order.pk)
     pick_list_create(warehouse_id=warehouse.pk)
 
-    response = send(client, edited(base, IPOD2008BLACK=3), "update-1")
+    send(client, edited(base, IPOD2008BLACK=3), "update-1")
 
-    assert response.json()["outcome"] == "failed"
+    assert outcome_of("update-1") == "failed"
     inbound = InboundRequest.objects.get(delivery_id="update-1")
     assert "is being picked" in inbound.error
     assert "IPod Nano - 8gb - black (IPOD2008BLACK): quantity 1 → 3." in inbound.error
@@ -135,9 +135,9 @@ def test_an_update_of_an_order_being_picked_that_changes_nothing_is_acknowledged
     order_start_fulfillment(order_id=order.pk)
     pick_list_create(warehouse_id=warehouse.pk)
 
-    response = send(client, {**base, "fulfillment_status": "partial"}, "update-1")
+    send(client, {**base, "fulfillment_status": "partial"}, "update-1")
 
-    assert response.json()["outcome"] == "ignored"
+    assert outcome_of("update-1") == "ignored"
 
 
 def test_the_orders_edited_body_is_acknowledged_for_the_update_that_follows_it(client, shopify):
@@ -145,16 +145,16 @@ def test_the_orders_edited_body_is_acknowledged_for_the_update_that_follows_it(c
         "order_edit": {"id": 78912, "order_id": 450789469, "line_items": {"additions": [], "removals": []}}
     }
 
-    response = send(client, body, "edit-1", topic="orders/edited")
+    send(client, body, "edit-1", topic="orders/edited")
 
-    assert response.json()["outcome"] == "ignored"
+    assert outcome_of("edit-1") == "ignored"
     assert "orders/updated" in InboundRequest.objects.get().error
 
 
 def test_an_update_of_an_order_never_captured_captures_it(client, shopify, ipods):
-    response = send(client, shopify_order(), "update-1")
+    send(client, shopify_order(), "update-1")
 
-    assert response.json()["outcome"] == "captured"
+    assert outcome_of("update-1") == "captured"
     assert Order.objects.filter(channel=shopify).count() == 1
 
 
@@ -170,9 +170,9 @@ def test_a_woocommerce_update_changes_the_quantity(client, woo, warehouse, servi
 
     order["line_items"][0]["quantity"] = 4  # the shop owner added two more singles
     order["total_tax"], order["total"] = "1.65", "35.65"
-    response = send_woo(client, json.dumps(order).encode(), delivery="w-update", topic="order.updated")
+    send_woo(client, json.dumps(order).encode(), delivery="w-update", topic="order.updated")
 
-    assert response.json()["outcome"] == "edited"
+    assert outcome_of("w-update") == "edited"
     captured.refresh_from_db()
     assert captured.lines.get(sku="WOO-SINGLE").quantity == 4
     assert (captured.tax_total, captured.total) == (D("1.65"), D("35.65"))

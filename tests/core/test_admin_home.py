@@ -23,6 +23,7 @@ from returns.models import ReturnRequest
 from support.models import Thread
 from tests.conftest import PINNED_NOW
 from tests.factories import (
+    ChannelFactory,
     OrderFactory,
     ReturnRequestFactory,
     ShipmentFactory,
@@ -243,6 +244,10 @@ def make_work(k: int) -> None:
     for outcome, n in [("failed", k), ("held", 2 * k), ("captured", 3 * k), ("invalid", k)]:
         for _ in range(n):
             InboundRequest.objects.create(source="api", outcome=outcome)
+    shop = ChannelFactory(kind="shopify")
+    for _ in range(k):  # waiting for the intake worker
+        InboundRequest.objects.create(source="shopify", channel=shop, outcome="received")
+    InboundRequest.objects.create(source="csv", channel=shop, outcome="received")  # its import runs it
 
     for status, n in [("dead", k), ("paused", 1), ("delivered", 3 * k), ("pending", k)]:
         for _ in range(n):
@@ -294,6 +299,7 @@ def expected(k: int) -> dict[str, dict]:
         "Customer service": {
             "Holds": {"Address unverifiable": str(k), "Fraud review": str(2 * k)},
             "Failed inbound requests": str(k),
+            "Inbound requests waiting": str(k),
             "Customer messages to answer": str(k),
             "Returns to approve": str(k),
             "Late shipments": str(k),
@@ -489,15 +495,15 @@ def test_each_queue_costs_one_query(db, clock, superuser):
     with CaptureQueriesContext(connection) as ctx:
         home_sections(superuser)
 
-    assert len(ctx.captured_queries) == len(counted) == 18
+    assert len(ctx.captured_queries) == len(counted) == 19
 
 
 # The whole page: session and user, the user's permissions and group names (none for a superuser),
 # the recent-actions box, and one query per queue shown.
 PAGE_QUERIES = {
-    "superuser": 2 + 1 + 18,
+    "superuser": 2 + 1 + 19,
     "warehouse_staff": 2 + 3 + 1 + 8,
-    "service_staff": 2 + 3 + 1 + 6,
+    "service_staff": 2 + 3 + 1 + 7,
     "manager": 2 + 3 + 1 + 4,
 }
 

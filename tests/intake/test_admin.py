@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from intake.models import ChannelApiKey, ImportBatch, InboundRequest, SkuMapping
+from intake.work import intake_work
 from orders.models import Channel, Order
 from tests.factories import ChannelFactory, ProductFactory, UserFactory, stock_put
 
@@ -58,6 +59,7 @@ def test_failed_delivery_is_reprocessed_from_the_admin_after_mapping(staff_clien
         content_type="application/json",
         HTTP_X_WC_WEBHOOK_SIGNATURE=webhook_signature(secret="s", body=body),
     )
+    intake_work()  # the intake worker processes what the webhook stored
     held = Order.objects.get(external_id="723")
     assert held.status == "on_hold"
     for key in ["woo-87", "woo-34", "woo-93"]:

@@ -13,6 +13,7 @@ from django.test import Client
 
 from intake.keys import channel_api_key_create, channel_api_key_revoke, channel_api_key_rotate
 from intake.models import InboundRequest
+from intake.work import intake_work
 from inventory.models import StockItem
 from orders.links import order_number_from_token
 from orders.models import Channel, Order
@@ -525,3 +526,92 @@ def test_two_bodies_racing_for_one_external_id_make_one_order_and_409_for_the_ot
     assert [status for status, _ in replies].count(409) == 5  # the other body: refused, naming it
     number = Order.objects.get().number
     assert all(number in reply["detail"] for status, reply in replies if status == 409)
+
+
+# --- Prefer: respond-async ------------------------------------------------------------------------
+ASYNC = {"HTTP_PREFER": "respond-async"}
+
+
+def test_an_async_create_is_answered_202_and_its_url_gives_the_order_once_captured(client, auth, widgets):
+    response = post(client, order_body(), auth, **ASYNC)
+
+    assert response.status_code == 202, response.content
+    reply = response.json()
+    assert reply["outcome"] == "received" and reply["order"] is None
+    assert response["Location"] == reply["url"] == f"/api/v1/inbound/{reply['id']}"
+    assert response["Preference-Applied"] == "respond-async"
+    assert not Order.objects.exists()
+    waiting = client.get(response["Location"], **auth)
+    assert waiting.status_code == 200 and waiting.json()["outcome"] == "received"
+
+    intake_work()
+
+    done = client.get(response["Location"], **auth).json()
+    order = Order.objects.get()
+    assert (done["outcome"], done["reply_status"]) == ("captured", 201)
+    assert done["order"] == client.get(f"/api/v1/orders/{order.number}", **auth).json()
+    assert order.status == "allocated"
+
+
+def test_a_prefer_header_without_respond_async_keeps_the_create_synchronous(client, auth, widgets):
+    response = post(client, order_body(), auth, HTTP_PREFER="return=minimal, wait=10")
+
+    assert response.status_code == 201 and response.json()["status"] == "allocated"
+
+
+def test_an_async_body_the_schema_refuses_is_still_a_422_at_once(client, auth, widgets):
+    response = post(client, order_body(lines=[]), auth, **ASYNC)
+
+    assert response.status_code == 422 and "lines" in response.json()["errors"]
+    assert InboundRequest.objects.get().outcome == "invalid"
+
+
+def test_an_async_retry_with_the_same_idempotency_key_gets_the_same_202_and_one_order(client, auth, widgets):
+    first = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-9", **ASYNC)
+    again = post(client, order_body(), auth, HTTP_IDEMPOTENCY_KEY="k-9", **ASYNC)
+    other = post(client, order_body(external_id="WEB-2"), auth, HTTP_IDEMPOTENCY_KEY="k-9", **ASYNC)
+
+    assert (first.status_code, again.status_code, other.status_code) == (202, 202, 409)
+    assert again["Location"] == first["Location"] and again.json() == first.json()
+    assert intake_work() == 1
+    assert Order.objects.count() == 1
+    assert list(InboundRequest.objects.order_by("pk").values_list("outcome", flat=True)) == [
+        "captured",
+        "duplicate",
+        "invalid",
+    ]
+
+
+def test_what_the_worker_refuses_is_said_at_the_url(client, auth, widgets):
+    number = post(client, order_body(), auth).json()["number"]
+    conflict = post(client, order_body(shipping_speed="overnight"), auth, **ASYNC)
+    huge = [{"sku": "WIDGET-1", "quantity": 100_000, "unit_price": "999999.00"}]
+    too_big = post(client, order_body(external_id="WEB-BIG", lines=huge), auth, **ASYNC)
+    replay = post(client, order_body(), auth, **ASYNC)
+
+    intake_work()
+
+    conflict, too_big, replay = (
+        client.get(r["Location"], **auth).json() for r in (conflict, too_big, replay)
+    )
+    assert (conflict["outcome"], conflict["reply_status"], conflict["order"]) == ("invalid", 409, None)
+    assert number in conflict["detail"]
+    assert (too_big["outcome"], too_big["reply_status"]) == ("invalid", 422)
+    assert "lines" in too_big["detail"]
+    assert (replay["outcome"], replay["reply_status"], replay["order"]["number"]) == (
+        "duplicate",
+        200,
+        number,
+    )
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("inbound_id", ["999999", "abc", "1" * 30, "-1"])
+def test_the_url_of_another_channels_order_or_of_nothing_is_a_404(client, auth, widgets, inbound_id):
+    mine = post(client, order_body(), auth, **ASYNC)
+    other_channel = ChannelFactory(code="other")
+    _, key = channel_api_key_create(channel=other_channel)
+
+    assert client.get(mine["Location"], HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
+    assert client.get(f"/api/v1/inbound/{inbound_id}", **auth).status_code == 404
+    assert client.get(mine["Location"]).status_code == 401

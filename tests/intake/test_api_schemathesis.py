@@ -87,6 +87,22 @@ def filter_case(context, case) -> bool:
     return subtotal + quantize(data.shipping_total) + quantize(data.tax_total) <= MAX_ORDER_AMOUNT
 
 
+@schema.hook
+def filter_failure(context, failure, case, response) -> bool:
+    """Every finding is kept but one: a PATCH whose lines name SKUs we don't sell is refused with a
+    422 that says so per line. The schema can't list the catalog (it is data), so such a body is
+    schema-valid and still rightly refused; found once the workflows grew (async creates)."""
+    if failure.code != "ST202" or case.operation.label != "PATCH /api/v1/orders/{number}":
+        return True
+    if response.status_code != 422:
+        return True
+    try:
+        errors = response.json().get("errors") or {}
+    except ValueError:
+        return True
+    return not errors or not all(str(e).startswith("No active product has the SKU") for e in errors.values())
+
+
 class Findings:
     """Distinct failures of one run, kept instead of raised (continue on failure)."""
 
