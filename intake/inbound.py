@@ -129,11 +129,11 @@ def inbound_request_receive(
     """Write down an authenticated platform delivery as received, for the intake worker: one
     INSERT, committed before the platform is answered. Returns (the row, duplicate).
 
-    A delivery id this channel and source already took (received, or processed other than
-    failed) is not queued again: it is written down as a duplicate instead. Two copies racing
-    with the same id are kept apart by the unique index on pending deliveries: the second INSERT
-    fails and becomes the duplicate. (The worker checks once more before processing: a retry
-    that arrives in the instant its first copy is committed processed gets past both.)
+    Two copies of a delivery waiting at once are kept apart by the unique index on pending
+    deliveries: the second INSERT fails and is written down as a duplicate instead. A copy of a
+    delivery already processed is queued like any other and the worker finds it taken
+    (inbound_delivery_taken) and records it as a duplicate without processing it: the platform
+    is answered after that one INSERT, with no read before it.
     """
     delivery_id = clean_text(delivery_id, 255)
     record = {
@@ -144,14 +144,13 @@ def inbound_request_receive(
         "delivery_id": delivery_id,
         "topic": topic,
     }
-    if (seen := inbound_delivery_taken(source=source, channel=channel, delivery_id=delivery_id)) is None:
-        try:
-            with transaction.atomic():  # a savepoint when called inside a transaction (tests)
-                return inbound_request_record(**record), False
-        except IntegrityError:
-            seen = inbound_delivery_taken(source=source, channel=channel, delivery_id=delivery_id)
-            if seen is None:
-                raise
+    try:
+        with transaction.atomic():  # a savepoint when called inside a transaction (tests)
+            return inbound_request_record(**record), False
+    except IntegrityError:
+        seen = inbound_delivery_taken(source=source, channel=channel, delivery_id=delivery_id)
+        if seen is None:
+            raise
     duplicate = inbound_request_record(
         **record,
         outcome=Outcome.DUPLICATE,
