@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.db import rows_update
 from core.exceptions import DomainError
 from orders.exceptions import DuplicateOrder
 from orders.inputs import OrderInput
@@ -221,7 +222,7 @@ def inbound_requests_finish_many(
         inbound.updated_at = now
         rows.append(inbound)
     if rows:
-        InboundRequest.objects.bulk_update(rows, FINISHED_FIELDS)
+        rows_update(InboundRequest, rows, FINISHED_FIELDS)
     return rows
 
 

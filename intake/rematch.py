@@ -1,5 +1,9 @@
 """Matching order lines to products through the channel's SKU mappings."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import transaction
 
 from inventory.models import Product
@@ -9,6 +13,22 @@ from orders.services import order_release_hold
 
 from .models import SkuMapping
 
+# While a batch is mapped: what each (channel, key) resolved to (a product or None), so a
+# thousand orders of the same thirty SKUs ask the database about each key once.
+_batch_known: ContextVar[dict | None] = ContextVar("sku_batch_known", default=None)
+
+
+@contextmanager
+def sku_resolve_batch() -> Iterator[None]:
+    """Within this block, sku_resolve looks each (channel, key) up once: the intake worker and
+    the CSV import map a batch of orders inside one, in the batch's transaction (mappings and
+    products read at its start hold for it)."""
+    token = _batch_known.set({})
+    try:
+        yield
+    finally:
+        _batch_known.reset(token)
+
 
 def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Product | None]:
     """For each line, the product named by the first of its keys that names one, or None.
@@ -16,21 +36,29 @@ def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Pro
     Each key is looked up in the channel's SKU mappings first, then among our products' SKUs:
     a mapping wins over a product whose SKU happens to equal the channel's key. Keys are tried
     in the order given (adapters pass the channel's SKU before the ids they derive keys from).
-    Two queries for the whole order.
+    Two queries for the whole order; inside sku_resolve_batch, none for keys already looked up.
     """
     wanted = {k for keys in keys_per_line for k in keys if k}
-    by_sku = {p.sku: p for p in Product.objects.filter(sku__in=wanted)}
-    mapped = {
-        m.external_key: m.product
-        for m in SkuMapping.objects.filter(channel=channel, external_key__in=wanted).select_related("product")
-    }
+    batch = _batch_known.get()
+    known = batch.setdefault(channel.pk, {}) if batch is not None else {}
+    unknown = wanted - known.keys()
+    if unknown:
+        by_sku = {p.sku: p for p in Product.objects.filter(sku__in=unknown)}
+        mapped = {
+            m.external_key: m.product
+            for m in SkuMapping.objects.filter(channel=channel, external_key__in=unknown).select_related(
+                "product"
+            )
+        }
+        for key in unknown:
+            known[key] = mapped.get(key) or by_sku.get(key)
     result = []
     for keys in keys_per_line:
         product = None
         for key in keys:
             if not key:
                 continue
-            product = mapped.get(key) or by_sku.get(key)
+            product = known.get(key)
             if product is not None:
                 break
         result.append(product)

@@ -57,6 +57,7 @@ from .inbound import (
 )
 from .mapping import MappingError
 from .models import InboundRequest
+from .rematch import sku_resolve_batch
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,8 @@ def inbound_requests_process(inbounds: Sequence[InboundRequest], *, actor=None) 
     what no savepoint can contain (then the caller's transaction must roll back).
     """
     taken = _deliveries_taken(inbounds)
-    planned = [_plan(inbound, taken.get(inbound.pk)) for inbound in inbounds]
+    with sku_resolve_batch():
+        planned = [_plan(inbound, taken.get(inbound.pk)) for inbound in inbounds]
     processed: list[Processed] = []
     for run in _runs(planned):
         processed.extend(_run(run, actor))

@@ -2,9 +2,11 @@
 our SKUs, the first key that names a product wins."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from intake.models import SkuMapping
-from intake.rematch import sku_resolve
+from intake.rematch import sku_resolve, sku_resolve_batch
 from tests.factories import ChannelFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +35,28 @@ def test_the_first_key_that_names_a_product_wins_and_unknown_keys_give_none(djan
         resolved = sku_resolve(channel=channel, keys_per_line=lines)
 
     assert resolved == [by_variant, by_product, None]
+
+
+def test_a_batch_looks_each_key_up_once_and_still_answers_each_line():
+    channel = ChannelFactory()
+    mug = ProductFactory(sku="MUG-1")
+    cap = ProductFactory(sku="CAP-1")
+    SkuMapping.objects.create(channel=channel, external_key="shop-cap", product=cap)
+
+    with sku_resolve_batch(), CaptureQueriesContext(connection) as ctx:
+        answers = [
+            sku_resolve(channel=channel, keys_per_line=[["MUG-1"], ["shop-cap"], ["NOPE"]]) for _ in range(20)
+        ]
+        later = sku_resolve(channel=channel, keys_per_line=[["", "MUG-1"], ["CAP-1"]])
+
+    assert answers == [[mug, cap, None]] * 20
+    assert later == [mug, cap]
+    assert len(ctx.captured_queries) == 4  # products and mappings for the first keys, then for CAP-1
+
+
+def test_outside_a_batch_nothing_is_remembered():
+    channel = ChannelFactory()
+    with sku_resolve_batch():
+        assert sku_resolve(channel=channel, keys_per_line=[["LATE-1"]]) == [None]
+    late = ProductFactory(sku="LATE-1")
+    assert sku_resolve(channel=channel, keys_per_line=[["LATE-1"]]) == [late]
