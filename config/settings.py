@@ -219,6 +219,9 @@ OMS = {
     # An Idempotency-Key replays its first reply for this many days; `purge_idempotency_keys`
     # deletes older records (the unique external id still stops a late retry making an order).
     "IDEMPOTENCY_KEY_DAYS": env.int("OMS_IDEMPOTENCY_KEY_DAYS", default=7),
+    # A marketplace CSV import captures its orders this many at a time: one transaction, one
+    # capture call and a few set-wise writes per chunk; the import's page shows progress per chunk.
+    "INTAKE_BATCH_SIZE": env.int("OMS_INTAKE_BATCH_SIZE", default=200),
     # The KPI dashboard recomputes at most this many changed days (placed and shipped days
     # counted apart) before it answers; when more changed (a historical import), it shows the
     # figures as of the last refresh, says so, and leaves the rest to a background refresh.

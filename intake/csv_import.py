@@ -1,5 +1,12 @@
 """Marketplace CSV import: rows grouped into orders by an order-id column, each order captured
-on its own (all its rows or none), every problem reported with its row number.
+whole or not at all, every problem reported with its row number.
+
+The file is read twice and never held as objects whole: a first pass learns the layout, the
+orders and the rows that belong to none; the second hands over the orders in chunks
+(settings.OMS["INTAKE_BATCH_SIZE"]). Each chunk's inbound requests are written in one insert
+before anything is captured, its orders are captured in one orders_capture call, and their
+outcomes are recorded in one update that commits with them; the batch's counts move once per
+chunk.
 
 Layouts (picked from the header when not given):
 - `uci`: the UCI "Online Retail" export (InvoiceNo, StockCode, Description, Quantity,
@@ -17,25 +24,34 @@ staff can add the product or a SKU mapping and re-process it.
 
 import csv
 import io
+import logging
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import batched
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
 from core.exceptions import DomainError
 from core.money import quantize, to_decimal
-from orders.exceptions import CaptureError
-from orders.inputs import AddressInput, OrderInput
+from inventory.models import Product
+from orders.inputs import AddressInput, LineInput, OrderInput
 from orders.models import Channel, Order, OrderHold
+from orders.services import CaptureRequest, CaptureResult, orders_capture
 
 from .countries import country_code
-from .inbound import Outcome, inbound_request_finish, inbound_request_record, intake_capture
-from .mapping import lines_resolved, speed_from_title, when
+from .inbound import Outcome, clean_text, inbound_outcome_for, inbound_requests_finish_many
+from .mapping import speed_from_title, when
 from .models import ImportBatch, InboundRequest
+from .rematch import sku_resolve
+
+logger = logging.getLogger(__name__)
 
 
 class ImportFileError(DomainError):
@@ -132,42 +148,86 @@ class Group:
 
 @dataclass
 class ParsedFile:
+    """What the first pass over a file learns; file_groups reads the orders in a second pass."""
+
     layout: str
     headers: list[str]
     columns: dict[str, str]
-    groups: list[Group]
     row_errors: list[dict]
     delimiter: str
     rows_total: int
+    last_rows: dict[str, int]  # order id -> the number of its last row, in order of first appearance
+
+    @property
+    def orders_total(self) -> int:
+        return len(self.last_rows)
+
+
+def _lines(content: str) -> Iterator[str]:
+    """The text's lines, ends kept, as io.StringIO would give them, without copying the text."""
+    start, size = 0, len(content)
+    while start < size:
+        end = content.find("\n", start)
+        end = size if end == -1 else end + 1
+        yield content[start:end]
+        start = end
+
+
+def _numbered_rows(content: str, delimiter: str) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    reader = csv.DictReader(_lines(content), delimiter=delimiter)
+    headers = [h for h in (reader.fieldnames or []) if h is not None]
+    return headers, enumerate(reader, start=2)
 
 
 def parse_file(content: str, layout: str = "auto") -> ParsedFile:
-    """Read the file and group its rows by order id, in the order they first appear."""
+    """Read the file's header and rows: its layout, its orders in the order they first appear and
+    where the rows of each end, the rows that have no order id. Holds no row. Raises
+    ImportFileError for a file that can't be imported (no header, missing columns, broken CSV)."""
     content = content.replace("\x00", "")
-    first_line = content.split("\n", 1)[0]
+    newline = content.find("\n")
+    first_line = content if newline == -1 else content[:newline]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
-    headers = [h for h in (reader.fieldnames or []) if h is not None]
+    headers, rows = _numbered_rows(content, delimiter)
     if not headers:
         raise ImportFileError("The file is empty or has no header row.")
     layout = detect_layout(headers) if layout in ("", "auto") else layout
     if layout not in LAYOUTS:
         raise ImportFileError(f"Unknown layout “{layout}”: use {', '.join(LAYOUTS)}.")
     columns = column_map(headers, layout)
-    groups: dict[str, Group] = {}
+    last_rows: dict[str, int] = {}
     errors = []
     total = 0
     try:
-        for number, row in enumerate(reader, start=2):
+        for number, row in rows:
             total += 1
             order_id = (row.get(columns["order_id"]) or "").strip()
             if not order_id:
                 errors.append({"row": number, "order": "", "reason": "No order id."})
                 continue
-            groups.setdefault(order_id, Group(order_id)).rows.append((number, row))
+            last_rows[order_id] = number  # a dict keeps the order ids' first appearance order
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV near row {total + 2}: {exc}") from None
-    return ParsedFile(layout, headers, columns, list(groups.values()), errors, delimiter, total)
+    return ParsedFile(layout, headers, columns, errors, delimiter, total, last_rows)
+
+
+def file_groups(content: str, parsed: ParsedFile) -> Iterator[Group]:
+    """The file's orders with their rows, in the order they first appear, each handed over as
+    soon as its last row is read. Only the orders begun and not yet handed over are held: one at
+    a time when each order's rows are together (marketplace exports write them so); rows of an
+    order spread over the file keep what lies between them until its last one."""
+    content = content.replace("\x00", "")
+    _, rows = _numbered_rows(content, parsed.delimiter)
+    waiting = iter(parsed.last_rows.items())
+    next_id, next_last = next(waiting, (None, 0))
+    started: dict[str, Group] = {}
+    header = parsed.columns["order_id"]
+    for number, row in rows:
+        order_id = (row.get(header) or "").strip()
+        if order_id:
+            started.setdefault(order_id, Group(order_id)).rows.append((number, row))
+        while next_id is not None and next_last <= number:
+            yield started.pop(next_id)
+            next_id, next_last = next(waiting, (None, 0))
 
 
 def group_csv(parsed: ParsedFile, group: Group) -> str:
@@ -207,8 +267,36 @@ def group_is_cancellation(parsed: ParsedFile, group: Group) -> bool:
     return parsed.layout == "uci" and group.order_id.upper().startswith("C")
 
 
-def group_order_input(*, channel: Channel, parsed: ParsedFile, group: Group) -> OrderInput:
-    """One order from its rows. Raises RowProblems listing every bad row (nothing is captured)."""
+def groups_products(
+    *, channel: Channel, parsed: ParsedFile, groups: list[Group]
+) -> dict[str, Product | None]:
+    """The product each SKU of these orders names, through the channel's SKU mappings first (as
+    lines_resolved matches them), or None; two queries for any number of orders."""
+    skus = sorted(
+        {sku for group in groups for _, row in group.rows if (sku := _value(row, parsed.columns, "sku"))}
+    )
+    return dict(zip(skus, sku_resolve(channel=channel, keys_per_line=[[sku] for sku in skus]), strict=True))
+
+
+def _line_inputs(raw_lines: list[tuple[str, int, Decimal, str]], products: dict) -> list[LineInput]:
+    """Lines with our product's SKU when the channel's names one, else the channel's, so the
+    hold names what staff must map."""
+    lines = []
+    for sku, qty, price, name in raw_lines:
+        product = products.get(sku)
+        lines.append(
+            LineInput(
+                sku=(product.sku if product else sku)[:64], quantity=qty, unit_price=price, name=name[:255]
+            )
+        )
+    return lines
+
+
+def group_order_input(
+    *, channel: Channel, parsed: ParsedFile, group: Group, products: dict[str, Product | None] | None = None
+) -> OrderInput:
+    """One order from its rows. Raises RowProblems listing every bad row (nothing is captured).
+    `products` (groups_products) saves looking its SKUs up; without it they are looked up here."""
     columns = parsed.columns
     problems: list[tuple[int, str]] = []
     raw_lines = []
@@ -230,9 +318,11 @@ def group_order_input(*, channel: Channel, parsed: ParsedFile, group: Group) -> 
             if qty < 1:
                 problems.append((number, f"Quantity {qty} is not a positive number of units."))
         price = _amount(_value(row, columns, "unit_price"), "Unit price", number, problems)
-        raw_lines.append(([sku], qty, price, _value(row, columns, "product_name")))
+        raw_lines.append((sku, qty, price, _value(row, columns, "product_name")))
     if problems:
         raise RowProblems([{"row": n, "order": group.order_id, "reason": r} for n, r in problems])
+    if products is None:
+        products = groups_products(channel=channel, parsed=parsed, groups=[group])
 
     first_number, first = group.rows[0]
     holds = []
@@ -250,7 +340,7 @@ def group_order_input(*, channel: Channel, parsed: ParsedFile, group: Group) -> 
             customer_name=f"Customer {customer}" if customer else "",
             shipping_address=AddressInput(country=code or ""),
             currency="GBP",
-            lines=lines_resolved(channel=channel, raw_lines=raw_lines),
+            lines=_line_inputs(raw_lines, products),
             payment_method="marketplace",
             payment_status=Order.PaymentStatus.PAID,
             placed_at=when(_value(first, columns, "placed_at")),
@@ -293,7 +383,7 @@ def group_order_input(*, channel: Channel, parsed: ParsedFile, group: Group) -> 
         ),
         currency=(_value(first, columns, "currency") or "USD").upper()[:3],
         shipping_speed=speed_from_title(_value(first, columns, "shipping_speed")),
-        lines=lines_resolved(channel=channel, raw_lines=raw_lines),
+        lines=_line_inputs(raw_lines, products),
         shipping_total=shipping_total,
         tax_total=tax_total,
         payment_method=_value(first, columns, "payment_method") or "marketplace",
@@ -308,35 +398,98 @@ class GroupResult:
     outcome: str  # an InboundRequest outcome, or "skipped"
     order: Order | None = None
     problems: list[dict] = field(default_factory=list)
+    error: str = ""  # what its inbound request says went wrong
 
 
-def group_import(*, channel: Channel, parsed: ParsedFile, group: Group, inbound: InboundRequest, actor=None):
-    """Capture one order of the file and record the outcome on its inbound request."""
+def _group_settle(
+    *, channel: Channel, parsed: ParsedFile, group: Group, products: dict, actor
+) -> GroupResult | CaptureRequest:
+    """An order's result when its rows already decide it (a cancellation invoice, bad rows),
+    otherwise the request that captures it."""
     if group_is_cancellation(parsed, group):
         reason = (
             f"Cancellation invoice {group.order_id} (negative quantities): not an order. "
             "If the original invoice was imported, cancel that order."
         )
-        inbound_request_finish(inbound=inbound, outcome=Outcome.IGNORED, error=reason)
-        return GroupResult(
-            "skipped", problems=[{"row": group.rows[0][0], "order": group.order_id, "reason": reason}]
-        )
+        problems = [{"row": group.rows[0][0], "order": group.order_id, "reason": reason}]
+        return GroupResult("skipped", problems=problems, error=reason)
     try:
-        data = group_order_input(channel=channel, parsed=parsed, group=group)
-        captured = intake_capture(channel=channel, data=data, actor=actor)
+        data = group_order_input(channel=channel, parsed=parsed, group=group, products=products)
     except RowProblems as exc:
-        inbound_request_finish(
-            inbound=inbound,
-            outcome=Outcome.INVALID,
-            error="\n".join(f"row {p['row']}: {p['reason']}" for p in exc.problems),
+        error = "\n".join(f"row {p['row']}: {p['reason']}" for p in exc.problems)
+        return GroupResult(Outcome.INVALID, problems=exc.problems, error=error)
+    return CaptureRequest(channel=channel, data=data, actor=actor)
+
+
+def _group_captured(group: Group, captured: CaptureResult) -> GroupResult:
+    if captured.error is not None:
+        reason = str(captured.error)
+        problems = [{"row": group.rows[0][0], "order": group.order_id, "reason": reason}]
+        return GroupResult(Outcome.INVALID, problems=problems, error=reason)
+    if captured.duplicate:
+        return GroupResult(Outcome.DUPLICATE, order=captured.order)
+    return GroupResult(inbound_outcome_for(captured.order), order=captured.order)
+
+
+def _groups_capture(
+    items: list[tuple[Group, InboundRequest]], settled: list[GroupResult | CaptureRequest]
+) -> list[GroupResult]:
+    """One transaction: the orders captured in one orders_capture call, every outcome recorded
+    on its inbound request in one update, so an order and its request's outcome commit together."""
+    with transaction.atomic():
+        requests = [s for s in settled if isinstance(s, CaptureRequest)]
+        captured = iter(orders_capture(requests) if requests else [])
+        results = [
+            _group_captured(group, next(captured)) if isinstance(s, CaptureRequest) else s
+            for (group, _), s in zip(items, settled, strict=True)
+        ]
+        inbound_requests_finish_many(
+            [
+                (inbound, Outcome.IGNORED if r.outcome == "skipped" else r.outcome, r.order, r.error, None)
+                for (_, inbound), r in zip(items, results, strict=True)
+            ]
         )
-        return GroupResult(Outcome.INVALID, problems=exc.problems)
-    except CaptureError as exc:
-        problems = [{"row": group.rows[0][0], "order": group.order_id, "reason": str(exc)}]
-        inbound_request_finish(inbound=inbound, outcome=Outcome.INVALID, error=str(exc))
-        return GroupResult(Outcome.INVALID, problems=problems)
-    inbound_request_finish(inbound=inbound, outcome=captured.outcome, order=captured.order)
-    return GroupResult(captured.outcome, order=captured.order)
+    return results
+
+
+def groups_import(
+    *,
+    channel: Channel,
+    parsed: ParsedFile,
+    items: list[tuple[Group, InboundRequest]],
+    actor=None,
+    committed: Callable[[list[GroupResult]], None] | None = None,
+) -> list[GroupResult]:
+    """Capture orders of a file, each with its inbound request already written, and record what
+    became of each on its request. Returns one result per item, in the same order; `committed`
+    is given the results each time some are committed.
+
+    Their SKUs are looked up once, the orders captured in one orders_capture call (bad data and
+    replays come back as results and never undo the others) and the outcomes written in one
+    update, in one transaction. Should that transaction fail for something else (a deadlock with
+    another capture, a fault), the orders are captured again one at a time, each in its own
+    transaction: those before the one that fails are kept, and its exception propagates.
+    """
+    committed = committed or (lambda results: None)
+    products = groups_products(channel=channel, parsed=parsed, groups=[group for group, _ in items])
+    settled = [
+        _group_settle(channel=channel, parsed=parsed, group=group, products=products, actor=actor)
+        for group, _ in items
+    ]
+    try:
+        results = _groups_capture(items, settled)
+    except Exception:
+        if len(items) == 1:
+            raise
+        logger.warning("Capturing %d orders together failed: one at a time now.", len(items), exc_info=True)
+    else:
+        committed(results)
+        return results
+    results = []
+    for i in range(len(items)):
+        results += _groups_capture(items[i : i + 1], settled[i : i + 1])
+        committed(results[-1:])
+    return results
 
 
 COUNTERS = {
@@ -349,14 +502,19 @@ COUNTERS = {
 
 
 def import_batch_run(*, batch_id: int, actor=None, progress: Callable[[GroupResult], None] | None = None):
-    """Import every order of a stored batch, one capture (one transaction) per order.
+    """Import every order of a stored batch, settings.OMS["INTAKE_BATCH_SIZE"] orders at a time.
 
-    Counts are written to the batch after each order, so the admin shows progress while it runs.
-    A file-level problem marks the batch failed with the reason. Returns the batch.
+    For each chunk: its inbound requests are written in one insert, on their own, so they are
+    kept whatever happens next; groups_import captures its orders and records their outcomes in
+    one transaction; once that commits, the batch's counts (and report, when it grew) in one
+    update, so the admin shows progress while it runs. The file is read a chunk at a time, never held whole as
+    rows. A crash keeps the chunks done; importing the file again finds their orders as
+    duplicates. A file-level problem marks the batch failed with the reason. Returns the batch.
     """
-    batch = ImportBatch.objects.select_related("channel").get(pk=batch_id)
+    batch = ImportBatch.objects.select_related("channel").defer("content").get(pk=batch_id)
+    content = ImportBatch.objects.values_list("content", flat=True).get(pk=batch_id)
     try:
-        parsed = parse_file(batch.content, batch.layout)
+        parsed = parse_file(content, batch.layout)
     except ImportFileError as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.FAILED, error=str(exc), finished_at=timezone.now()
@@ -368,29 +526,44 @@ def import_batch_run(*, batch_id: int, actor=None, progress: Callable[[GroupResu
         status=ImportBatch.Status.RUNNING,
         layout=parsed.layout,
         rows_total=parsed.rows_total,
-        orders_total=len(parsed.groups),
+        orders_total=parsed.orders_total,
         report=report,
     )
-    for group in parsed.groups:
-        inbound = inbound_request_record(
-            source=InboundRequest.Source.CSV,
-            channel=batch.channel,
-            body=group_csv(parsed, group),
-            delivery_id=group.order_id,
-            topic=f"{parsed.layout}:{batch.file_name}"[:100],
-            import_batch=batch,
-        )
-        result = group_import(channel=batch.channel, parsed=parsed, group=group, inbound=inbound, actor=actor)
-        report.extend(result.problems)
-        updates = {
-            "orders_processed": F("orders_processed") + 1,
-            COUNTERS[result.outcome]: F(COUNTERS[result.outcome]) + 1,
-        }
-        if result.problems:
+
+    def counted(results: list[GroupResult]) -> None:
+        updates = {"orders_processed": F("orders_processed") + len(results)}
+        for name, n in Counter(COUNTERS[result.outcome] for result in results).items():
+            updates[name] = F(name) + n
+        if problems := [problem for result in results for problem in result.problems]:
+            report.extend(problems)
             updates["report"] = report
         ImportBatch.objects.filter(pk=batch.pk).update(**updates)
         if progress:
-            progress(result)
+            for result in results:
+                progress(result)
+
+    topic = clean_text(f"{parsed.layout}:{batch.file_name}", 100)
+    for chunk in batched(file_groups(content, parsed), max(1, settings.OMS["INTAKE_BATCH_SIZE"])):
+        inbounds = InboundRequest.objects.bulk_create(
+            [
+                InboundRequest(
+                    source=InboundRequest.Source.CSV,
+                    channel=batch.channel,
+                    body=clean_text(group_csv(parsed, group)),
+                    delivery_id=clean_text(group.order_id, 255),
+                    topic=topic,
+                    import_batch=batch,
+                )
+                for group in chunk
+            ]
+        )
+        groups_import(
+            channel=batch.channel,
+            parsed=parsed,
+            items=list(zip(chunk, inbounds, strict=True)),
+            actor=actor,
+            committed=counted,
+        )
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.DONE, finished_at=timezone.now())
     batch.refresh_from_db()
     return batch
@@ -416,7 +589,7 @@ def import_batch_create(*, channel: Channel, file_name: str, raw: bytes, layout:
         layout=parsed.layout,
         content=content.replace("\x00", ""),
         rows_total=parsed.rows_total,
-        orders_total=len(parsed.groups),
+        orders_total=parsed.orders_total,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
 
@@ -431,11 +604,10 @@ def marketplace_channel(code: str = "marketplace") -> Channel:
 def csv_request_reprocess(inbound: InboundRequest, actor) -> str:
     """Import a stored order of a CSV file again (registered in IntakeConfig.ready())."""
     parsed = parse_file(inbound.body, inbound.topic.split(":", 1)[0] or "auto")
-    if not parsed.groups:
+    group = next(file_groups(inbound.body, parsed), None)
+    if group is None:
         raise ImportFileError("The stored rows hold no order.")
-    result = group_import(
-        channel=inbound.channel, parsed=parsed, group=parsed.groups[0], inbound=inbound, actor=actor
-    )
+    [result] = groups_import(channel=inbound.channel, parsed=parsed, items=[(group, inbound)], actor=actor)
     if result.order is None:
         raise ImportFileError("; ".join(f"row {p['row']}: {p['reason']}" for p in result.problems))
     return f"Captured as {result.order.number} ({result.order.get_status_display().lower()})."
