@@ -74,7 +74,8 @@ def inbound_request_record(
     error: str = "",
     content_hash: str = "",
 ) -> InboundRequest:
-    """Write down one inbound request as received: the one place a raw request is stored.
+    """Write down one inbound request as received (the CSV import writes a chunk's requests in
+    one bulk insert instead).
 
     Webhooks and CSV imports call it outside any transaction, before processing, so the request
     is kept whatever happens while it is processed; inbound_request_finish records the outcome.

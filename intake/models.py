@@ -187,7 +187,8 @@ class SkuMapping(TimeStampedModel):
 
 
 class ImportBatch(TimeStampedModel):
-    """One uploaded marketplace CSV: its rows are grouped into orders, each captured on its own."""
+    """One uploaded marketplace CSV: its rows are grouped into orders, captured chunk by chunk
+    (OMS_INTAKE_BATCH_SIZE orders per orders_capture call), each order with its own raw request."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
