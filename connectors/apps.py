@@ -34,7 +34,7 @@ class ConnectorsConfig(AppConfig):
         from .subscribers.models import DELIVERY_TOPIC, TARGET_PREFIX
         from .subscribers.openapi import openapi_webhooks
         from .subscribers.receivers import receivers_connect
-        from .webhooks import WebhookProcessor
+        from .webhooks import WebhookProcessor, webhook_channels_forget
         from .woocommerce import outbound as woocommerce
         from .woocommerce.views import WOOCOMMERCE
 
@@ -64,6 +64,9 @@ class ConnectorsConfig(AppConfig):
         order_events_recorded.connect(order_events_recorded_receiver, dispatch_uid="connectors.order_events")
         stock_levels_changed.connect(stock_levels_changed_receiver, dispatch_uid="connectors.stock_levels")
 
+        # Webhook signatures are checked against the channels as saved here at once.
+        post_save.connect(webhook_channels_forget, sender=Channel, dispatch_uid="connectors.signing.save")
+        post_delete.connect(webhook_channels_forget, sender=Channel, dispatch_uid="connectors.signing.del")
         # The cached channel plans (connectors.channels) are rebuilt after any of these change.
         for model in (ShopifyConnection, ShopifyLocation, WooCommerceConnection, Warehouse, Channel):
             post_save.connect(

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -81,13 +82,42 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+# The channels whose secrets each platform's deliveries are checked against, kept in each process
+# for a few seconds: in a flash sale the query per delivery cost as much as the delivery's own
+# INSERT. A channel saved here is seen at once (webhook_channels_forget); other processes see a
+# new secret, a new channel or a switched-off one within SIGNING_CHANNELS_SECONDS (a delivery
+# refused meanwhile is sent again by the platform). Secrets never go to the shared cache.
+SIGNING_CHANNELS_SECONDS = 5.0
+_signing_channels: dict[str, tuple[float, list[Channel]]] = {}
+
+
+def _channels_signing(kind: str) -> list[Channel]:
+    now = time.monotonic()
+    held = _signing_channels.get(kind)
+    if held is not None and now - held[0] < SIGNING_CHANNELS_SECONDS:
+        return held[1]
+    channels = list(
+        Channel.objects.filter(kind=kind, is_active=True)
+        .exclude(webhook_secret="")
+        .only("pk", "code", "name", "kind", "webhook_secret")
+    )
+    _signing_channels[kind] = (now, channels)
+    return channels
+
+
+def webhook_channels_forget(**kwargs) -> None:
+    """post_save / post_delete of Channel: this process checks signatures against the channels
+    as they are now."""
+    _signing_channels.clear()
+
+
 def _channel_for(platform: Platform, body: bytes, signature: str, code: str = "") -> Channel | None:
     """The active channel of this platform whose secret produced the signature (constant-time)."""
     if not signature:
         return None
-    channels = Channel.objects.filter(kind=platform.kind, is_active=True).exclude(webhook_secret="")
+    channels = _channels_signing(platform.kind)
     if code:
-        channels = channels.filter(code=code)
+        channels = [c for c in channels if c.code == code]
     for channel in channels:
         expected = platform.signature(secret=channel.webhook_secret, body=body)
         if hmac.compare_digest(expected.encode(), signature.strip().encode()):

@@ -54,8 +54,10 @@ def _empty_cache():
     from django.core.cache import cache
 
     from connectors.subscribers.selectors import CACHE_KEY, ActiveSubscriptions
+    from connectors.webhooks import webhook_channels_forget
 
     cache.clear()
+    webhook_channels_forget()  # channels of a rolled-back test, kept in this process
     cache.set(CACHE_KEY, ActiveSubscriptions(), None)
     yield
 
