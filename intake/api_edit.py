@@ -47,9 +47,11 @@ class OrderEditIn(Strict):
     lines: Annotated[
         list[EditLineIn] | None,
         Field(
+            min_length=1,
             max_length=500,
             description="Every line the order should have, by SKU; lines left out lose their units "
-            "not yet shipped. Left out: the lines don't change.",
+            "not yet shipped. Left out: the lines don't change. At least one: to drop every line, "
+            "cancel the order.",
         ),
     ] = None
     shipping_address: AddressIn | None = None
