@@ -33,6 +33,7 @@ from urllib.parse import quote
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 
@@ -44,7 +45,7 @@ from core.cache_versions import (
 )
 from orders.cache import ORDER_CACHE_NAMESPACE
 
-from .selectors import OrderPage, order_list_pages
+from .selectors import OrderPage, PageMessage, PageParcel, order_list_pages
 
 # Placeholders for the per-request parts: plain letters, so the template's escaping leaves them
 # intact.
@@ -75,8 +76,49 @@ def _return_url() -> str:
     return reverse("portal:return_done", args=[TOKEN_HOLE, RETURN_HOLE])
 
 
+def _dated(at: dt.datetime, tz) -> dict[str, str]:
+    """A moment for a <time> element, in the current time zone: what `date:"c"` (iso) and
+    `date:"j M, H:i"` (when) print, without the filter's DateFormat per call (the timeline is
+    the longest list on the page)."""
+    local = at.astimezone(tz)
+    return {
+        "iso": local.isoformat(),
+        "when": f"{local.day} {MONTHS_3[local.month].title()}, {local.hour:02d}:{local.minute:02d}",
+    }
+
+
+def _day(day: dt.date) -> str:
+    """As `date:"l j F"`: Tuesday 3 March."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]}"
+
+
+def _parcel_rows(parcels: Iterable[PageParcel], tz) -> list[dict]:
+    return [
+        {
+            "status": p.status,
+            "status_label": p.status_label,
+            "service": p.service,
+            "tracking_number": p.tracking_number,
+            "tracking_url": p.tracking_url,
+            "delivered": _day(p.delivered_at.astimezone(tz)) if p.delivered_at else "",
+            "estimated": _day(p.estimated_delivery) if p.estimated_delivery else "",
+            "items": p.items,
+        }
+        for p in parcels
+    ]
+
+
+def message_rows(messages: Iterable[PageMessage]) -> list[dict]:
+    """Messages as portal/_order_messages.html shows them."""
+    tz = timezone.get_current_timezone()
+    return [{"author": m.author, "body": m.body, **_dated(m.created_at, tz)} for m in messages]
+
+
 def _context(page: OrderPage) -> dict:
+    """What portal/order.html shows: the page's values, lists as rows of plain strings."""
+    tz = timezone.get_current_timezone()
     order = page.order
+    placed = order.placed_at.astimezone(tz)
     may_return = page.may_return
     returns = [
         (rr, _return_url().replace(RETURN_HOLE, quote(rr.number, safe=URL_SAFE))) for rr in page.returns
@@ -84,13 +126,18 @@ def _context(page: OrderPage) -> dict:
     return {
         "number": order.number,
         "order": order,
+        "placed": f"{placed.day} {MONTHS[placed.month]} {placed.year}, {placed.hour:02d}:{placed.minute:02d}",
         "status_words": page.status_words,
         "return_state": page.return_state,
         "lines": page.lines,
-        "shipments": page.parcels,
+        "shipments": _parcel_rows(page.parcels, tz),
+        "parcel_count": len(page.parcels),
         "returns": returns,
-        "timeline": page.timeline,
-        "thread_messages": page.thread_messages,
+        "timeline": [
+            {"source": e.source, "title": e.title, "detail": e.detail, **_dated(e.at, tz)}
+            for e in page.timeline
+        ],
+        "thread_messages": message_rows(page.thread_messages),
         "may_return": may_return,
         "show_actions": bool(may_return or page.has_thread or page.returns),
         "token": TOKEN_HOLE,

@@ -29,7 +29,7 @@ from returns.services import return_request_cancel, return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
-from .pages import order_page_html
+from .pages import message_rows, order_page_html
 from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
 from .selectors import order_list_thread_messages
 
@@ -148,13 +148,12 @@ def message_post(request, order, token):
                 return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
     elif request.method == "POST":
         status = 400
-    thread_messages = order_list_thread_messages(order=order)
     context = {
         "number": order.number,
         "token": token,
         "message_form": form,
         "message_error": error,
-        "thread_messages": thread_messages,
+        "thread_messages": message_rows(order_list_thread_messages(order=order)),
     }
     return _with_retry_after(
         render(request, "portal/messages.html", context, status=status), status, _post_window()
