@@ -177,6 +177,12 @@ def order_page_get(*, number: str) -> str | None:
     return page
 
 
+def order_page_is_cached(*, number: str) -> bool:
+    """Whether the next request for the order's page will be served from the cache (its page is
+    stored under its current stamp). For checks and benchmarks; one cache round trip."""
+    return cache_get_versioned(namespace=ORDER_CACHE_NAMESPACE, ident=number, key=_key(number))[1] is not None
+
+
 def order_pages_warm(*, numbers: Iterable[str]) -> int:
     """Render the pages of these orders into the shared cache, so the next request for each is
     served from it, in batches of WARM_BATCH (a fixed number of queries each). Pages already
