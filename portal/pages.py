@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
@@ -76,23 +76,48 @@ def _return_url() -> str:
     return reverse("portal:return_done", args=[TOKEN_HOLE, RETURN_HOLE])
 
 
-def _dated(at: dt.datetime, tz) -> dict[str, str]:
-    """A moment for a <time> element, in the current time zone: what `date:"c"` (iso) and
-    `date:"j M, H:i"` (when) print, without the filter's DateFormat per call (the timeline is
-    the longest list on the page)."""
-    local = at.astimezone(tz)
-    return {
-        "iso": local.isoformat(),
-        "when": f"{local.day} {MONTHS_3[local.month].title()}, {local.hour:02d}:{local.minute:02d}",
-    }
+@functools.cache
+def _names(language: str) -> tuple[list[str], list[str], list[str]]:
+    """Short and long month names (January is 1) and weekday names (Monday is 0) in a language,
+    as the date filter prints them: looked up once per language, not once per date."""
+    with translation.override(language):
+        return (
+            ["", *(str(MONTHS_3[m]).title() for m in range(1, 13))],
+            ["", *(str(MONTHS[m]) for m in range(1, 13))],
+            [str(WEEKDAYS[d]) for d in range(7)],
+        )
 
 
-def _day(day: dt.date) -> str:
-    """As `date:"l j F"`: Tuesday 3 March."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]}"
+class _Dates:
+    """The page's dates in the current time zone and language, printed as the date filter would
+    print them with the formats below, without a DateFormat per call (the timeline is the
+    longest list on the page)."""
+
+    def __init__(self):
+        self.tz = timezone.get_current_timezone()
+        self.month3, self.month, self.weekday = _names(translation.get_language() or "en")
+
+    def moment(self, at: dt.datetime) -> dict[str, str]:
+        """For a <time> element: `date:"c"` (iso) and `date:"j M, H:i"` (when)."""
+        local = at.astimezone(self.tz)
+        return {
+            "iso": local.isoformat(),
+            "when": f"{local.day} {self.month3[local.month]}, {local.hour:02d}:{local.minute:02d}",
+        }
+
+    def day(self, day: dt.date | dt.datetime) -> str:
+        """`date:"l j F"`: Tuesday 3 March."""
+        if isinstance(day, dt.datetime):
+            day = day.astimezone(self.tz)
+        return f"{self.weekday[day.weekday()]} {day.day} {self.month[day.month]}"
+
+    def full(self, at: dt.datetime) -> str:
+        """`date:"j F Y, H:i"`: 3 March 2026, 14:05."""
+        local = at.astimezone(self.tz)
+        return f"{local.day} {self.month[local.month]} {local.year}, {local.hour:02d}:{local.minute:02d}"
 
 
-def _parcel_rows(parcels: Iterable[PageParcel], tz) -> list[dict]:
+def _parcel_rows(parcels: Iterable[PageParcel], dates: _Dates) -> list[dict]:
     return [
         {
             "status": p.status,
@@ -100,25 +125,24 @@ def _parcel_rows(parcels: Iterable[PageParcel], tz) -> list[dict]:
             "service": p.service,
             "tracking_number": p.tracking_number,
             "tracking_url": p.tracking_url,
-            "delivered": _day(p.delivered_at.astimezone(tz)) if p.delivered_at else "",
-            "estimated": _day(p.estimated_delivery) if p.estimated_delivery else "",
+            "delivered": dates.day(p.delivered_at) if p.delivered_at else "",
+            "estimated": dates.day(p.estimated_delivery) if p.estimated_delivery else "",
             "items": p.items,
         }
         for p in parcels
     ]
 
 
-def message_rows(messages: Iterable[PageMessage]) -> list[dict]:
+def message_rows(messages: Iterable[PageMessage], dates: _Dates | None = None) -> list[dict]:
     """Messages as portal/_order_messages.html shows them."""
-    tz = timezone.get_current_timezone()
-    return [{"author": m.author, "body": m.body, **_dated(m.created_at, tz)} for m in messages]
+    dates = dates or _Dates()
+    return [{"author": m.author, "body": m.body, **dates.moment(m.created_at)} for m in messages]
 
 
 def _context(page: OrderPage) -> dict:
     """What portal/order.html shows: the page's values, lists as rows of plain strings."""
-    tz = timezone.get_current_timezone()
+    dates = _Dates()
     order = page.order
-    placed = order.placed_at.astimezone(tz)
     may_return = page.may_return
     returns = [
         (rr, _return_url().replace(RETURN_HOLE, quote(rr.number, safe=URL_SAFE))) for rr in page.returns
@@ -126,18 +150,18 @@ def _context(page: OrderPage) -> dict:
     return {
         "number": order.number,
         "order": order,
-        "placed": f"{placed.day} {MONTHS[placed.month]} {placed.year}, {placed.hour:02d}:{placed.minute:02d}",
+        "placed": dates.full(order.placed_at),
         "status_words": page.status_words,
         "return_state": page.return_state,
         "lines": page.lines,
-        "shipments": _parcel_rows(page.parcels, tz),
+        "shipments": _parcel_rows(page.parcels, dates),
         "parcel_count": len(page.parcels),
         "returns": returns,
         "timeline": [
-            {"source": e.source, "title": e.title, "detail": e.detail, **_dated(e.at, tz)}
+            {"source": e.source, "title": e.title, "detail": e.detail, **dates.moment(e.at)}
             for e in page.timeline
         ],
-        "thread_messages": message_rows(page.thread_messages),
+        "thread_messages": message_rows(page.thread_messages, dates),
         "may_return": may_return,
         "show_actions": bool(may_return or page.has_thread or page.returns),
         "token": TOKEN_HOLE,

@@ -8,9 +8,10 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.template.defaultfilters import date
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.cache_versions import cache_versions_replace
 from fulfillment.models import Shipment
@@ -269,3 +270,30 @@ def test_warming_many_pages_takes_a_fixed_number_of_queries_per_batch(
         for order in orders:
             assert order.number in page(client, order)
         assert pages.order_pages_warm(numbers=[o.number for o in orders]) == 0  # all still fresh
+
+
+@pytest.mark.parametrize("zone, language", [("UTC", "en"), ("America/Los_Angeles", "de")])
+def test_dates_print_as_the_date_filter_prints_them(zone, language):
+    order, on_its_way = full_order(), full_order()
+    Shipment.objects.filter(order=on_its_way).update(delivered_at=None)  # shows its estimate
+    parcel = order.shipments.get()
+    scan, message = parcel.tracking_events.get(), order.support_thread.messages.get()
+    with timezone.override(zone), translation.override(language):
+        html = pages.order_pages_render(numbers=[order.number, on_its_way.number])
+
+        def shown(value, fmt):  # as {{ value|date:fmt }} in a template
+            return date(timezone.template_localtime(value), fmt)
+
+        def time_element(at):
+            return f'<time datetime="{shown(at, "c")}">{shown(at, "j M, H:i")}</time>'
+
+        expected = [
+            shown(order.placed_at, "j F Y, H:i"),
+            time_element(scan.occurred_at),
+            time_element(message.created_at),
+            f"<dd>{shown(parcel.delivered_at, 'l j F')}</dd>",
+        ]
+        estimate = f"<dd>{shown(on_its_way.shipments.get().estimated_delivery, 'l j F')}</dd>"
+    for text in expected:
+        assert text in html[order.number]
+    assert estimate in html[on_its_way.number]
