@@ -6,7 +6,6 @@ orders a commit changed. It reads rows into plain values: no model instance per 
 or parcel line, and nothing left for the template to fetch.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -217,41 +216,33 @@ def _rows(sql: str, params) -> list[tuple]:
 # the first view after a change (bench/order_page.py, docs/benchmarks.md). Rows come back as
 # tuples, converted where a backend returns another type (_when, _day, _money). Column lists
 # follow the models; tests/portal/test_selectors.py checks every value against the ORM's.
+# Each statement reads a kind of row with the rows under it (one row per line, per parcel line,
+# per return line; NULLs when there are none).
 ORDERS_SQL = """
     SELECT o.id, o.number, o.status, o.placed_at, o.currency, o.discount_total,
-           o.shipping_total, o.tax_total, o.total, o.shipping_address_id, a.city, t.id
+           o.shipping_total, o.tax_total, o.total, o.shipping_address_id, a.city, t.id,
+           l.id, l.name, l.sku, l.unit_price, l.quantity, l.quantity_shipped, l.quantity_returned
       FROM orders_order o
       LEFT JOIN orders_address a ON a.id = o.shipping_address_id
       LEFT JOIN support_thread t ON t.order_id = o.id
+      LEFT JOIN orders_orderline l ON l.order_id = o.id
      WHERE o.number IN ({numbers})"""
-LINES_SQL = """
-    SELECT id, order_id, name, sku, unit_price, quantity, quantity_shipped, quantity_returned
-      FROM orders_orderline
-     WHERE order_id IN ({orders})"""
 PARCELS_SQL = """
     SELECT s.id, s.order_id, s.status, s.tracking_number, s.delivered_at, s.estimated_delivery,
-           l.name, c.name, c.tracking_url_template
+           sl.name, c.name, c.tracking_url_template, i.id, i.order_line_id, i.quantity
       FROM fulfillment_shipment s
-      LEFT JOIN fulfillment_servicelevel l ON l.id = s.service_level_id
-      LEFT JOIN fulfillment_carrier c ON c.id = l.carrier_id
+      LEFT JOIN fulfillment_servicelevel sl ON sl.id = s.service_level_id
+      LEFT JOIN fulfillment_carrier c ON c.id = sl.carrier_id
+      LEFT JOIN fulfillment_shipmentline i ON i.shipment_id = s.id
      WHERE s.order_id IN ({orders})"""
 RETURNS_SQL = """
     SELECT r.id, r.order_id, r.number, r.status, r.decision_note, r.created_at, x.number,
-           sc.code, sc.balance, sc.currency
+           sc.code, sc.balance, sc.currency, i.id, i.order_line_id, i.quantity
       FROM returns_returnrequest r
       LEFT JOIN orders_order x ON x.id = r.replacement_order_id
       LEFT JOIN returns_storecredit sc ON sc.return_request_id = r.id
+      LEFT JOIN returns_returnline i ON i.return_request_id = r.id
      WHERE r.order_id IN ({orders})"""
-# The lines of parcels and of returns, together: (id, parcel or return id, order line id,
-# quantity, which).
-PARCEL_ITEMS_SQL = """
-    SELECT id, shipment_id, order_line_id, quantity, 'parcel'
-      FROM fulfillment_shipmentline
-     WHERE shipment_id IN ({parcels})"""
-RETURN_ITEMS_SQL = """
-    SELECT id, return_request_id, order_line_id, quantity, 'return'
-      FROM returns_returnline
-     WHERE return_request_id IN ({returns})"""
 # What is dated on the page, together: (owner: order, parcel or thread id, at, kind, text,
 # place, source, id).
 EVENTS_SQL = """
@@ -269,76 +260,72 @@ MESSAGES_SQL = """
 
 
 def order_list_pages(*, numbers: Iterable[str]) -> list[OrderPage]:
-    """The pages of the orders with these exact numbers (unknown numbers are left out), in at
-    most six queries whatever the number of orders, lines, parcels, events, returns or
-    messages: orders (with city and message thread), lines, parcels (with carrier service),
-    returns (with replacement order and store credit), the lines of parcels and returns
-    together, and the customer timeline with the messages. The lines of parcels and returns
-    are not asked for when there are neither."""
+    """The pages of the orders with these exact numbers (unknown numbers are left out), in four
+    queries whatever the number of orders, lines, parcels, events, returns or messages: orders
+    with their city, message thread and lines; parcels with their carrier service and lines;
+    returns with their replacement order, store credit and lines; and the customer timeline
+    with the messages."""
     numbers = list(dict.fromkeys(numbers))
     if not numbers:
         return []
-    pages = {}
-    for pk, number, status, placed, currency, disc, ship, tax, total, address, city, thread in sorted(
-        _rows(ORDERS_SQL.format(numbers=_in(numbers)), numbers)
-    ):
-        totals = (_money(disc), _money(ship), _money(tax), _money(total))
-        order = PageOrder(
-            pk, number, status, _when(placed), currency, *totals, address is not None, city or "", thread
-        )
-        pages[pk] = OrderPage(order=order)
+    pages, names = {}, {}
+    # Sorted by order, then line: each order's lines in the order they were written.
+    rows = sorted(_rows(ORDERS_SQL.format(numbers=_in(numbers)), numbers), key=lambda r: (r[0], r[12] or 0))
+    for pk, number, status, placed, currency, disc, ship, tax, total, address, city, thread, *line in rows:
+        page = pages.get(pk)
+        if page is None:
+            totals = (_money(disc), _money(ship), _money(tax), _money(total))
+            order = PageOrder(
+                pk, number, status, _when(placed), currency, *totals, address is not None, city or "", thread
+            )
+            page = pages[pk] = OrderPage(order=order)
+        line_id, name, sku, price, quantity, shipped, returned = line
+        if line_id is not None:
+            page.lines.append(PageLine(line_id, name, sku, _money(price), quantity, shipped, returned))
+            names[line_id] = name
     if not pages:
         return []
     ids = list(pages)
-    names = {}
-    for pk, order_id, name, sku, price, quantity, shipped, returned in sorted(
-        _rows(LINES_SQL.format(orders=_in(ids)), ids)
-    ):
-        pages[order_id].lines.append(PageLine(pk, name, sku, _money(price), quantity, shipped, returned))
-        names[pk] = name
-    parcels = sorted(_rows(PARCELS_SQL.format(orders=_in(ids)), ids))
-    # Newest first, as the returns desk lists them.
-    returns = sorted(
-        _rows(RETURNS_SQL.format(orders=_in(ids)), ids), key=lambda r: (_when(r[5]), r[0]), reverse=True
-    )
-    parcel_items, return_items = _items([p[0] for p in parcels], [r[0] for r in returns], names)
     parcel_orders = {}
-    for pk, order_id, status, tracking, delivered, estimated, level, carrier, url_template in parcels:
+    for (
+        pk,
+        order_id,
+        status,
+        tracking,
+        delivered,
+        estimated,
+        level,
+        carrier,
+        url_template,
+    ), items in _grouped(_rows(PARCELS_SQL.format(orders=_in(ids)), ids), names):
         url = url_template.replace("{tracking_number}", tracking) if url_template and tracking else ""
         service = f"{carrier} {level}" if level is not None else ""
         pages[order_id].parcels.append(
-            PageParcel(
-                pk, status, service, tracking, url, _when(delivered), _day(estimated), parcel_items[pk]
-            )
+            PageParcel(pk, status, service, tracking, url, _when(delivered), _day(estimated), items)
         )
         parcel_orders[pk] = order_id
-    for pk, order_id, number, status, note, _, replacement, code, balance, currency in returns:
+    returns = _grouped(_rows(RETURNS_SQL.format(orders=_in(ids)), ids), names)
+    # Newest first, as the returns desk lists them.
+    returns.sort(key=lambda r: (_when(r[0][5]), r[0][0]), reverse=True)
+    for (pk, order_id, number, status, note, _, replacement, code, balance, currency), items in returns:
         pages[order_id].returns.append(
-            PageReturn(
-                pk, number, status, note, replacement, code, _money(balance), currency, return_items[pk]
-            )
+            PageReturn(pk, number, status, note, replacement, code, _money(balance), currency, items)
         )
     _dated(pages, parcel_orders)
     return list(pages.values())
 
 
-def _items(parcel_ids: list[int], return_ids: list[int], names: dict[int, str]) -> tuple[dict, dict]:
-    """The lines of these parcels and of these returns, grouped by parcel and by return (lists
-    of PageItem, in the order they were written), read together in one query (none when there
-    are neither)."""
-    parcel_items, return_items = defaultdict(list), defaultdict(list)
-    parts = []
-    if parcel_ids:
-        parts.append((PARCEL_ITEMS_SQL.format(parcels=_in(parcel_ids)), parcel_ids))
-    if return_ids:
-        parts.append((RETURN_ITEMS_SQL.format(returns=_in(return_ids)), return_ids))
-    if not parts:
-        return parcel_items, return_items
-    rows = _rows(" UNION ALL ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])
-    for _, parent_id, line_id, quantity, kind in sorted(rows):
-        grouped = parcel_items if kind == "parcel" else return_items
-        grouped[parent_id].append(PageItem(quantity, names.get(line_id, "")))
-    return parcel_items, return_items
+def _grouped(rows: list[tuple], names: dict[int, str]) -> list[tuple[tuple, list[PageItem]]]:
+    """Rows of a parcel or return joined with its lines (the last three columns: line id, order
+    line id, quantity; NULL without lines), as (its columns, its items), by id, its items in the
+    order they were written."""
+    grouped = {}
+    for row in sorted(rows, key=lambda r: (r[0], r[-3] or 0)):
+        head, (item_id, line_id, quantity) = row[:-3], row[-3:]
+        items = grouped.setdefault(row[0], (head, []))[1]
+        if item_id is not None:
+            items.append(PageItem(quantity, names.get(line_id, "")))
+    return list(grouped.values())
 
 
 def _dated(pages: dict[int, OrderPage], parcel_orders: dict[int, int]) -> None:

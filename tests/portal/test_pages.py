@@ -213,7 +213,7 @@ def test_cold_render_takes_the_same_queries_for_one_line_or_ten(client, django_a
     # Parcels, carrier scans, events, a return with store credit and messages in both.
     for order in (full_order(lines=1), full_order(lines=10)):
         cache.clear()
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(4):
             body = page(client, order)
         assert body.count("× Item ") == len(order.lines.all()) + 1  # the parcel's, the return's
 
@@ -264,7 +264,7 @@ def test_warming_many_pages_takes_a_fixed_number_of_queries_per_batch(
 ):
     orders = [full_order(lines=n) for n in (1, 2, 3, 4, 5)]
     monkeypatch.setattr(pages, "WARM_BATCH", 2)
-    with django_assert_num_queries(3 * 6):  # three batches
+    with django_assert_num_queries(3 * 4):  # three batches
         assert pages.order_pages_warm(numbers=[o.number for o in orders]) == 5
     with django_assert_num_queries(0):
         for order in orders:
