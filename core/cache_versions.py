@@ -11,12 +11,13 @@ are random rather than counters, so a stamp lost to eviction or expiry can never
 entry match again; a missing stamp is simply replaced by a new one.
 
 Whoever renders an entry reads the stamp *before* the rows, and stores the entry with that stamp
-(`cache_set_versioned`). The store is refused when the stamp has been replaced since: the
-rendering then read rows older than a commit, and storing it would push out the entry rendered
-after that commit, which shares its key. (The check and the store are two cache calls: a commit
-whose own entry is rendered *and* stored between them still loses that entry to the older one,
-which is never served, since its stamp no longer matches: one rendering lost, never a stale
-entry served.) The `_many` forms do the same for many idents in one round trip each.
+(`cache_set_versioned`). `cache_set_if_current` also refuses the store when the stamp has been
+replaced since: the rendering then read rows older than a commit, and storing it would push out
+the entry rendered after that commit, which shares its key. (The check and the store are two
+cache calls: a commit whose own entry is rendered *and* stored between them still loses that
+entry to the older one, which is never served, since its stamp no longer matches: one rendering
+lost, never a stale entry served.) The `_many` forms do the same for many idents in one round
+trip each.
 """
 
 import functools
@@ -85,12 +86,18 @@ def cache_get_versioned(*, namespace: str, ident: str, key: str) -> tuple[str, A
     return cache_get_versioned_many(namespace=namespace, keys={ident: key})[ident]
 
 
-def cache_set_versioned_many(
+def cache_set_versioned(*, key: str, stamp: str, value: Any, timeout: int) -> None:
+    """Store `value` at `key` under the stamp the reader saw *before* reading the data."""
+    cache.set(key, (stamp, value), timeout=timeout)
+
+
+def cache_set_many_if_current(
     *, namespace: str, entries: dict[str, tuple[str, str, Any]], timeout: int
 ) -> int:
     """Store entries rendered after reading their stamps: ident -> (key, the stamp read *before*
-    the data, value). Refuses those whose stamp has been replaced since (their data may predate a
-    commit). Returns how many were stored. Two round trips."""
+    the data, value), each unless its stamp has been replaced since (its data may predate a
+    commit, and the entry rendered after that commit shares its key). Returns how many were
+    stored. Two round trips."""
     if not entries:
         return 0
     stamp_keys = {ident: _stamp_key(namespace, ident) for ident in entries}
@@ -100,16 +107,18 @@ def cache_set_versioned_many(
         for ident, (key, stamp, value) in entries.items()
         if current.get(stamp_keys[ident]) == stamp
     }
-    if fresh:
+    if len(fresh) == 1:
+        [(key, entry)] = fresh.items()
+        cache.set(key, entry, timeout=timeout)
+    elif fresh:
         cache.set_many(fresh, timeout=timeout)
     return len(fresh)
 
 
-def cache_set_versioned(
+def cache_set_if_current(
     *, namespace: str, ident: str, key: str, stamp: str, value: Any, timeout: int
 ) -> bool:
-    """Store `value` at `key` under the stamp the reader saw *before* reading the data, unless that
-    stamp has been replaced since. True when stored."""
-    return bool(
-        cache_set_versioned_many(namespace=namespace, entries={ident: (key, stamp, value)}, timeout=timeout)
-    )
+    """cache_set_versioned, unless the stamp has been replaced since it was read. True when
+    stored."""
+    entries = {ident: (key, stamp, value)}
+    return bool(cache_set_many_if_current(namespace=namespace, entries=entries, timeout=timeout))

@@ -40,8 +40,8 @@ from django.utils.http import RFC3986_SUBDELIMS
 from core.cache_versions import (
     cache_get_versioned,
     cache_get_versioned_many,
-    cache_set_versioned,
-    cache_set_versioned_many,
+    cache_set_if_current,
+    cache_set_many_if_current,
 )
 from orders.cache import ORDER_CACHE_NAMESPACE
 
@@ -190,7 +190,7 @@ def order_page_get(*, number: str) -> str | None:
     # what we rendered is not stored.
     page = order_pages_render(numbers=[number]).get(number)
     if page is not None:
-        cache_set_versioned(
+        cache_set_if_current(
             namespace=ORDER_CACHE_NAMESPACE,
             ident=number,
             key=key,
@@ -220,7 +220,7 @@ def order_pages_warm(*, numbers: Iterable[str]) -> int:
         missing = [number for number, (_, page) in cached.items() if page is None]
         pages = order_pages_render(numbers=missing) if missing else {}
         entries = {number: (keys[number], cached[number][0], page) for number, page in pages.items()}
-        stored += cache_set_versioned_many(
+        stored += cache_set_many_if_current(
             namespace=ORDER_CACHE_NAMESPACE, entries=entries, timeout=_timeout()
         )
     return stored
