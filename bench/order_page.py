@@ -9,12 +9,19 @@ order's signed link for every request). Three runs on identical gunicorn setting
 - `/healthz` (no database, no cache): the baseline;
 - the order page with the shared cache (Redis at BENCH_CACHE_URL, pages warmed first): what
   customers get, since a page is re-rendered only after a change to its order;
+- the order page with the shared cache while orders change: the bench changes random orders
+  through the service (a visible note, --changes per second) during the run, with a task worker
+  (`manage.py db_worker`) re-rendering each changed page after its commit (portal.signals);
+- the first view after a change, one order at a time: change it, wait until its page is in the
+  cache (time to warm), then ask for it once; and the same with no worker running, which is
+  what a customer got before pages were warmed (the first view renders from the database);
 - the order page with caching off (CACHE_URL=dummycache://): every request renders from
-  PostgreSQL, the cost after each change to an order.
+  PostgreSQL, the cost of a page nobody warmed; compared with `/healthz` measured again right
+  before it on the same server, as the machine's load drifts over the minutes of a run.
 
 Prints req/s, p50 and p99 for each. Drops the database and flushes its Redis database at the end.
 
-    .venv/bin/python bench/order_page.py [--seconds 15] [--orders 400] [--workers 4]
+    .venv/bin/python bench/order_page.py [--seconds 15] [--orders 400] [--workers 4] [--changes 10]
 
 Needs wrk (Debian/Ubuntu: `sudo apt-get install wrk`) and a Redis server (`apt-get install
 redis-server`), by default at redis://127.0.0.1:6379/14 (set BENCH_CACHE_URL to change it).
@@ -25,11 +32,13 @@ import datetime as dt
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -83,8 +92,8 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True)
 
 
-def seed(count: int) -> list[str]:
-    """Bulk-insert orders with everything the page shows; return their page paths."""
+def seed(count: int) -> list[tuple[int, str, str]]:
+    """Bulk-insert orders with everything the page shows; return (id, number, page path) each."""
     os.environ.update(ENV)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT))
@@ -190,7 +199,7 @@ def seed(count: int) -> list[str]:
     Message.objects.bulk_create(
         Message(thread=t, author=a, body="Hello") for t in threads for a in ["customer", "staff"]
     )
-    return [order_tracking_url(order_number=o.number, absolute=False) for o in orders]
+    return [(o.pk, o.number, order_tracking_url(order_number=o.number, absolute=False)) for o in orders]
 
 
 def redis_flush() -> None:
@@ -240,6 +249,92 @@ def wrk(name: str, paths_file: str, seconds: int) -> dict:
         flush=True,
     )
     return row
+
+
+def timed_get(path: str) -> float:
+    """One request; its time in ms."""
+    started = time.perf_counter()
+    assert get(path) == 200, path
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def change(order_id: int, i: int) -> None:
+    """A change the customer sees, through the service: a note on the order's timeline."""
+    from orders.services import order_note_add
+
+    order_note_add(order_id=order_id, message=f"Bench change {i}", visible=True)
+
+
+class Changes(threading.Thread):
+    """Changes random orders, `rate` per second, until stopped."""
+
+    def __init__(self, orders, rate: float):
+        super().__init__(daemon=True)
+        self.orders, self.rate, self.count = orders, rate, 0
+        self.halt = threading.Event()
+
+    def run(self):
+        from django.db import connections
+
+        try:
+            while not self.halt.wait(1 / self.rate):
+                change(random.choice(self.orders)[0], self.count)
+                self.count += 1
+        finally:
+            connections.close_all()
+
+
+def first_views(orders, *, warmed: bool) -> dict:
+    """Change each order, then ask for its page once. With a worker, wait first until the page
+    is in the cache again (time to warm); without, the request renders it from the database."""
+    from portal.pages import order_page_is_cached
+
+    to_warm, views, cached = [], [], 0
+    for i, (order_id, number, path) in enumerate(orders):
+        change(order_id, i)
+        started = time.perf_counter()
+        if warmed:
+            while not order_page_is_cached(number=number) and time.perf_counter() - started < 10:
+                time.sleep(0.005)
+            to_warm.append((time.perf_counter() - started) * 1000)
+        cached += order_page_is_cached(number=number)
+        views.append(timed_get(path))
+    label = "first view after a change, " + ("worker warming" if warmed else "no worker")
+    warm = f"; in the cache {percentile(to_warm, 50):.0f} ms after the commit (p50)" if warmed else ""
+    print(
+        f"{label:<42} p50 {percentile(views, 50):6.1f} ms  p99 {percentile(views, 99):6.1f} ms  "
+        f"({cached} of {len(orders)} pages in the cache when asked{warm})",
+        flush=True,
+    )
+    return {"views": views, "cached": cached, "to_warm": to_warm}
+
+
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user + system) a child process has used so far."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def warm_tasks_done() -> tuple[int, int]:
+    """(warm tasks run, pages they stored)."""
+    from django_tasks_db.models import DBTaskResult
+
+    done = DBTaskResult.objects.filter(task_path="portal.tasks.warm_order_pages", status="SUCCESSFUL")
+    return done.count(), sum(r or 0 for r in done.values_list("return_value", flat=True))
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload", "-v0"],
+        cwd=ROOT,
+        env=ENV,
+        start_new_session=True,
+    )
 
 
 def get(path: str) -> int:
@@ -295,6 +390,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--changes", type=float, default=10, help="order changes per second while measuring")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit(
@@ -309,12 +405,13 @@ def run(args, tmp: Path) -> None:
     admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
     admin_sql(f"CREATE DATABASE {DB_NAME}")
     redis_flush()
-    server = None
+    server = worker = None
     paths_file, healthz_file = str(tmp / "paths.txt"), str(tmp / "healthz.txt")
     try:
         manage("migrate", "--noinput", "-v0")
         manage("collectstatic", "--noinput", "-v0")
-        paths = seed(args.orders)
+        orders = seed(args.orders)
+        paths = [path for _, _, path in orders]
         Path(paths_file).write_text("\n".join(paths) + "\n")
         Path(healthz_file).write_text("/healthz\n")
         print(
@@ -328,17 +425,41 @@ def run(args, tmp: Path) -> None:
         base = wrk("trivial view /healthz", healthz_file, args.seconds)
         assert all(get(p) == 200 for p in paths), "an order page did not render"  # fills the cache
         warm = wrk("order page, shared cache (Redis)", paths_file, args.seconds)
+        worker = start_worker()
+        changes = Changes(orders, args.changes)
+        changes.start()
+        changing = wrk(f"same, {args.changes:g} changes/s + worker", paths_file, args.seconds)
+        changes.halt.set()
+        changes.join()
+        tasks, stored = warm_tasks_done()
+        print(
+            f"({changes.count} orders changed during the run; the worker ran {tasks} warm tasks storing "
+            f"{stored} pages, using {cpu_seconds(worker):.1f} s of CPU)",
+            flush=True,
+        )
+        sample = orders[: min(50, len(orders))]
+        first_views(sample, warmed=True)
+        stop(worker)
+        worker = None
+        first_views(orders[len(sample) : 2 * len(sample)], warmed=False)
         stop(server)
         server = start_gunicorn(args.workers, "dummycache://")
         wrk("warm-up (no cache)", paths_file, 3)
+        # The baseline again, right before: the machine's load drifts over a run of minutes.
+        base_cold = wrk("trivial view /healthz, again", healthz_file, args.seconds)
         cold = wrk("order page, no cache (every render)", paths_file, args.seconds)
         print(f"load average after the runs {os.getloadavg()[0]:.1f}")
-        for label, row in [("cached", warm), ("uncached", cold)]:
+        for label, row in [("cached", warm), ("cached, orders changing", changing)]:
             print(
                 f"order page {label} / trivial view: {row['rps'] / base['rps']:.2f} of the rate "
                 f"(target >= 0.50); p99 {row['p99']:.1f} ms (target < 50 ms)"
             )
+        print(
+            f"order page uncached / trivial view just before: {cold['rps'] / base_cold['rps']:.2f} of the "
+            f"rate (target >= 0.10; {cold['rps'] / base['rps']:.2f} of the first)"
+        )
     finally:
+        stop(worker)
         stop(server)
         from django.db import connections
 

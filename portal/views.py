@@ -12,10 +12,8 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.csp import CSP
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
@@ -31,9 +29,9 @@ from returns.services import return_request_cancel, return_request_create
 from support.services import support_message_post
 
 from .forms import MessageForm, ReturnForm, TrackLookupForm
-from .pages import order_page_html
+from .pages import message_rows, order_page_html
 from .ratelimit import client_ip, rate_limit_hit, rate_limit_reached
-from .selectors import order_get_page
+from .selectors import order_list_thread_messages
 
 NOT_FOUND = "We couldn't find an order with that number and e-mail address. Please check both and try again."
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
@@ -150,14 +148,12 @@ def message_post(request, order, token):
                 return redirect(reverse("portal:order", args=[token]) + "?sent=message#messages")
     elif request.method == "POST":
         status = 400
-    thread = order_get_page(order=order)
     context = {
         "number": order.number,
         "token": token,
         "message_form": form,
         "message_error": error,
-        "has_messages": bool(thread["thread_messages"]),
-        "messages_html": mark_safe(render_to_string("portal/_order_messages.html", thread)),
+        "thread_messages": message_rows(order_list_thread_messages(order=order)),
     }
     return _with_retry_after(
         render(request, "portal/messages.html", context, status=status), status, _post_window()

@@ -8,18 +8,24 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.template.defaultfilters import date
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from core.cache_versions import cache_versions_replace
 from fulfillment.models import Shipment
 from fulfillment.services import order_start_fulfillment, shipment_pack, shipment_ship, shipment_start_picking
 from fulfillment.tracking import shipment_record_tracking_event
+from orders.cache import ORDER_CACHE_NAMESPACE
 from orders.links import order_tracking_token
 from orders.services import order_capture, order_note_add
+from portal import pages
 from returns.services import return_request_approve, return_request_create
 from support.services import support_message_post, support_reply
 from tests.returns.helpers import delivered_order
+
+from .helpers import full_order
 
 # Pages are cached under today's date (portal/pages.py): on the pinned clock a page cached by one
 # request can't belong to yesterday by the next, so "warm page: no query" holds at midnight too.
@@ -201,3 +207,93 @@ def test_sent_notice_and_holes_are_per_request(client, order, django_capture_on_
     noticed = client.get(reverse("portal:order", args=[token]) + "?sent=message").content.decode()
     assert "your message has been sent" in noticed and hole_words in noticed
     assert f'href="{reverse("portal:message_post", args=[token])}"' in noticed
+
+
+def test_cold_render_takes_the_same_queries_for_one_line_or_ten(client, django_assert_num_queries):
+    # Parcels, carrier scans, events, a return with store credit and messages in both.
+    for order in (full_order(lines=1), full_order(lines=10)):
+        cache.clear()
+        with django_assert_num_queries(4):
+            body = page(client, order)
+        assert body.count("× Item ") == len(order.lines.all()) + 1  # the parcel's, the return's
+
+
+@pytest.fixture
+def change_during_next_render(order, monkeypatch, django_capture_on_commit_callbacks):
+    """The order's page is not cached, and the next rendering of it reads the rows as they are,
+    then a change to the order commits (and warms its own page) before that rendering is
+    stored: a slow renderer overtaken by a later commit."""
+    cache_versions_replace(namespace=ORDER_CACHE_NAMESPACE, idents=[order.number])
+    real_render = pages.order_pages_render
+    overtaken = []
+
+    def render_then_a_change_commits(*, numbers):
+        rendered = real_render(numbers=numbers)
+        if not overtaken:
+            overtaken.append(numbers)
+            with django_capture_on_commit_callbacks(execute=True):
+                order_note_add(order_id=order.pk, message="Parcel left early", visible=True)
+        return rendered
+
+    monkeypatch.setattr(pages, "order_pages_render", render_then_a_change_commits)
+    return overtaken
+
+
+def test_a_slow_warm_never_replaces_the_page_of_a_later_change(
+    client, order, change_during_next_render, django_assert_num_queries
+):
+    assert pages.order_pages_warm(numbers=[order.number]) == 0  # the older rendering is refused
+    assert change_during_next_render == [[order.number]]
+    with django_assert_num_queries(0):
+        body = page(client, order)
+    assert "Parcel left early" in body
+
+
+def test_a_slow_first_view_never_replaces_the_page_of_a_later_change(
+    client, order, change_during_next_render, django_assert_num_queries
+):
+    assert "Parcel left early" not in page(client, order)  # this visitor saw the rows it read
+    assert change_during_next_render == [[order.number]]
+    with django_assert_num_queries(0):
+        body = page(client, order)
+    assert "Parcel left early" in body
+
+
+def test_warming_many_pages_takes_a_fixed_number_of_queries_per_batch(
+    client, monkeypatch, django_assert_num_queries
+):
+    orders = [full_order(lines=n) for n in (1, 2, 3, 4, 5)]
+    monkeypatch.setattr(pages, "WARM_BATCH", 2)
+    with django_assert_num_queries(3 * 4):  # three batches
+        assert pages.order_pages_warm(numbers=[o.number for o in orders]) == 5
+    with django_assert_num_queries(0):
+        for order in orders:
+            assert order.number in page(client, order)
+        assert pages.order_pages_warm(numbers=[o.number for o in orders]) == 0  # all still fresh
+
+
+@pytest.mark.parametrize("zone, language", [("UTC", "en"), ("America/Los_Angeles", "de")])
+def test_dates_print_as_the_date_filter_prints_them(zone, language):
+    order, on_its_way = full_order(), full_order()
+    Shipment.objects.filter(order=on_its_way).update(delivered_at=None)  # shows its estimate
+    parcel = order.shipments.get()
+    scan, message = parcel.tracking_events.get(), order.support_thread.messages.get()
+    with timezone.override(zone), translation.override(language):
+        html = pages.order_pages_render(numbers=[order.number, on_its_way.number])
+
+        def shown(value, fmt):  # as {{ value|date:fmt }} in a template
+            return date(timezone.template_localtime(value), fmt)
+
+        def time_element(at):
+            return f'<time datetime="{shown(at, "c")}">{shown(at, "j M, H:i")}</time>'
+
+        expected = [
+            shown(order.placed_at, "j F Y, H:i"),
+            time_element(scan.occurred_at),
+            time_element(message.created_at),
+            f"<dd>{shown(parcel.delivered_at, 'l j F')}</dd>",
+        ]
+        estimate = f"<dd>{shown(on_its_way.shipments.get().estimated_delivery, 'l j F')}</dd>"
+    for text in expected:
+        assert text in html[order.number]
+    assert estimate in html[on_its_way.number]
