@@ -266,26 +266,29 @@ def kill_app_later(env, seconds: float, report: list) -> threading.Thread:
 def kill_worker_mid_batch(
     env, dsn: str, after: float, report: list, stop: threading.Event
 ) -> threading.Thread:
-    """Kill intake1 the moment it is seen inside a transaction that has locked or written rows
-    (PostgreSQL gives a transaction its id then): a batch claimed and not yet committed."""
+    """Kill the intake worker seen inside a transaction that has locked or written rows
+    (PostgreSQL gives a transaction its id then): a batch claimed and not yet committed. Workers
+    take a channel's requests one at a time (its advisory lock), so whichever holds the batch is
+    the one killed."""
 
     def kill():
         time.sleep(after)
-        pid = pid_of(env, "intake1")
         with psycopg.connect(dsn, autocommit=True) as conn:
             while not stop.is_set():
                 row = conn.execute(
-                    "SELECT state, left(query, 80) FROM pg_stat_activity "
-                    "WHERE application_name = 'oms-intake1' AND backend_xid IS NOT NULL"
+                    "SELECT application_name, state, left(query, 80) FROM pg_stat_activity "
+                    "WHERE application_name LIKE 'oms-intake%%' AND backend_xid IS NOT NULL LIMIT 1"
                 ).fetchone()
                 if row:
+                    name = row[0].removeprefix("oms-")
+                    pid = pid_of(env, name)
                     kill_group(pid)
                     report.append(
-                        f"fault: kill -9 intake1 (pid {pid}) inside its transaction ({row[0]}: {row[1]!r})"
+                        f"fault: kill -9 {name} (pid {pid}) inside its transaction ({row[1]}: {row[2]!r})"
                     )
                     return
                 time.sleep(0.005)
-        report.append("fault: intake1 was never seen holding a batch: not killed")
+        report.append("fault: no intake worker was seen holding a batch: none killed")
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
