@@ -36,6 +36,7 @@ the same `inbound_requests_process` with one request, under the same channel loc
 """
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,17 +101,17 @@ class Finish:
     status: int | None = None
 
 
-class InboundProcessor:
+class InboundProcessor(ABC):
     """How the worker processes one source's requests; registered with
     inbound_processor_register from the source's app's ready()."""
 
     # Deliveries carry the platform's id: one already taken by another request is a duplicate.
     dedupe_deliveries = False
 
+    @abstractmethod
     def plan(self, inbound: InboundRequest) -> list[Step] | Finish:
         """Parse and map the stored request: its steps, or its outcome when there is nothing to
         run (unreadable, nothing to do). Reads only; writes nothing."""
-        raise NotImplementedError
 
     def settle(self, inbound: InboundRequest, result: CaptureResult) -> StepDone:
         """What a capture of one of the request's orders means for it."""
@@ -119,9 +120,9 @@ class InboundProcessor:
         outcome = inbound_outcome_for(result.order) if result.created else Outcome.DUPLICATE
         return StepDone(order=result.order, outcome=outcome)
 
+    @abstractmethod
     def finish(self, inbound: InboundRequest, done: list[StepDone]) -> Finish:
         """The request's outcome from its orders' (in the order they were in the request)."""
-        raise NotImplementedError
 
 
 _processors: dict[str, InboundProcessor] = {}
