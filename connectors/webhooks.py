@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -36,6 +36,7 @@ from intake.inbound import (
 )
 from intake.mapping import MappingError
 from intake.models import InboundRequest
+from intake.rematch import sku_resolve_prefetch
 from intake.work import Finish, InboundProcessor, Step, StepDone
 from orders.exceptions import OrderTransitionError
 from orders.models import Channel, Order
@@ -125,6 +126,14 @@ def _channel_for(platform: Platform, body: bytes, signature: str, code: str = ""
     return None
 
 
+def _payload(inbound: InboundRequest):
+    """The stored body parsed, once per request object (prefetch and plan both read it)."""
+    parsed = inbound.__dict__.get("_payload")
+    if parsed is None:
+        parsed = inbound.__dict__["_payload"] = json.loads(inbound.body)
+    return parsed
+
+
 class WebhookProcessor(InboundProcessor):
     """How the intake worker processes a platform's stored deliveries (registered per platform
     in ConnectorsConfig.ready()): each order of the body mapped; a new one captured with the
@@ -136,12 +145,30 @@ class WebhookProcessor(InboundProcessor):
     def __init__(self, platform: Platform):
         self.platform = platform
 
+    def prefetch(self, inbounds: Sequence[InboundRequest]) -> None:
+        """The batch's SKUs looked up at once, per channel (both platforms name a line's SKU
+        `line_items[].sku`); a body that doesn't parse is left to plan() to report."""
+        skus: dict[Channel, set[str]] = {}
+        for inbound in inbounds:
+            try:
+                orders = self.platform.unwrap(_payload(inbound))
+            except (ValueError, RecursionError, MappingError):
+                continue
+            mine = skus.setdefault(inbound.channel, set())
+            for order in orders:
+                items = order.get("line_items") if isinstance(order, dict) else None
+                for item in items if isinstance(items, list) else ():
+                    if isinstance(item, dict) and isinstance(item.get("sku"), str):
+                        mine.add(item["sku"].strip())
+        for channel, keys in skus.items():
+            sku_resolve_prefetch(channel=channel, keys=keys)
+
     def plan(self, inbound: InboundRequest) -> list[Step] | Finish:
         platform = self.platform
         if reason := platform.skipped(topic=inbound.topic):
             return Finish(Outcome.IGNORED, error=reason, status=200)
         try:
-            orders = platform.unwrap(json.loads(inbound.body))
+            orders = platform.unwrap(_payload(inbound))
         except (ValueError, RecursionError):
             return Finish(Outcome.FAILED, error="The body is not valid JSON.", status=200)
         except MappingError as exc:

@@ -1,6 +1,6 @@
 """Matching order lines to products through the channel's SKU mappings."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -30,39 +30,59 @@ def sku_resolve_batch() -> Iterator[None]:
         _batch_known.reset(token)
 
 
+def sku_resolve_prefetch(*, channel: Channel, keys: Iterable[str]) -> None:
+    """Inside sku_resolve_batch: look these keys up now, in one go (a batch's SKUs, before its
+    orders are mapped one by one). Outside a batch it does nothing."""
+    batch = _batch_known.get()
+    if batch is None:
+        return
+    known = batch.setdefault(channel.pk, {})
+    unknown = {k for k in keys if k} - known.keys()
+    if unknown:
+        _lookup(channel, unknown, known)
+
+
 def sku_resolve(*, channel: Channel, keys_per_line: list[list[str]]) -> list[Product | None]:
     """For each line, the product named by the first of its keys that names one, or None.
 
     Each key is looked up in the channel's SKU mappings first, then among our products' SKUs:
     a mapping wins over a product whose SKU happens to equal the channel's key. Keys are tried
     in the order given (adapters pass the channel's SKU before the ids they derive keys from).
-    Two queries for the whole order; inside sku_resolve_batch, none for keys already looked up.
+    Two queries per round of keys for the whole order (usually one round: the SKUs); inside
+    sku_resolve_batch, none for keys already looked up.
     """
-    wanted = {k for keys in keys_per_line for k in keys if k}
     batch = _batch_known.get()
     known = batch.setdefault(channel.pk, {}) if batch is not None else {}
-    unknown = wanted - known.keys()
-    if unknown:
-        by_sku = {p.sku: p for p in Product.objects.filter(sku__in=unknown)}
-        mapped = {
-            m.external_key: m.product
-            for m in SkuMapping.objects.filter(channel=channel, external_key__in=unknown).select_related(
-                "product"
-            )
-        }
-        for key in unknown:
-            known[key] = mapped.get(key) or by_sku.get(key)
-    result = []
-    for keys in keys_per_line:
-        product = None
-        for key in keys:
-            if not key:
+    result: list[Product | None] = [None] * len(keys_per_line)
+    waiting = [(i, [k for k in keys if k]) for i, keys in enumerate(keys_per_line)]
+    # Round by round: every waiting line's next key at once, so a line's later keys (a shop's
+    # variant and product ids) are looked up only when its earlier ones (its SKU) named nothing.
+    while waiting:
+        unknown = {keys[0] for _, keys in waiting if keys} - known.keys()
+        if unknown:
+            _lookup(channel, unknown, known)
+        still = []
+        for i, keys in waiting:
+            if not keys:
                 continue
-            product = known.get(key)
+            product = known.get(keys[0])
             if product is not None:
-                break
-        result.append(product)
+                result[i] = product
+            else:
+                still.append((i, keys[1:]))
+        waiting = still
     return result
+
+
+def _lookup(channel: Channel, keys: set[str], known: dict) -> None:
+    """What each key names (a mapping before a product of that SKU), or None, into `known`."""
+    by_sku = {p.sku: p for p in Product.objects.filter(sku__in=keys)}
+    mapped = {
+        m.external_key: m.product
+        for m in SkuMapping.objects.filter(channel=channel, external_key__in=keys).select_related("product")
+    }
+    for key in keys:
+        known[key] = mapped.get(key) or by_sku.get(key)
 
 
 @transaction.atomic

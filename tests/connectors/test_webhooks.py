@@ -101,6 +101,36 @@ def test_a_burst_is_captured_by_the_worker_in_one_call(client, shopify, monkeypa
     assert set(outcomes().values()) == {"held"}  # captured; on hold for the SKUs we don't sell
 
 
+def test_a_batch_looks_its_skus_up_once_however_many_deliveries_it_holds(client, shopify):
+    template = fixture_json("shopify/shopify_python_api__order.json")["order"]["line_items"]
+
+    def product_lookups(first_id, count):
+        for order_id in range(first_id, first_id + count):
+            lines = [{**line, "sku": f"{line['sku']}-{order_id}"} for line in template]  # each its own SKUs
+            send_shopify(
+                client, shop_order(order_id, line_items=lines), delivery=f"skus-{order_id}", process=False
+            )
+        with CaptureQueriesContext(connection) as ctx:
+            assert intake_work() == count
+        return sum('FROM "inventory_product"' in q["sql"] for q in ctx.captured_queries)
+
+    # Their SKUs at once before mapping, then (we sell none of them) the variant ids, then the
+    # product ids: a round each, for the whole batch; and the capture's own, once.
+    assert product_lookups(2100, 2) == product_lookups(2200, 7) <= 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_delivery_is_one_statement_without_begin_or_commit(shopify):
+    with CaptureQueriesContext(connection) as ctx:
+        response = send_shopify(Client(), shop_order(1002), delivery="solo", process=False)
+
+    assert response.json() == {"outcome": "received"}
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not any(s.startswith(("BEGIN", "COMMIT", "SAVEPOINT")) for s in sql), sql
+    assert [s for s in sql if s.startswith("INSERT")] == [s for s in sql if "orders_inboundrequest" in s]
+    assert InboundRequest.objects.get(delivery_id="solo").outcome == "received"
+
+
 def test_a_create_then_its_cancellation_in_one_burst_are_processed_in_arrival_order(client, shopify):
     cancelled = {"cancelled_at": "2008-01-10T11:00:00-05:00", "cancel_reason": "customer"}
     send_shopify(client, shop_order(3000), delivery="create", process=False)
