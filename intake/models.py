@@ -142,8 +142,13 @@ class InboundRequest(TimeStampedModel):
             models.Index(fields=["source", "delivery_id"]),
             # The admin's outcome filter; a plain index (db_index on a CharField adds a LIKE one).
             models.Index(fields=["outcome"], name="inbound_outcome_idx"),
-            # The worker's queue in arrival order, and the backlog: only the pending rows.
-            models.Index(fields=["id"], condition=models.Q(outcome="received"), name="inbound_pending_idx"),
+            # The worker's queue, a channel's in arrival order, and the backlog: only the pending
+            # rows. The worker claims `channel_id = ? ORDER BY id LIMIT n` straight off it.
+            models.Index(
+                fields=["channel_id", "id"],
+                condition=models.Q(outcome="received"),
+                name="inbound_pending_idx",
+            ),
         ]
         constraints = [
             # A platform's delivery is pending at most once per channel: a retry that arrives

@@ -7,10 +7,11 @@ import logging
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from intake.work import DEFAULT_BATCH, intake_work
+from intake.work import intake_work
 
 logger = logging.getLogger(__name__)
 
@@ -21,15 +22,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep running; wait when nothing is pending.")
         parser.add_argument(
-            "--batch", type=int, default=DEFAULT_BATCH, help="Requests per batch (transaction)."
+            "--batch",
+            type=int,
+            default=None,
+            help="Requests per batch (transaction); OMS_INTAKE_BATCH_SIZE by default.",
         )
         parser.add_argument(
             "--idle-sleep", type=float, default=0.5, help="Seconds to wait when nothing is pending (--loop)."
         )
 
-    def handle(
-        self, *args, loop: bool = False, batch: int = DEFAULT_BATCH, idle_sleep: float = 0.5, **options
-    ):
+    def handle(self, *args, loop: bool = False, batch: int | None = None, idle_sleep: float = 0.5, **options):
+        if batch is None:
+            batch = settings.OMS["INTAKE_BATCH_SIZE"]
         if batch < 1 or idle_sleep < 0:
             raise CommandError("--batch must be at least 1 and --idle-sleep not negative.")
         stop = threading.Event()
