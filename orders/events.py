@@ -12,7 +12,7 @@ they write at once.
 
 from dataclasses import dataclass, field
 
-from core.db import rows_update
+from core.db import rows_insert, rows_update
 from core.fsm import fsm_transition
 
 from .exceptions import OrderTransitionError
@@ -75,7 +75,7 @@ def order_writes_flush_many(batch: list[OrderWrites]) -> None:
             w.fields.clear()
     holds = [hold for w in batch for hold in w.holds]
     if holds:
-        OrderHold.objects.bulk_create(holds)
+        rows_insert(OrderHold, holds)
     emails = [
         {"order_id": w.order.pk, "kind": kind, "extra": extra}
         for w in batch
@@ -85,7 +85,7 @@ def order_writes_flush_many(batch: list[OrderWrites]) -> None:
         order_emails_after_commit(emails)
     with_events = [w for w in batch if w.events]
     if with_events:
-        saved = OrderEvent.objects.bulk_create([event for w in with_events for event in w.events])
+        saved = rows_insert(OrderEvent, [event for w in with_events for event in w.events])
         order_changed_send(numbers=[w.order.number for w in with_events])
         start = 0
         for w in with_events:

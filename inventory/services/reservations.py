@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
+from core.db import rows_insert
+
 from ..exceptions import InsufficientStock, Shortfall
 from ..models import Product, Reservation, StockItem, StockMovement
 from ..signals import stock_levels_changed_send
@@ -131,7 +133,7 @@ def stock_batch_write(batch: StockBatch) -> None:
     reserved counts (by how much each moved: the rows are locked, so nobody moved them since)."""
     if not batch.reservations:
         return
-    Reservation.objects.bulk_create(batch.reservations)
+    rows_insert(Reservation, batch.reservations)
     _reserved_add(batch.taken)
     stock_levels_changed_send(product_ids={r.stock_item.product_id for r in batch.reservations})
     batch.reservations = []

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.db import rows_insert
 from core.money import ZERO, quantize
 from inventory.models import Product
 from inventory.services import stock_batch_lock, stock_batch_write
@@ -206,11 +207,11 @@ def _insert(drafts: list[_Draft]) -> list[_Draft]:
     ones taken meanwhile are dropped from the batch (their requests answer as replays). Returns
     the drafts whose orders were inserted."""
     addresses = [a for d in drafts for a in (d.order.shipping_address, d.order.billing_address) if a]
-    Address.objects.bulk_create(addresses)
+    rows_insert(Address, addresses)
     orders = [d.order for d in drafts]
     try:
         with transaction.atomic():
-            Order.objects.bulk_create(orders)
+            rows_insert(Order, orders)
         inserted = drafts
     except IntegrityError:
         inserted = []
@@ -224,7 +225,7 @@ def _insert(drafts: list[_Draft]) -> list[_Draft]:
                 d.order.pk = None
     if any(d.order.pk is None for d in inserted):  # a database that can't return ids from a bulk insert
         raise RuntimeError("This database can't return the ids of bulk-inserted rows (SQLite 3.35+ can).")
-    OrderLine.objects.bulk_create([line for d in inserted for line in d.lines])
+    rows_insert(OrderLine, [line for d in inserted for line in d.lines])
     return inserted
 
 
