@@ -94,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# A process started with `nice` gives its PostgreSQL backend the same niceness, when the server is
+# on this machine and it may (core/niceness.py): scripts/topology turns it on for its workers.
+DATABASE_NICE_LIKE_PROCESS = env.bool("DATABASE_NICE_LIKE_PROCESS", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
