@@ -32,7 +32,7 @@ Faults, each its own run:
   --fault kill-worker  kill -9 one intake worker while it holds a batch's transaction open: the
                        batch rolls back and the other worker captures it, once.
 
-    .venv/bin/python bench/flash_sale.py [--deliveries 6000] [--seconds 20] [--connections 16]
+    .venv/bin/python bench/flash_sale.py [--deliveries 14000] [--seconds 20] [--connections 16]
         [--threads 2] [--app-workers 2] [--intake-workers 2] [--batch N] [--scarce 50]
         [--fault kill-app|kill-worker] [--keep] [--no-webhooks]
 
@@ -336,7 +336,12 @@ def drain(dsn: str, shop: int, timeout: float) -> dict:
 # --- the run --------------------------------------------------------------------------------------
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--deliveries", type=int, default=6000, help="signed deliveries to replay")
+    parser.add_argument(
+        "--deliveries",
+        type=int,
+        default=14000,
+        help="signed deliveries to replay (enough for wrk's whole window)",
+    )
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per phase")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
