@@ -15,7 +15,7 @@ prepared by its field as a save would; elsewhere it falls back to bulk_update.
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from django.db import connections, router
@@ -48,16 +48,24 @@ _sequences: dict[tuple[str, str], str] = {}
 COPY_MIN_ROWS = 20
 
 
-def rows_insert(model: type[Model], objs: Sequence[Model]) -> list[Model]:
+def rows_insert(
+    model: type[Model], objs: Sequence[Model], *, lock_order: Callable | None = None
+) -> list[Model]:
     """Insert new rows (no pk yet) as bulk_create does, ids set on them, no signals sent: on
     PostgreSQL, from COPY_MIN_ROWS rows on, with one query for the ids and one COPY, which shows
     in the connection's query log (and so in assertNumQueries) as one statement. Returns the
-    objects."""
+    objects.
+
+    `lock_order` (obj -> a sort key, e.g. the row's unique key) writes the rows in that order
+    while their ids still follow the order given: two transactions inserting some of the same
+    unique keys then meet on the first shared key and one waits for the other, where in
+    different orders each would hold a key the other wants (a deadlock)."""
     if not objs:
         return list(objs)
     db = router.db_for_write(model)
     connection = connections[db]
-    if connection.vendor != "postgresql" or len(objs) < COPY_MIN_ROWS:
+    few = len(objs) < COPY_MIN_ROWS and (lock_order is None or len(objs) < 2)
+    if connection.vendor != "postgresql" or few:  # SQLite has one writer at a time: no deadlock
         return model._default_manager.using(db).bulk_create(objs)
     meta = model._meta
     pk = meta.pk
@@ -77,8 +85,11 @@ def rows_insert(model: type[Model], objs: Sequence[Model]) -> list[Model]:
         preparers = [_preparer(f, connection) for f in fields]
         columns = ", ".join(quote(c) for c in [pk.column] + [f.column for f in fields])
         sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
+        rows = list(zip(objs, ids, strict=True))
+        if lock_order is not None:
+            rows.sort(key=lambda row: lock_order(row[0]))
         with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:  # IntegrityError as Django's
-            for obj, pk_value in zip(objs, ids, strict=True):
+            for obj, pk_value in rows:
                 copy.write_row([pk_value] + [prep(obj) for prep in preparers])
     if connection.queries_logged:
         connection.queries_log.append(

@@ -211,7 +211,10 @@ def _insert(drafts: list[_Draft]) -> list[_Draft]:
     orders = [d.order for d in drafts]
     try:
         with transaction.atomic():
-            rows_insert(Order, orders)
+            # Written in (channel, external id) order: a concurrent batch holding some of the same
+            # orders (a redelivered burst, a CSV re-import) waits, then finds them taken, where
+            # meeting them in another order would deadlock. Ids still follow arrival.
+            rows_insert(Order, orders, lock_order=lambda o: (o.channel_id, o.external_id))
         inserted = drafts
     except IntegrityError:
         inserted = []

@@ -130,3 +130,18 @@ def test_a_foreign_key_to_an_object_saved_after_it_was_set_gets_its_id():
     rows_insert(OrderLine, [line])
 
     assert OrderLine.objects.get(pk=line.pk).order_id == order.pk
+
+
+@pytest.mark.postgres
+def test_rows_are_written_in_lock_order_while_their_ids_follow_the_order_given():
+    order = OrderFactory()
+    skus = [f"S-{i:02d}" for i in range(COPY_MIN_ROWS + 5)][::-1]  # given in reverse
+    lines = [OrderLine(order=order, sku=s, name=s, quantity=1, unit_price=Decimal("1.00")) for s in skus]
+
+    rows_insert(OrderLine, lines, lock_order=lambda line: line.sku)
+
+    assert [line.pk for line in lines] == sorted(line.pk for line in lines)  # ids: as given
+    with connection.cursor() as cursor:  # the heap's order is the order the rows were written in
+        cursor.execute("SELECT sku FROM orders_orderline WHERE order_id = %s ORDER BY ctid", [order.pk])
+        written = [row[0] for row in cursor.fetchall()]
+    assert written == sorted(skus)
