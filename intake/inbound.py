@@ -167,6 +167,18 @@ def inbound_request_receive(
     return duplicate, True
 
 
+# What recording a request's outcome writes (inbound_request_finish, inbound_requests_finish_many).
+FINISHED_FIELDS = [
+    "outcome",
+    "order",
+    "error",
+    "response_status",
+    "processed_at",
+    "content_hash",
+    "updated_at",
+]
+
+
 def inbound_request_finish(
     *,
     inbound: InboundRequest,
@@ -183,29 +195,8 @@ def inbound_request_finish(
     inbound.response_status = status
     inbound.processed_at = timezone.now()
     inbound.content_hash = content_hash or inbound.content_hash
-    inbound.save(
-        update_fields=[
-            "outcome",
-            "order",
-            "error",
-            "response_status",
-            "processed_at",
-            "content_hash",
-            "updated_at",
-        ]
-    )
+    inbound.save(update_fields=FINISHED_FIELDS)
     return inbound
-
-
-FINISHED_FIELDS = [
-    "outcome",
-    "order",
-    "error",
-    "response_status",
-    "processed_at",
-    "content_hash",
-    "updated_at",
-]
 
 
 def inbound_requests_finish_many(
